@@ -44,6 +44,8 @@ def _parse(text: str, origin: str) -> tuple[Centre, ...]:
             raise ValueError(f"{origin}: centre code {code!r} appears twice")
         seen.add(code)
         centres.append(
-            Centre(code=code, name=str(item.get("name", code)), weight=float(item.get("weight", 1.0)))
+            Centre(
+                code=code, name=str(item.get("name", code)), weight=float(item.get("weight", 1.0))
+            )
         )
     return tuple(centres)

@@ -17,7 +17,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("exam_server_stub.demo_cli", "write a demo exam / roster, print demo credentials"),
     "load": ("simulator.cli_load", "headless Locust fleet run of a scenario against a server"),
     "certify": ("simulator.cli_certify", "run a scenario's waves, judge SLOs, write a report"),
-    "rehearse": ("simulator.cli_rehearse", "server + dashboard + fleet on this machine, then a report"),
+    "rehearse": (
+        "simulator.cli_rehearse",
+        "server + dashboard + fleet on this machine, then a report",
+    ),
     "dashboard": ("supervision_dashboard.cli", "the jury's national supervision view (Dash)"),
     "grafana": ("dashboards.cli", "Grafana dashboards and Prometheus rules: push, export"),
 }

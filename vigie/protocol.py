@@ -41,9 +41,7 @@ class CandidateState(StrEnum):
 
 
 #: States that count as incidents and sort first in the supervision view.
-INCIDENT_STATES: frozenset[CandidateState] = frozenset(
-    {CandidateState.LATE, CandidateState.LOST}
-)
+INCIDENT_STATES: frozenset[CandidateState] = frozenset({CandidateState.LATE, CandidateState.LOST})
 
 
 class UnitState(StrEnum):
