@@ -1,0 +1,326 @@
+"""The run record: what the fleet runner saw during a run, and all the certifier reads.
+
+The runner (``simulator.runner``) fills one :class:`RunRecord` on the Locust master:
+per-wave :class:`OpTally` objects from Locust request events, and a :class:`Sample`
+about once a second (users, open sockets, generator CPU, the target's metrics). The
+certifier (``simulator.certify``) turns it into a verdict and a report, possibly
+later and elsewhere: the record round-trips through JSON (``to_json``/``from_json``,
+``save``/``load``) so a run can be judged again without replaying it.
+
+Stdlib only: this module is imported by gevent-patched Locust processes.
+Names may grow (additive), never change: ``from_json`` ignores keys it does not know,
+so a record written by a newer runner still loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Operation names the tablets report (Locust request ``name``s).
+OP_LOGIN = "login"
+OP_PACKAGE = "package"
+OP_KEY = "key"
+OP_QUESTION = "question"
+OP_ANSWER = "answer"
+OP_WS_CONNECT = "ws_connect"
+OP_HEARTBEAT = "heartbeat"
+OP_FINISH = "finish"
+OP_NAMES: tuple[str, ...] = (
+    OP_LOGIN,
+    OP_PACKAGE,
+    OP_KEY,
+    OP_QUESTION,
+    OP_ANSWER,
+    OP_WS_CONNECT,
+    OP_HEARTBEAT,
+    OP_FINISH,
+)
+
+RECORD_FORMAT = 1
+
+
+def bucket_ms(ms: float) -> int:
+    """Locust's rounding (~2 significant digits): keeps histograms small enough to ship
+    from workers to the master every few seconds, and lets us merge Locust's own dicts."""
+    if ms < 100:
+        return round(ms)
+    if ms < 1000:
+        return int(round(ms, -1))
+    if ms < 10000:
+        return int(round(ms, -2))
+    return int(round(ms, -3))
+
+
+@dataclass
+class LatencyHistogram:
+    """Latencies in Locust's representation: rounded milliseconds -> count."""
+
+    buckets: dict[int, int] = field(default_factory=dict)
+
+    def add(self, ms: float, n: int = 1) -> None:
+        key = bucket_ms(ms)
+        self.buckets[key] = self.buckets.get(key, 0) + n
+
+    def merge(self, other: LatencyHistogram | Mapping[int, int]) -> None:
+        """Add another histogram (or a Locust ``response_times`` dict) into this one."""
+        items = other.buckets if isinstance(other, LatencyHistogram) else other
+        for key, n in items.items():
+            self.buckets[key] = self.buckets.get(key, 0) + n
+
+    def count(self) -> int:
+        return sum(self.buckets.values())
+
+    def percentile(self, q: float) -> float | None:
+        """The latency (ms) that a fraction ``q`` (0..1) of the operations finished
+        within, as Locust computes it; None when there is nothing to rank."""
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"percentile q must be in 0..1, got {q}")
+        total = self.count()
+        if total == 0:
+            return None
+        # Same walk as locust.stats.calculate_response_time_percentile, so our figures
+        # match the ones people read in Locust's UI for the same data.
+        within = int(total * q)
+        seen = 0
+        for key in sorted(self.buckets, reverse=True):
+            seen += self.buckets[key]
+            if total - seen <= within:
+                return float(key)
+        return float(min(self.buckets))
+
+    def max(self) -> float | None:
+        return float(max(self.buckets)) if self.buckets else None
+
+    def to_json(self) -> dict[str, int]:
+        return {str(k): n for k, n in sorted(self.buckets.items())}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LatencyHistogram:
+        return cls({int(k): int(n) for k, n in data.items()})
+
+
+@dataclass
+class OpTally:
+    """One operation name within one wave.
+
+    ``count`` is every attempt, failed ones included (like Locust's ``num_requests``);
+    ``failures`` counts the failed ones by ``simulator.settings.FailureKind`` value;
+    ``latency`` holds successful operations only, so that fast refusals (a 503 at the
+    connection cap answers in a millisecond) cannot make a latency SLO look better.
+    """
+
+    count: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    def record(self, ms: float | None, failure: str | None = None) -> None:
+        """One attempt: a success with its latency, or a failure of kind ``failure``."""
+        self.count += 1
+        if failure is not None:
+            self.failures[failure] = self.failures.get(failure, 0) + 1
+        elif ms is not None:
+            self.latency.add(ms)
+
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    def succeeded(self) -> int:
+        return self.count - self.failed()
+
+    def merge(self, other: OpTally) -> None:
+        self.count += other.count
+        for kind, n in other.failures.items():
+            self.failures[kind] = self.failures.get(kind, 0) + n
+        self.latency.merge(other.latency)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "failures": dict(self.failures),
+            "latency": self.latency.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OpTally:
+        return cls(
+            count=int(data.get("count", 0)),
+            failures={str(k): int(v) for k, v in data.get("failures", {}).items()},
+            latency=LatencyHistogram.from_json(data.get("latency", {})),
+        )
+
+
+@dataclass
+class WaveRecord:
+    number: int  # 1-based
+    name: str
+    centres: list[str]
+    planned_tablets: int  # tablets connecting in this wave
+    started_at: float  # seconds since run start
+    ended_at: float | None = None
+    ops: dict[str, OpTally] = field(default_factory=dict)
+
+    def tally(self, op: str) -> OpTally:
+        """The tally for ``op``, created on first use."""
+        found = self.ops.get(op)
+        if found is None:
+            found = self.ops[op] = OpTally()
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "name": self.name,
+            "centres": list(self.centres),
+            "planned_tablets": self.planned_tablets,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "ops": {name: tally.to_json() for name, tally in self.ops.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WaveRecord:
+        return cls(
+            number=int(data["number"]),
+            name=str(data.get("name", f"wave {data['number']}")),
+            centres=[str(c) for c in data.get("centres", [])],
+            planned_tablets=int(data.get("planned_tablets", 0)),
+            started_at=float(data.get("started_at", 0.0)),
+            ended_at=_opt_float(data.get("ended_at")),
+            ops={str(k): OpTally.from_json(v) for k, v in data.get("ops", {}).items()},
+        )
+
+
+@dataclass
+class Sample:
+    """Taken by the runner on the master about once a second."""
+
+    t: float  # seconds since run start
+    wave: int  # current wave, 0 before the first
+    users: int  # Locust users
+    sockets_open: int  # sum over workers of FleetCounters.sockets_open
+    generator_cpu: float  # max over generator processes, fraction of one core
+    requests: dict[str, int] = field(default_factory=dict)  # cumulative per op name
+    failures: dict[str, int] = field(default_factory=dict)  # cumulative per FailureKind
+    hb_p99_ms: float | None = None  # heartbeat RTT p99 over the last ~10 s
+    # Scraped from the target's /metrics: "websockets_open" (sum over centres),
+    # "connection_cap", "event_loop_lag_p99_s", "http_5xx_total", "ws_rejections_cap_total"...
+    server: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "wave": self.wave,
+            "users": self.users,
+            "sockets_open": self.sockets_open,
+            "generator_cpu": self.generator_cpu,
+            "requests": dict(self.requests),
+            "failures": dict(self.failures),
+            "hb_p99_ms": self.hb_p99_ms,
+            "server": dict(self.server),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Sample:
+        return cls(
+            t=float(data["t"]),
+            wave=int(data.get("wave", 0)),
+            users=int(data.get("users", 0)),
+            sockets_open=int(data.get("sockets_open", 0)),
+            generator_cpu=float(data.get("generator_cpu", 0.0)),
+            requests={str(k): int(v) for k, v in data.get("requests", {}).items()},
+            failures={str(k): int(v) for k, v in data.get("failures", {}).items()},
+            hb_p99_ms=_opt_float(data.get("hb_p99_ms")),
+            server={str(k): float(v) for k, v in data.get("server", {}).items()},
+        )
+
+
+@dataclass
+class RunRecord:
+    scenario: str
+    scenario_path: str
+    target: str
+    started_at: float  # unix seconds
+    ended_at: float | None = None  # unix seconds
+    # As declared in the scenario: heartbeat_p99_ms, answer_p99_ms, failure_ratio_max,
+    # connection_success_min, ...
+    slos: dict[str, float] = field(default_factory=dict)
+    server_knobs: dict[str, object] = field(default_factory=dict)
+    waves: list[WaveRecord] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def wave(self, number: int) -> WaveRecord:
+        for wave in self.waves:
+            if wave.number == number:
+                return wave
+        raise KeyError(f"no wave {number} in this run (waves: {[w.number for w in self.waves]})")
+
+    def planned_tablets(self) -> int:
+        return sum(w.planned_tablets for w in self.waves)
+
+    def max_sockets_open(self) -> int:
+        return max((s.sockets_open for s in self.samples), default=0)
+
+    def duration_s(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RECORD_FORMAT,
+            "scenario": self.scenario,
+            "scenario_path": self.scenario_path,
+            "target": self.target,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "slos": dict(self.slos),
+            "server_knobs": dict(self.server_knobs),
+            "waves": [w.to_json() for w in self.waves],
+            "samples": [s.to_json() for s in self.samples],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
+        try:
+            return cls(
+                scenario=str(data["scenario"]),
+                scenario_path=str(data.get("scenario_path", "")),
+                target=str(data.get("target", "")),
+                started_at=float(data["started_at"]),
+                ended_at=_opt_float(data.get("ended_at")),
+                slos={str(k): float(v) for k, v in data.get("slos", {}).items()},
+                server_knobs=dict(data.get("server_knobs", {})),
+                waves=[WaveRecord.from_json(w) for w in data.get("waves", [])],
+                samples=[Sample.from_json(s) for s in data.get("samples", [])],
+                notes=[str(n) for n in data.get("notes", [])],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a vigie run record: {exc!r}") from exc
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write as JSON, atomically: a crash mid-write never leaves half a record."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.to_json(), fh, separators=(",", ":"))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RunRecord:
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_json(json.load(fh))
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
