@@ -1,0 +1,162 @@
+"""The scenario model: a national wave replay, declared in YAML and validated here.
+
+Pydantic does the type work (``extra="forbid"`` turns a typo into an "unknown key"
+error); the cross-field rules (waves naming known centres, each centre in exactly
+one wave) are model validators so that their errors carry a key path too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Ratio = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Wave(_Strict):
+    """A group of centres whose tablets connect together, starting at ``start_s``."""
+
+    name: str
+    centres: list[str] = Field(min_length=1)
+    start_s: NonNegativeFloat  # seconds since the run start (already compressed)
+    rate_per_s: PositiveFloat  # tablets connecting per second
+
+
+class ThinkTime(_Strict):
+    """Seconds between two answers in real exam time, before compression (lognormal)."""
+
+    median_s: PositiveFloat = 90.0
+    sigma: NonNegativeFloat = 0.6
+    min_s: NonNegativeFloat = 5.0
+    max_s: PositiveFloat = 600.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ThinkTime:
+        if self.min_s > self.max_s:
+            raise ValueError(f"min_s ({self.min_s}) is above max_s ({self.max_s})")
+        return self
+
+
+class Exam(_Strict):
+    """The jury's timeline: launch the unit nationally, close it after its (compressed) duration."""
+
+    unit_id: str = "ue1"  # a unit of the demo session (ue1..ue3, lca1, lca2)
+    launch_at_s: NonNegativeFloat  # run time of the national launch
+    duration_s: PositiveFloat = 10800.0  # real duration; the server gets duration_s / compression
+    close: bool = True  # the jury closes the unit at its deadline
+    answer_fraction: Ratio = 1.0  # share of the questions each tablet answers
+    tail_s: NonNegativeFloat = 15.0  # run time kept after the close (finishing, last reports)
+
+
+class Slos(_Strict):
+    """Service-level objectives judged wave by wave by the certifier."""
+
+    heartbeat_p99_ms: PositiveFloat = 1000.0
+    answer_p99_ms: PositiveFloat = 2000.0
+    failure_ratio_max: Ratio = 0.01
+    connection_success_min: Ratio = 0.99
+    generator_cpu_max: Ratio = 0.8  # above: the run is generator-bound, never certified
+
+
+class ServerKnobs(_Strict):
+    """Knobs applied to the exam server (``vigie serve`` options) for this scenario."""
+
+    max_connections: NonNegativeInt = 0  # 0: no cap
+    latency_ms: NonNegativeFloat = 0.0
+    error_rate: Ratio = 0.0
+    ws_compression: bool = True
+    late_after_s: PositiveFloat | None = None
+    lost_after_s: PositiveFloat | None = None
+
+
+class Fleet(_Strict):
+    """How the simulated tablets behave (mapped onto simulator.settings.FleetSettings)."""
+
+    permessage_deflate: bool = True
+    predownload: bool = True
+    reconnect_base_s: PositiveFloat = 1.0
+    reconnect_max_s: PositiveFloat = 30.0
+    request_timeout_s: PositiveFloat = 30.0
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 2022
+    centres_file: str | None = None  # a centres YAML; the 35 faculties by default
+    centres: dict[str, NonNegativeInt] = Field(min_length=1)  # centre code -> candidates
+    waves: list[Wave] = Field(min_length=1)
+    heartbeat_interval_s: PositiveFloat = 5.0
+    time_compression: Annotated[float, Field(ge=1)] = 1.0
+    think_time: ThinkTime = ThinkTime()
+    exam: Exam
+    slos: Slos = Slos()
+    server: ServerKnobs = ServerKnobs()
+    fleet: Fleet = Fleet()
+
+    @model_validator(mode="after")
+    def _waves_cover_centres(self) -> Scenario:
+        seen: dict[str, str] = {}
+        for i, wave in enumerate(self.waves):
+            for code in wave.centres:
+                if code not in self.centres:
+                    raise _at(
+                        ("waves", i, "centres"), f"wave {wave.name!r} names unknown centre {code!r}"
+                    )
+                if code in seen:
+                    raise _at(
+                        ("waves", i, "centres"),
+                        f"centre {code!r} is in two waves ({seen[code]!r} and {wave.name!r})",
+                    )
+                seen[code] = wave.name
+        missing = sorted(set(self.centres) - set(seen))
+        if missing:
+            raise _at(("waves",), f"centres in no wave: {', '.join(missing)}")
+        starts = [w.start_s for w in self.waves]
+        if starts != sorted(starts):
+            raise _at(("waves",), "waves must be listed in start order")
+        if self.exam.launch_at_s < starts[-1]:
+            raise _at(("exam", "launch_at_s"), "the launch comes before the last wave starts")
+        return self
+
+    # --- derived figures ------------------------------------------------------------
+    @property
+    def total_tablets(self) -> int:
+        return sum(self.centres.values())
+
+    def wave_tablets(self, wave: Wave) -> int:
+        return sum(self.centres[c] for c in wave.centres)
+
+    @property
+    def unit_duration_s(self) -> float:
+        """The unit's duration on the server, compressed."""
+        return self.exam.duration_s / self.time_compression
+
+    @property
+    def close_at_s(self) -> float:
+        return self.exam.launch_at_s + self.unit_duration_s
+
+    @property
+    def end_s(self) -> float:
+        """Run time at which the fleet stops."""
+        return self.close_at_s + self.exam.tail_s
+
+
+class KeyPathError(ValueError):
+    """A cross-field error raised inside a validator, with the key path it concerns."""
+
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _at(loc: tuple[Any, ...], message: str) -> KeyPathError:
+    return KeyPathError(loc, message)
