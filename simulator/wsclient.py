@@ -1,0 +1,501 @@
+"""A lean websocket client for gevent (RFC 6455, with RFC 7692 permessage-deflate).
+
+Thousands of simulated tablets live in one generator process, so a heartbeat must cost
+a few tens of microseconds. Off-the-shelf clients (websocket-client) block a greenlet in
+``recv`` and build frame objects for every message; here the connection is driven by
+libev watchers on the gevent hub: a readable socket calls :meth:`WsConnection._on_readable`
+directly in the hub, frames are parsed from one ``bytes`` buffer, and sends are a single
+non-blocking ``send``. No greenlet switch happens per message.
+
+Only the opening handshake blocks (it runs in the caller's greenlet, with a timeout).
+Callbacks run inside the hub: they must not block (no sleep, no socket wait).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import random
+import socket as _stdsocket
+import sys
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import gevent.queue
+import gevent.socket
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+#: What Chromium's WebView offers: context takeover both ways, a window size we may choose.
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
+#: Our own compressor uses a 512-byte window and the smallest memory level: 12,000 tablets
+#: each holding a default 256 KiB deflate state would not fit in a generator process.
+_CLIENT_WBITS = 9
+_CLIENT_MEMLEVEL = 1
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+MAX_HEAD_BYTES = 16 * 1024
+
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+CLOSE_NORMAL = 1000
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_NO_STATUS = 1005
+CLOSE_ABNORMAL = 1006  # never on the wire: the socket dropped without a close frame
+CLOSE_TOO_BIG = 1009
+
+MessageHandler = Callable[[bool, bytes], None]  # (is_text, payload)
+CloseHandler = Callable[[int, str], None]  # (code, reason)
+
+
+class WsError(Exception):
+    """The websocket could not be opened or was used after it closed."""
+
+
+class WsHandshakeError(WsError):
+    """The server answered the upgrade with something else than 101."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        super().__init__(f"websocket upgrade refused: HTTP {status}")
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
+
+
+class WsClosedError(WsError):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"websocket closed: {code} {reason}".rstrip())
+        self.code = code
+        self.reason = reason
+
+
+def mask(payload: bytes, key: bytes) -> bytes:
+    """XOR ``payload`` with the repeated 4-byte ``key``, as one big-integer operation."""
+    n = len(payload)
+    if not n:
+        return payload
+    keys = key * ((n >> 2) + 1)
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(keys[:n], "little")).to_bytes(
+        n, "little"
+    )
+
+
+def encode_frame(
+    opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, key: bytes | None = None
+) -> bytes:
+    """One client frame (always masked, as RFC 6455 requires of clients)."""
+    if key is None:
+        key = random.getrandbits(32).to_bytes(4, "little")
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        head = bytes((b0, 0x80 | n))
+    elif n < 65536:
+        head = bytes((b0, 0xFE)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((b0, 0xFF)) + n.to_bytes(8, "big")
+    return head + key + mask(payload, key)
+
+
+def _parse_extensions(value: str) -> dict[str, str | None] | None:
+    """The permessage-deflate parameters the server accepted, or None if it declined."""
+    for ext in value.split(","):
+        parts = [p.strip() for p in ext.split(";")]
+        if parts[0].lower() != "permessage-deflate":
+            continue
+        params: dict[str, str | None] = {}
+        for p in parts[1:]:
+            if not p:
+                continue
+            name, _, val = p.partition("=")
+            params[name.strip().lower()] = val.strip().strip('"') or None
+        return params
+    return None
+
+
+def connect(
+    host: str,
+    port: int,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    deflate: bool = False,
+    timeout: float = 10.0,
+) -> WsConnection:
+    """Open a websocket (blocking the calling greenlet, at most ``timeout`` per step).
+
+    Raises :class:`WsHandshakeError` for a non-101 answer, ``OSError`` (including
+    ``ConnectionRefusedError`` and ``TimeoutError``) for network failures.
+    """
+    sock = gevent.socket.create_connection((host, port), timeout=timeout)
+    try:
+        sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+        key = base64.b64encode(os.urandom(16))
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {host}:{port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key.decode()}",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if deflate:
+            lines.append(f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}")
+        lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        status, resp_headers, rest = _read_head(sock)
+        if status != 101:
+            raise WsHandshakeError(status, resp_headers, _read_body(sock, resp_headers, rest))
+        expected = base64.b64encode(hashlib.sha1(key + _GUID).digest()).decode()
+        if resp_headers.get("sec-websocket-accept") != expected:
+            raise WsError("bad Sec-WebSocket-Accept from server")
+        params = _parse_extensions(resp_headers.get("sec-websocket-extensions", ""))
+        if params is not None and not deflate:
+            raise WsError("server enabled permessage-deflate that was not offered")
+        sock.settimeout(None)
+        return WsConnection(sock, rest, params)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _read_head(sock: Any) -> tuple[int, dict[str, str], bytes]:
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionResetError("connection closed during the websocket handshake")
+        buf += chunk
+        if len(buf) > MAX_HEAD_BYTES:
+            raise WsError("websocket handshake answer too large")
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise WsError(f"bad HTTP status line: {status_line!r}")
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers, rest
+
+
+def _read_body(sock: Any, headers: dict[str, str], rest: bytes) -> bytes:
+    """The (small) body of a refused upgrade, e.g. the JSON error of a 503."""
+    try:
+        length = min(int(headers.get("content-length", "0")), 64 * 1024)
+    except ValueError:
+        return rest
+    try:
+        while len(rest) < length:
+            chunk = sock.recv(length - len(rest))
+            if not chunk:
+                break
+            rest += chunk
+    except OSError:
+        pass
+    return rest[:length]
+
+
+class WsConnection:
+    """An open websocket, read by a libev watcher in the hub.
+
+    Call :meth:`start` once with the callbacks; without callbacks, messages queue up for
+    :meth:`recv` (handy in tests and scripts, not on the hot path).
+    """
+
+    def __init__(self, sock: Any, leftover: bytes, deflate: dict[str, str | None] | None) -> None:
+        self._gsock = sock
+        self._raw = sock._sock  # the non-blocking _socket.socket under gevent's wrapper
+        self._fd: int = sock.fileno()
+        self._buf = leftover
+        self._parts: list[bytes] = []
+        self._part_len = 0
+        self._msg_text = False
+        self._msg_compressed = False
+        self._out = b""
+        self._write_watcher: Any = None
+        self._read_watcher: Any = None
+        self._on_message: MessageHandler = self._queue_message
+        self._on_close: CloseHandler = self._queue_close
+        self._inbox: gevent.queue.Queue[tuple[bool, bytes] | WsClosedError] | None = None
+        self.closed = False
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._close_sent = False
+        self.deflate = deflate is not None
+        self._inflater: Any = None
+        self._deflater: Any = None
+        self._reset_inflater = False
+        self._reset_deflater = False
+        if deflate is not None:
+            # Server context takeover (the default) means one inflater for the connection.
+            self._reset_inflater = "server_no_context_takeover" in deflate
+            self._inflater = zlib.decompressobj(-15)
+            # Without client context takeover agreed we may still keep ours: a peer's
+            # inflater handles any window up to 15 bits (RFC 7692 section 7.1.2).
+            self._reset_deflater = "client_no_context_takeover" in deflate
+            self._deflater = zlib.compressobj(6, zlib.DEFLATED, -_CLIENT_WBITS, _CLIENT_MEMLEVEL)
+
+    # --- set-up ------------------------------------------------------------------------
+    def start(
+        self, on_message: MessageHandler | None = None, on_close: CloseHandler | None = None
+    ) -> None:
+        if on_message is None or on_close is None:
+            self._inbox = gevent.queue.Queue()
+        if on_message is not None:
+            self._on_message = on_message
+        if on_close is not None:
+            self._on_close = on_close
+        loop = gevent.get_hub().loop
+        self._read_watcher = loop.io(self._fd, 1)
+        self._read_watcher.start(self._on_readable)
+        if self._buf:
+            # bytes that arrived with the handshake answer: parse them from the hub too
+            buf, self._buf = self._buf, b""
+            loop.run_callback(self._feed, buf)
+
+    # --- sending (any greenlet or hub callback) --------------------------------------------
+    def send_text(self, data: bytes | str, *, fragment: int = 0) -> None:
+        self._send_message(OP_TEXT, data.encode() if isinstance(data, str) else data, fragment)
+
+    def send_binary(self, data: bytes, *, fragment: int = 0) -> None:
+        self._send_message(OP_BINARY, data, fragment)
+
+    def ping(self, payload: bytes = b"") -> None:
+        self._send_frame(OP_PING, payload)
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """Start the closing handshake; the close callback fires when the server answers
+        (or when the socket drops)."""
+        if self.closed or self._close_sent:
+            return
+        self._close_sent = True
+        self._send_frame(OP_CLOSE, code.to_bytes(2, "big") + reason.encode()[:120])
+
+    def abort(self) -> None:
+        """Drop the TCP connection without a closing handshake (and without callback)."""
+        self._finish(CLOSE_ABNORMAL, "aborted", notify=False)
+
+    def _send_message(self, opcode: int, data: bytes, fragment: int) -> None:
+        compressed = False
+        if self._deflater is not None:
+            data = self._deflater.compress(data) + self._deflater.flush(zlib.Z_SYNC_FLUSH)
+            data = data[:-4] if data.endswith(_DEFLATE_TAIL) else data
+            if self._reset_deflater:
+                self._deflater = zlib.compressobj(
+                    6, zlib.DEFLATED, -_CLIENT_WBITS, _CLIENT_MEMLEVEL
+                )
+            compressed = True
+        if fragment <= 0 or len(data) <= fragment:
+            self._send_frame(opcode, data, rsv1=compressed)
+            return
+        chunks = [data[i : i + fragment] for i in range(0, len(data), fragment)]
+        last = len(chunks) - 1
+        for i, chunk in enumerate(chunks):
+            self._send_frame(
+                opcode if i == 0 else OP_CONT, chunk, fin=i == last, rsv1=compressed and i == 0
+            )
+
+    def _send_frame(
+        self, opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False
+    ) -> None:
+        if self.closed:
+            raise WsClosedError(self.close_code or CLOSE_ABNORMAL, self.close_reason)
+        frame = encode_frame(opcode, payload, fin=fin, rsv1=rsv1)
+        if self._out:
+            self._out += frame
+            return
+        try:
+            sent = self._raw.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._finish(CLOSE_ABNORMAL, str(exc))
+            raise WsClosedError(CLOSE_ABNORMAL, str(exc)) from exc
+        if sent < len(frame):
+            self._out = frame[sent:]
+            self._write_watcher = gevent.get_hub().loop.io(self._fd, 2)
+            self._write_watcher.start(self._on_writable)
+
+    def _on_writable(self) -> None:
+        try:
+            sent = self._raw.send(self._out)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._finish(CLOSE_ABNORMAL, str(exc))
+            return
+        self._out = self._out[sent:]
+        if not self._out and self._write_watcher is not None:
+            self._write_watcher.stop()
+            self._write_watcher.close()
+            self._write_watcher = None
+            if self.closed:
+                self._release()
+
+    # --- receiving (hub callbacks) --------------------------------------------------------
+    def _on_readable(self) -> None:
+        try:
+            data = self._raw.recv(262144)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._finish(CLOSE_ABNORMAL, str(exc))
+            return
+        if not data:
+            self._finish(CLOSE_ABNORMAL, "connection closed without a close frame")
+            return
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        buf = self._buf + data if self._buf else data
+        pos = 0
+        end = len(buf)
+        try:
+            while end - pos >= 2 and not self.closed:
+                b0 = buf[pos]
+                b1 = buf[pos + 1]
+                if b1 & 0x80:
+                    self._fail(CLOSE_PROTOCOL_ERROR, "masked frame from server")
+                    return
+                length = b1 & 0x7F
+                head = 2
+                if length == 126:
+                    if end - pos < 4:
+                        break
+                    length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+                    head = 4
+                elif length == 127:
+                    if end - pos < 10:
+                        break
+                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                    head = 10
+                if length > MAX_MESSAGE_BYTES:
+                    self._fail(CLOSE_TOO_BIG, "frame too large")
+                    return
+                if end - pos < head + length:
+                    break
+                start = pos + head
+                pos = start + length
+                self._frame(b0, buf[start:pos])
+        except Exception as exc:  # a bug or a corrupt stream must not kill the hub
+            self._fail(CLOSE_PROTOCOL_ERROR, f"{type(exc).__name__}: {exc}")
+            return
+        self._buf = buf[pos:] if pos < end else b""
+
+    def _frame(self, b0: int, payload: bytes) -> None:
+        opcode = b0 & 0x0F
+        fin = b0 & 0x80
+        if opcode >= 0x8:
+            if not fin or len(payload) > 125:
+                self._fail(CLOSE_PROTOCOL_ERROR, "bad control frame")
+            elif opcode == OP_PING:
+                self._send_frame(OP_PONG, payload)
+            elif opcode == OP_CLOSE:
+                self._closing_frame(payload)
+            elif opcode != OP_PONG:
+                self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
+            return
+        if opcode == OP_CONT:
+            if not self._parts:
+                self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
+                return
+        elif opcode in (OP_TEXT, OP_BINARY):
+            if self._parts:
+                self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
+                return
+            self._msg_text = opcode == OP_TEXT
+            self._msg_compressed = bool(b0 & 0x40)
+            if self._msg_compressed and self._inflater is None:
+                self._fail(CLOSE_PROTOCOL_ERROR, "compressed frame without permessage-deflate")
+                return
+            if fin:  # the common case: one frame, one message
+                self._deliver(payload)
+                return
+        else:
+            self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
+            return
+        self._parts.append(payload)
+        self._part_len += len(payload)
+        if self._part_len > MAX_MESSAGE_BYTES:
+            self._fail(CLOSE_TOO_BIG, "message too large")
+        elif fin:
+            parts, self._parts, self._part_len = self._parts, [], 0
+            self._deliver(b"".join(parts))
+
+    def _deliver(self, payload: bytes) -> None:
+        if self._msg_compressed:
+            payload = self._inflater.decompress(payload + _DEFLATE_TAIL, MAX_MESSAGE_BYTES)
+            if self._inflater.unconsumed_tail:
+                self._fail(CLOSE_TOO_BIG, "inflated message too large")
+                return
+            if self._reset_inflater:
+                self._inflater = zlib.decompressobj(-15)
+        self._on_message(self._msg_text, payload)
+
+    def _closing_frame(self, payload: bytes) -> None:
+        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else CLOSE_NO_STATUS
+        reason = payload[2:].decode("utf-8", "replace")
+        if not self._close_sent:
+            self._close_sent = True
+            with contextlib.suppress(WsClosedError):  # echo the close, as RFC 6455 asks
+                self._send_frame(OP_CLOSE, payload[:2])
+        self._finish(code, reason)
+
+    def _fail(self, code: int, reason: str) -> None:
+        if not self._close_sent and not self.closed:
+            self._close_sent = True
+            with contextlib.suppress(WsClosedError):
+                self._send_frame(OP_CLOSE, code.to_bytes(2, "big") + reason.encode()[:120])
+        self._finish(code, reason)
+
+    def _finish(self, code: int, reason: str, *, notify: bool = True) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = code
+        self.close_reason = reason
+        if self._read_watcher is not None:
+            self._read_watcher.stop()
+            self._read_watcher.close()
+            self._read_watcher = None
+        # A close frame still queued gets flushed first, unless the socket is gone.
+        if not self._out or code == CLOSE_ABNORMAL:
+            self._release()
+        if notify:
+            try:
+                self._on_close(code, reason)
+            except Exception:  # a faulty callback must not take the hub down
+                gevent.get_hub().handle_error(self, *sys.exc_info())
+
+    def _release(self) -> None:
+        if self._write_watcher is not None:
+            self._write_watcher.stop()
+            self._write_watcher.close()
+            self._write_watcher = None
+        self._out = b""
+        self._gsock.close()
+
+    # --- blocking helpers (without callbacks) -------------------------------------------
+    def _queue_message(self, is_text: bool, payload: bytes) -> None:
+        if self._inbox is not None:
+            self._inbox.put((is_text, payload))
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        if self._inbox is not None:
+            self._inbox.put(WsClosedError(code, reason))
+
+    def recv(self, timeout: float | None = None) -> tuple[bool, bytes]:
+        """The next message ``(is_text, payload)``; raises WsClosedError once closed,
+        ``gevent.queue.Empty`` after ``timeout`` seconds."""
+        if self._inbox is None:
+            raise WsError("recv() needs start() without callbacks")
+        item = self._inbox.get(timeout=timeout)
+        if isinstance(item, WsClosedError):
+            self._inbox.put(item)  # later calls see the close too
+            raise item
+        is_text, payload = item
+        return bool(is_text), bytes(payload)
