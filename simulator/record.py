@@ -311,6 +311,7 @@ class RunRecord:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(self.to_json(), fh, separators=(",", ":"))
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are shared
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

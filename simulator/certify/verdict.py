@@ -1,0 +1,169 @@
+"""From a run record to a verdict: certified only when every wave met every SLO, the
+whole planned fleet connected, and the generator was never the bottleneck."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
+from simulator.certify.judge import WaveJudgement, judge_waves
+from simulator.certify.knee import Knee, find_knee
+from simulator.certify.slo import Slo, parse_slo
+from simulator.record import RunRecord
+
+REPORT_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    certified: bool
+    headline: str  # the banner: one sentence a jury member can act on
+    reasons: list[str]  # every reason it is not certified (empty when certified)
+    planned_tablets: int
+    max_connected: int
+    knee: Knee | None
+    generator: GeneratorLoad
+    waves: list[WaveJudgement]
+    slos: list[Slo]
+    record: RunRecord
+
+    @property
+    def verdict(self) -> str:
+        return "certified" if self.certified else "failed"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.certified else 1
+
+    @property
+    def connection_cap(self) -> float | None:
+        caps = [
+            s.server["connection_cap"] for s in self.record.samples if "connection_cap" in s.server
+        ]
+        return caps[-1] if caps and caps[-1] > 0 else None
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "format": REPORT_FORMAT,
+            "verdict": self.verdict,
+            "headline": self.headline,
+            "reasons": list(self.reasons),
+            "scenario": r.scenario,
+            "scenario_path": r.scenario_path,
+            "target": r.target,
+            "started_at": r.started_at,
+            "ended_at": r.ended_at,
+            "duration_s": r.duration_s(),
+            "generated_at": time.time(),
+            "planned_tablets": self.planned_tablets,
+            "max_connected": self.max_connected,
+            "max_server_websockets": max(
+                (s.server.get("websockets_open", 0.0) for s in r.samples), default=None
+            ),
+            "connection_cap": self.connection_cap,
+            "knee": None if self.knee is None else self.knee.to_json(),
+            "generator_bound": self.generator.bound,
+            "generator": self.generator.to_json(),
+            "slos": dict(r.slos),
+            "server_knobs": dict(r.server_knobs),
+            "waves": [w.to_json() for w in self.waves],
+            "notes": list(r.notes),
+        }
+
+
+def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) -> Verdict:
+    reasons: list[str] = []
+    slos: list[Slo] = []
+    for name, threshold in record.slos.items():
+        try:
+            slos.append(parse_slo(name, threshold))
+        except ValueError as exc:
+            reasons.append(f"an SLO cannot be judged: {exc}")
+    if not record.slos:
+        reasons.append("the scenario declares no SLO: there is nothing to certify against")
+    if not record.waves:
+        reasons.append("the run recorded no wave")
+
+    judgements = judge_waves(record.waves, slos)
+    generator = generator_load(record.samples, generator_cpu_limit)
+    knee = find_knee(record, judgements, generator_cpu_limit)
+    planned = record.planned_tablets()
+    connected = record.max_sockets_open()
+
+    for j in judgements:
+        for result in j.results.values():
+            if result.passed is False:
+                reasons.append(
+                    f"{_wave_label(j)}: {result.slo.describe()} broken "
+                    f"({_figure(result.slo, result.value)})"
+                )
+    for slo in slos:
+        if all(j.results[slo.name].value is None for j in judgements):
+            reasons.append(f"{slo.describe()} was never measured in any wave")
+    if connected < planned:
+        reasons.append(f"only {connected:,} of the {planned:,} planned tablets were connected")
+    if generator.bound:
+        reasons.append(
+            f"the load generator was CPU-bound (peak {generator.peak_cpu:.0%} of a core, "
+            f"over {generator.limit:.0%} for {generator.seconds_over:,.0f} s): its figures "
+            "measure the generator, not the platform"
+        )
+    if record.ended_at is None:
+        reasons.append("the run did not finish (no end time recorded)")
+
+    certified = not reasons
+    return Verdict(
+        certified=certified,
+        headline=_headline(certified, planned, connected, knee, generator, reasons),
+        reasons=reasons,
+        planned_tablets=planned,
+        max_connected=connected,
+        knee=knee,
+        generator=generator,
+        waves=judgements,
+        slos=slos,
+        record=record,
+    )
+
+
+def _headline(
+    certified: bool,
+    planned: int,
+    connected: int,
+    knee: Knee | None,
+    generator: GeneratorLoad,
+    reasons: list[str],
+) -> str:
+    if certified:
+        return f"Certified for {planned:,} simultaneous tablets"
+    if knee is not None:
+        text = f"Failed at {knee.connected:,} connected tablets in wave {knee.wave}: {knee.detail}"
+        if generator.bound:
+            text += " (the load generator was also CPU-bound: the run cannot certify anything)"
+        return text
+    if generator.bound:
+        return (
+            "Not certified: the load generator ran out of CPU "
+            f"(peak {generator.peak_cpu:.0%} of a core), so this run cannot tell the "
+            "platform's capacity"
+        )
+    if connected < planned:
+        return f"Failed: only {connected:,} of the {planned:,} planned tablets connected"
+    return f"Failed: {reasons[0]}" if reasons else "Failed"
+
+
+def _figure(slo: Slo, value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if slo.kind.value == "latency":
+        return f"{value:,.0f} ms"
+    return f"{value:.2%}"
+
+
+def _wave_label(j: WaveJudgement) -> str:
+    w = j.wave
+    plain = f"wave {w.number}"
+    return plain if w.name.strip().lower() == plain else f"{plain} ({w.name})"
