@@ -1,0 +1,111 @@
+"""The Dash application: header, router, the pages' callbacks, Flask login in front."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from dash import Dash, Input, Output, dcc, html
+
+from supervision_dashboard import auth
+from supervision_dashboard.context import AppContext, JurySession
+from supervision_dashboard.i18n import DEFAULT_LANG, t
+from supervision_dashboard.pages import actions, candidate, centre, national, report
+
+ASSETS = Path(__file__).parent / "assets"
+DEFAULT_REFRESH_MS = 1500
+
+
+def _header(session: JurySession) -> Any:
+    lang = session.lang
+    ident = session.identity
+    role = t(f"role_{ident.role}", lang) + (f" · {ident.centre}" if ident.centre else "")
+    links: list[Any] = []
+    if session.scope is None:
+        links.append(dcc.Link(t("national_view", lang), href="/", id="nav-national"))
+    else:
+        links.append(
+            dcc.Link(t("centre_view", lang), href=f"/centre/{session.scope}", id="nav-centre")
+        )
+    links.append(dcc.Link(t("report", lang), href="/report", id="nav-report"))
+    other = "en" if lang == "fr" else "fr"
+    links.append(html.A(t("language", lang), href=f"/lang/{other}?next=/", id="nav-lang"))
+    links.append(html.A(t("logout", lang), href="/logout", id="nav-logout"))
+    return html.Header(
+        [
+            html.H1(t("title", lang)),
+            html.Span(
+                [html.B(ident.username, id="whoami"), " — ", html.Span(role, id="role")],
+                className="who",
+            ),
+            html.Nav(links),
+            html.Span(id="status", className="status"),
+        ]
+    )
+
+
+def route(ctx: AppContext, session: JurySession, path: str) -> Any:
+    parts = [unquote(p) for p in path.strip("/").split("/") if p]
+    if not parts:
+        if session.scope is None:
+            return national.layout(session)
+        return centre.layout(session, session.scope)
+    head, rest = parts[0], parts[1:]
+    if head == "centre" and len(rest) == 1:
+        return centre.layout(session, rest[0])
+    if head == "candidate" and len(rest) == 1:
+        return candidate.layout(ctx, session, rest[0])
+    if head == "report" and len(rest) <= 1:
+        return report.layout(ctx, session, rest[0] if rest else None)
+    return html.Div(t("not_found", session.lang), className="error", id="not-found")
+
+
+def create_app(
+    server_url: str,
+    lang: str = DEFAULT_LANG,
+    feed_interval_s: float = 1.0,
+    refresh_ms: int = DEFAULT_REFRESH_MS,
+) -> tuple[Dash, AppContext]:
+    ctx = AppContext(server_url, lang, feed_interval_s)
+    app = Dash(
+        __name__,
+        title=t("title", lang),
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=True,
+        update_title="",
+    )
+    server = app.server
+    server.secret_key = os.urandom(32)
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    auth.install(server, ctx)
+    report.install_exports(server, ctx)
+
+    def serve_layout() -> Any:
+        session = ctx.session()
+        if session is None:
+            return html.Div(html.A(t("login", ctx.lang()), href="/login"))
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                dcc.Interval(id="tick", interval=refresh_ms),
+                _header(session),
+                html.Main(id="page"),
+            ]
+        )
+
+    app.layout = serve_layout
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"))
+    def _route(path: str | None) -> Any:
+        session = ctx.session()
+        if session is None:
+            return html.A(t("login", ctx.lang()), href="/login")
+        return route(ctx, session, path or "/")
+
+    national.register(app, ctx)
+    centre.register(app, ctx)
+    candidate.register(app, ctx)
+    actions.register(app, ctx)
+    return app, ctx

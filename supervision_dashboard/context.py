@@ -1,0 +1,107 @@
+"""What every page and callback of one dashboard process shares: sessions, feeds, memory.
+
+The juror's token lives here, server-side, keyed by a random session id; the browser
+only holds that id in Flask's signed, HttpOnly session cookie, so the jury token
+never reaches the page's JavaScript nor any callback's JSON.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask
+
+from supervision_dashboard.feed import Feed, FeedRegistry
+from supervision_dashboard.i18n import DEFAULT_LANG
+from supervision_dashboard.jury_client import JuryClient, JuryIdentity
+from vigie.protocol import JuryRole
+
+
+@dataclass
+class JurySession:
+    identity: JuryIdentity
+    lang: str = DEFAULT_LANG
+    created: float = field(default_factory=time.time)
+
+    @property
+    def scope(self) -> str | None:
+        """The feed this juror reads: their centre for a centre juror, else national."""
+        return self.identity.centre if self.identity.role == JuryRole.CENTRE else None
+
+    def may_see(self, centre: str | None) -> bool:
+        return self.scope is None or centre == self.scope
+
+    def may_act_on(self, centre: str | None) -> bool:
+        role = self.identity.role
+        if role == JuryRole.NATIONAL:
+            return True
+        return role == JuryRole.CENTRE and centre is not None and centre == self.identity.centre
+
+
+class ViewMemory:
+    """What each open page was last sent, so the next refresh sends only the difference."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.capacity = capacity
+
+    def get(self, key: str) -> dict[str, Any]:
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                entry = self._data[key] = {}
+                while len(self._data) > self.capacity:
+                    self._data.popitem(last=False)
+            else:
+                self._data.move_to_end(key)
+            return entry
+
+
+class AppContext:
+    def __init__(
+        self, server_url: str, lang: str = DEFAULT_LANG, feed_interval_s: float = 1.0
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.default_lang = lang
+        self.feeds = FeedRegistry(self.server_url, feed_interval_s)
+        self.memory = ViewMemory()
+        self._sessions: dict[str, JurySession] = {}
+        self._lock = threading.Lock()
+
+    def login(self, username: str, password: str, lang: str) -> str:
+        identity = JuryClient(self.server_url).login(username, password)
+        sid = secrets.token_urlsafe(24)
+        session = JurySession(identity, lang)
+        with self._lock:
+            self._sessions[sid] = session
+        self.feeds.ensure(identity.token, session.scope)
+        return sid
+
+    def logout(self, sid: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(sid or "", None)
+
+    def session(self) -> JurySession | None:
+        """The juror behind the current Flask request, if logged in."""
+        sid = flask.session.get("sid")
+        with self._lock:
+            return self._sessions.get(sid) if isinstance(sid, str) else None
+
+    def feed_for(self, session: JurySession) -> Feed:
+        return self.feeds.ensure(session.identity.token, session.scope)
+
+    def client_for(self, session: JurySession) -> JuryClient:
+        return JuryClient(self.server_url, session.identity.token)
+
+    def lang(self) -> str:
+        s = self.session()
+        if s is not None:
+            return s.lang
+        value = flask.session.get("lang")
+        return value if isinstance(value, str) else self.default_lang

@@ -1,0 +1,137 @@
+"""Every word the jury reads, in French (default) and English: the one place to translate.
+
+The users are French medical professors on exam day, so the French column uses the
+jury's own vocabulary (« Candidats », « Temps supplémentaire », « Procès-verbal »).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["fr", "en"]
+LANGS: tuple[Lang, ...] = ("fr", "en")
+DEFAULT_LANG: Lang = "fr"
+
+_TABLE: dict[str, tuple[str, str]] = {
+    # states (vigie.protocol.CandidateState values)
+    "not_connected": ("Non connecté", "Not connected"),
+    "waiting": ("En attente", "Waiting"),
+    "in_progress": ("En composition", "In progress"),
+    "late": ("En retard", "Late"),
+    "lost": ("Déconnecté", "Lost"),
+    "paused": ("En pause", "Paused"),
+    "finished": ("Terminé", "Finished"),
+    # roles
+    "role_national": ("Jury national", "National jury"),
+    "role_centre": ("Jury de centre", "Centre jury"),
+    "role_observer": ("Observateur", "Observer"),
+    # chrome
+    "title": ("Vigie · supervision nationale", "Vigie · national supervision"),
+    "login": ("Connexion", "Log in"),
+    "logout": ("Déconnexion", "Log out"),
+    "username": ("Identifiant", "Username"),
+    "password": ("Mot de passe", "Password"),
+    "bad_credentials": ("Identifiant ou mot de passe incorrect.", "Wrong username or password."),
+    "server_unreachable": ("Serveur d'examen injoignable.", "Exam server unreachable."),
+    "national_view": ("Vue nationale", "National view"),
+    "centre_view": ("Vue du centre", "Centre view"),
+    "candidate_view": ("Candidat", "Candidate"),
+    "report": ("Procès-verbal", "Incident report"),
+    "candidates": ("Candidats", "Candidates"),
+    "centre": ("Centre", "Centre"),
+    "national": ("National", "National"),
+    "total": ("Total", "Total"),
+    "incidents": ("Incidents", "Incidents"),
+    "only_incidents": ("Incidents seulement", "Incidents only"),
+    "alerts": ("Alertes", "Alerts"),
+    "no_alert": ("Aucune alerte.", "No alert."),
+    "feed_waiting": ("Connexion au flux du serveur…", "Connecting to the server feed…"),
+    "feed_stale": ("Flux interrompu depuis {s} s", "Feed interrupted for {s} s"),
+    "updated": ("Mis à jour {t}", "Updated {t}"),
+    "heatmap": ("Carte des candidats par centre", "Candidates by centre"),
+    # grid columns
+    "col_id": ("Candidat", "Candidate"),
+    "col_state": ("État", "State"),
+    "col_age": ("Dernier signal", "Last heartbeat"),
+    "col_question": ("Question", "Question"),
+    "col_progress": ("Progression", "Progress"),
+    "col_left": ("Temps restant", "Time left"),
+    "col_extra": ("Temps suppl.", "Extra time"),
+    "col_battery": ("Batterie", "Battery"),
+    "col_reconnects": ("Reconnexions", "Reconnects"),
+    "col_disconnected": ("Temps déconnecté", "Time disconnected"),
+    # candidate view
+    "timeline": ("Journal d'audit", "Audit timeline"),
+    "fraud_alerts": ("Tentatives de fraude", "Fraud attempts"),
+    "ts_server": ("Horodatage serveur", "Server time"),
+    "ts_client": ("Horodatage tablette", "Tablet time"),
+    "event": ("Événement", "Event"),
+    "actor": ("Auteur", "Actor"),
+    "details": ("Détails", "Details"),
+    "no_fraud": ("Aucune tentative de fraude.", "No fraud attempt."),
+    # actions
+    "actions": ("Actions du jury", "Jury actions"),
+    "act_extra_candidate": (
+        "Temps supplémentaire (candidat)",
+        "Extra time (candidate)",
+    ),
+    "act_extra_centre": ("Temps supplémentaire (centre)", "Extra time (centre)"),
+    "act_pause": ("Suspendre le centre", "Pause the centre"),
+    "act_resume": ("Reprendre le centre", "Resume the centre"),
+    "act_message": ("Message au centre", "Message to the centre"),
+    "seconds": ("Secondes", "Seconds"),
+    "proposed_extra": (
+        "Proposé : temps déconnecté ({s} s) en temps supplémentaire d'incident",
+        "Proposed: time disconnected ({s} s) as incident extra time",
+    ),
+    "reason": ("Motif (obligatoire)", "Reason (required)"),
+    "message_text": ("Texte du message", "Message text"),
+    "submit": ("Valider", "Submit"),
+    "confirm": (
+        "Confirmer : {what} — {target}. Motif : {reason}",
+        "Confirm: {what} — {target}. Reason: {reason}",
+    ),
+    "reason_required": ("Le motif est obligatoire.", "A reason is required."),
+    "seconds_required": (
+        "Indiquer un nombre de secondes positif.",
+        "Give a positive number of seconds.",
+    ),
+    "text_required": ("Le message est vide.", "The message is empty."),
+    "done": ("Action enregistrée : {what}.", "Action recorded: {what}."),
+    "refused": ("Refusé par le serveur : {msg}", "Refused by the server: {msg}"),
+    "no_unit": ("Aucune épreuve en cours.", "No unit in progress."),
+    # alerts
+    "alert_lost": ("Tablette déconnectée : {cid}", "Tablet lost: {cid}"),
+    "alert_loop": (
+        "Boucle de reconnexion : {cid} ({n} reconnexions en {m} min)",
+        "Reconnect loop: {cid} ({n} reconnects in {m} min)",
+    ),
+    "alert_mass": (
+        "Centre {centre} : {n} tablettes perdues d'un coup ({pct} %)",
+        "Centre {centre}: {n} tablets lost at once ({pct}%)",
+    ),
+    "alert_fraud": ("Tentative de fraude : {cid} → {path}", "Fraud attempt: {cid} → {path}"),
+    # report
+    "report_title": ("Procès-verbal d'incidents", "Incident report"),
+    "report_incidents": ("Incidents", "Incidents"),
+    "report_extra": ("Temps supplémentaire accordé", "Extra time granted"),
+    "report_fraud": ("Alertes de fraude", "Fraud alerts"),
+    "export_csv": ("Exporter (CSV)", "Export (CSV)"),
+    "print_html": ("Version imprimable", "Printable version"),
+    "empty": ("Néant.", "None."),
+    "forbidden": ("Accès refusé à ce centre.", "Access to this centre is refused."),
+    "not_found": ("Introuvable.", "Not found."),
+    "back": ("Retour", "Back"),
+    "language": ("English", "Français"),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
+    """The text for ``key`` in ``lang``; an unknown key shows as itself so a gap is visible."""
+    pair = _TABLE.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**fields) if fields else text
+
+
+def keys() -> frozenset[str]:
+    return frozenset(_TABLE)

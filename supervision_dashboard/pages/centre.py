@@ -1,0 +1,164 @@
+"""The centre view: an AG Grid of the centre's candidates, updated by row transactions.
+
+Rows have stable ids (the candidate id, ``getRowId``), so each refresh sends only
+the rows whose rendering changed; the grid keeps its scroll, sort and selection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from supervision_dashboard.context import AppContext, JurySession
+from supervision_dashboard.heatmap import STATE_ORDER
+from supervision_dashboard.i18n import t
+from supervision_dashboard.pages import actions
+from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.rows import grid_delta, grid_row
+
+
+def columns(lang: str) -> list[dict[str, Any]]:
+    state_rules = {f"state-{s.value}": f"params.data.state == '{s.value}'" for s in STATE_ORDER}
+    return [
+        {"field": "rank", "hide": True, "sort": "asc"},
+        {"field": "id", "headerName": t("col_id", lang), "pinned": "left", "width": 170},
+        {
+            "field": "state_label",
+            "headerName": t("col_state", lang),
+            "width": 140,
+            "cellClassRules": state_rules,
+        },
+        {"field": "age", "headerName": t("col_age", lang), "width": 120},
+        {"field": "question", "headerName": t("col_question", lang), "width": 100},
+        {
+            "field": "progress",
+            "headerName": t("col_progress", lang) + " %",
+            "width": 120,
+            "type": "numericColumn",
+        },
+        {"field": "left", "headerName": t("col_left", lang), "width": 130},
+        {"field": "extra", "headerName": t("col_extra", lang), "width": 110},
+        {
+            "field": "battery",
+            "headerName": t("col_battery", lang) + " %",
+            "width": 100,
+            "type": "numericColumn",
+        },
+        {
+            "field": "reconnects",
+            "headerName": t("col_reconnects", lang),
+            "width": 120,
+            "type": "numericColumn",
+        },
+        {"field": "disconnected", "headerName": t("col_disconnected", lang), "width": 140},
+    ]
+
+
+def layout(session: JurySession, centre: str) -> Any:
+    lang = session.lang
+    if not session.may_see(centre):
+        return html.Div(t("forbidden", lang), className="error", id="forbidden")
+    return html.Div(
+        [
+            dcc.Store(id="view-id", data=uuid.uuid4().hex),
+            dcc.Store(id="centre-code", data=centre),
+            html.H2([t("centre_view", lang), " · ", html.Span(centre, id="centre-title")]),
+            html.Div(id="centre-badges", className="badges"),
+            html.Div(
+                [
+                    html.Div(
+                        dag.AgGrid(
+                            id="centre-grid",
+                            rowData=[],
+                            columnDefs=columns(lang),
+                            getRowId="params.data.id",
+                            defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                            style={"height": "560px"},
+                            dashGridOptions={"animateRows": False},
+                        ),
+                        className="main-col",
+                    ),
+                    html.Div(
+                        [
+                            html.H4(t("alerts", lang)),
+                            html.Div(id="centre-alerts"),
+                            actions.panel(session, actions.CENTRE_ACTIONS, {"centre": centre}),
+                        ],
+                        className="side-col",
+                    ),
+                ],
+                className="columns",
+            ),
+        ]
+    )
+
+
+def centre_refresh(
+    ctx: AppContext, session: JurySession, view_id: str, centre: str
+) -> tuple[Any, ...]:
+    lang = session.lang
+    feed = ctx.feed_for(session)
+    mem = ctx.memory.get(f"{session.identity.username}:{view_id}")
+    with feed.lock:
+        ts = feed.state.server_ts
+        rendered = {
+            str(r["id"]): grid_row(r, ts, lang)
+            for r in feed.state.rows.values()
+            if r.get("centre") == centre
+        }
+        counts = (feed.state.counts.get("centres") or {}).get(centre) or {}
+    previous: dict[str, dict[str, Any]] | None = mem.get("rows")
+    row_data: Any = no_update
+    transaction: Any = no_update
+    if previous is None:
+        row_data = list(rendered.values())
+    else:
+        delta = grid_delta(previous, rendered)
+        if any(delta.values()):
+            transaction = {k: v for k, v in delta.items() if v}
+    mem["rows"] = rendered
+    badges_out: Any = no_update
+    if mem.get("counts") != counts:
+        mem["counts"] = counts
+        badges_out = badges(counts, lang)
+    alerts = [a for a in feed.alerts(200) if a.centre == centre][:30]
+    top = alerts[0].id if alerts else 0
+    alerts_out: Any = no_update
+    if mem.get("alerts_top", -1) != top:
+        mem["alerts_top"] = top
+        alerts_out = alert_list(alerts, lang)
+    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang)
+
+
+def register(app: Dash, ctx: AppContext) -> None:
+    @app.callback(
+        Output("centre-grid", "rowData"),
+        Output("centre-grid", "rowTransaction"),
+        Output("centre-badges", "children"),
+        Output("centre-alerts", "children"),
+        Output("status", "children", allow_duplicate=True),
+        Input("tick", "n_intervals"),
+        State("view-id", "data"),
+        State("centre-code", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def refresh(_n: int, view_id: str | None, centre: str | None) -> tuple[Any, ...]:
+        session = ctx.session()
+        # Checked here too: the page's stores are the browser's and can be edited.
+        if session is None or not view_id or not centre or not session.may_see(centre):
+            raise PreventUpdate
+        return centre_refresh(ctx, session, view_id, centre)
+
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Input("centre-grid", "cellClicked"),
+        prevent_initial_call=True,
+    )
+    def open_candidate(cell: dict[str, Any] | None) -> str:
+        if not cell or not cell.get("rowId"):
+            raise PreventUpdate
+        return f"/candidate/{cell['rowId']}"

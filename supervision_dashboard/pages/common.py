@@ -1,0 +1,75 @@
+"""Pieces every page uses: state badges, the alert list, the feed status line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from dash import dcc, html
+
+from supervision_dashboard.alerts import Alert
+from supervision_dashboard.feed import Feed
+from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
+from supervision_dashboard.i18n import t
+
+
+def badges(counts: Mapping[str, Any], lang: str) -> list[Any]:
+    """One coloured badge per state (ids ``count-<state>`` so tests can read them)."""
+    out: list[Any] = []
+    for state in STATE_ORDER:
+        out.append(
+            html.Span(
+                [
+                    html.B(str(int(counts.get(state.value, 0))), id=f"count-{state.value}"),
+                    " ",
+                    t(state.value, lang),
+                ],
+                className="badge",
+                style={"borderLeft": f"8px solid {COLOURS[state.value]}"},
+            )
+        )
+    total = sum(int(v) for v in counts.values() if isinstance(v, int | float))
+    out.append(
+        html.Span([html.B(str(total), id="count-total"), " ", t("total", lang)], className="badge")
+    )
+    return out
+
+
+def alert_text(alert: Alert, lang: str) -> str:
+    f = alert.fields
+    if alert.kind == "lost":
+        return t("alert_lost", lang, cid=alert.candidate_id)
+    if alert.kind == "loop":
+        return t("alert_loop", lang, cid=alert.candidate_id, n=f.get("n"), m=f.get("m"))
+    if alert.kind == "mass":
+        return t("alert_mass", lang, centre=alert.centre, n=f.get("n"), pct=f.get("pct"))
+    return t("alert_fraud", lang, cid=alert.candidate_id, path=f.get("path"))
+
+
+def alert_list(alerts: list[Alert], lang: str) -> Any:
+    if not alerts:
+        return html.P(t("no_alert", lang), className="muted")
+    items = []
+    for a in alerts:
+        clock = dt.datetime.fromtimestamp(a.ts).strftime("%H:%M:%S")
+        target = f"/candidate/{a.candidate_id}" if a.candidate_id else f"/centre/{a.centre}"
+        items.append(
+            html.Li(
+                [html.Span(clock, className="clock"), dcc.Link(alert_text(a, lang), href=target)],
+                className=f"alert alert-{a.kind}",
+            )
+        )
+    return html.Ul(items, className="alerts")
+
+
+def status_line(feed: Feed | None, lang: str) -> str:
+    if feed is None or feed.last_ok is None:
+        return t("feed_waiting", lang) + (
+            f" ({feed.last_error})" if feed and feed.last_error else ""
+        )
+    stale = feed.staleness_s() or 0.0
+    if stale > 5:
+        return t("feed_stale", lang, s=round(stale))
+    clock = dt.datetime.fromtimestamp(feed.state.server_ts).strftime("%H:%M:%S")
+    return t("updated", lang, t=clock)

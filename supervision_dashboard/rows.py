@@ -1,0 +1,94 @@
+"""Candidate rows as the centre grid shows them: French-readable, cheap to diff.
+
+The feed only carries a row again when its state, progress, deadline or reconnects
+change, so values that tick with the clock (heartbeat age, time left) are computed
+here from the feed's ``server_ts`` and rounded: coarse values change rarely, and
+a grid row that did not change is not re-sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from supervision_dashboard.heatmap import SEVERITY
+from supervision_dashboard.i18n import t
+from vigie.protocol import DEFAULT_LATE_AFTER_S
+
+HEALTHY_CONNECTED = frozenset({"waiting", "in_progress", "paused"})
+
+
+def duration(seconds: float | None, lang: str = "fr") -> str:
+    """``1 h 05 min``, ``12 min``, ``45 s``; empty for unknown."""
+    if seconds is None:
+        return ""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    h, m = divmod(s // 60, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def heartbeat_age(row: Mapping[str, Any], server_ts: float, late_after_s: float) -> str:
+    last = row.get("last_hb")
+    if last is None:
+        return "—"
+    age = max(0.0, server_ts - float(last))
+    # A healthy connected row is not re-sent at each heartbeat, so its last_hb is stale
+    # by design; the server would have marked it late past late_after_s.
+    if row.get("state") in HEALTHY_CONNECTED and age > late_after_s:
+        return f"< {late_after_s:g} s"
+    if age < 60:
+        return f"{age:.0f} s"
+    return duration(age)
+
+
+def time_left(row: Mapping[str, Any], server_ts: float) -> str:
+    deadline = row.get("deadline")
+    if deadline is None:
+        return ""
+    left = float(deadline) - server_ts
+    if left <= 0:
+        return "0"
+    if left < 60:
+        return "< 1 min"
+    return duration(left // 60 * 60)
+
+
+def grid_row(
+    row: Mapping[str, Any],
+    server_ts: float,
+    lang: str = "fr",
+    late_after_s: float = DEFAULT_LATE_AFTER_S,
+) -> dict[str, Any]:
+    state = str(row.get("state", "not_connected"))
+    n = int(row.get("question_count") or 0)
+    position = row.get("position")
+    question = f"{int(position) + 1}/{n}" if n and position is not None else ""
+    battery = row.get("battery")
+    return {
+        "id": str(row["id"]),
+        "state": state,
+        "state_label": t(state, lang),
+        "rank": SEVERITY.get(state, 9),
+        "age": heartbeat_age(row, server_ts, late_after_s),
+        "question": question,
+        "progress": round(100 * float(row.get("progress") or 0.0)),
+        "left": time_left(row, server_ts),
+        "extra": duration(float(row.get("extra_time_s") or 0)) if row.get("extra_time_s") else "",
+        "battery": None if battery is None else int(battery),
+        "reconnects": int(row.get("reconnects") or 0),
+        "disconnected": duration(float(row.get("disconnected_s") or 0))
+        if row.get("disconnected_s")
+        else "",
+    }
+
+
+def grid_delta(
+    previous: Mapping[str, dict[str, Any]], current: Mapping[str, dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """An AG Grid ``rowTransaction`` from one rendering of the rows to the next."""
+    add = [r for k, r in current.items() if k not in previous]
+    update = [r for k, r in current.items() if k in previous and previous[k] != r]
+    remove = [{"id": k} for k in previous if k not in current]
+    return {"add": add, "update": update, "remove": remove}
