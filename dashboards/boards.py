@@ -82,7 +82,7 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Share of 5xx responses",
                 Query(
-                    f'sum(rate(vigie_http_requests_total{{{SRV}, status=~"5.."}}[{RATE}]))'
+                    f'(sum(rate(vigie_http_requests_total{{{SRV}, status=~"5.."}}[{RATE}])) or vector(0))'
                     f" / sum(rate(vigie_http_requests_total{{{SRV}}}[{RATE}]))",
                     "5xx share",
                 ),
@@ -175,10 +175,13 @@ def saturation() -> JSON:
                 "Open websockets, cap, and 5-minute forecast",
                 Query(open_ws, "open {{instance}}"),
                 Query(cap, "cap {{instance}}"),
-                Query(f"predict_linear(({open_ws})[5m:15s], 300)", "in 5 min {{instance}}"),
+                Query(
+                    f"predict_linear(vigie:websockets_open:sum{{{SRV}}}[5m], 300)",
+                    "in 5 min {{instance}}",
+                ),
                 description=(
                     "The forecast is the ConnectionCapWillBeHit alert: a straight line through"
-                    " the last 5 minutes, 5 minutes ahead."
+                    " the last 5 minutes, 5 minutes ahead (reads the mixin's recording rules)."
                 ),
                 width=16,
             ),

@@ -29,7 +29,7 @@ def rule_files() -> list[Path]:
     return sorted(RULES_DIR.glob("*.yaml")) + sorted(ALERTS_DIR.glob("*.yaml"))
 
 
-def test_files() -> list[Path]:
+def promtool_test_files() -> list[Path]:
     return sorted(TESTS_DIR.glob("*.yaml"))
 
 

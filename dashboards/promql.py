@@ -63,11 +63,6 @@ def variable_expressions(name: str, board: JSON) -> Iterator[Expression]:
         yield Expression(f"{name} / variable {variable['name']}", match.group(1))
 
 
-def rule_expressions(path: Path) -> Iterator[Expression]:
-    for rule in rules(path):
-        label = rule.get("record") or f"{rule['alert']} ({rule.get('labels', {}).get('severity')})"
-        yield Expression(f"{path.name} / {label}", rule["expr"])
-
 
 def _top_level_split(expr: str, operators: re.Pattern[str]) -> list[str]:
     """Split at operators that sit outside any (), [] or {} and outside strings."""
@@ -118,3 +113,21 @@ def operands(expr: str) -> list[str]:
             if side and not _SCALAR.match(side):
                 result.append(side)
     return result
+
+
+def checkable_expressions(boards: dict[str, JSON], rule_paths: list[Path]) -> list[Expression]:
+    """What must return data on a live server: every panel query and variable (variables
+    substituted), every recording rule, and every non-scalar side of every alert."""
+    out: list[Expression] = []
+    for name, board in boards.items():
+        for item in [*panel_expressions(name, board), *variable_expressions(name, board)]:
+            out.append(Expression(item.source, substitute(item.expr)))
+    for path in rule_paths:
+        for rule in rules(path):
+            if "record" in rule:
+                out.append(Expression(f"{path.name} / {rule['record']}", rule["expr"]))
+                continue
+            label = f"{path.name} / {rule['alert']} ({rule.get('labels', {}).get('severity')})"
+            for i, side in enumerate(operands(rule["expr"])):
+                out.append(Expression(f"{label} / side {i + 1}", side))
+    return out
