@@ -1,0 +1,109 @@
+"""``vigie rehearse SCENARIO``: the whole job on one machine.
+
+Starts the exam server (``vigie serve``, SQLite in the run directory, the scenario's roster
+and knobs), the jury's supervision dashboard when it is installed, then the fleet with live
+progress in the terminal; ends with the certification report and stops everything it
+started, Ctrl-C included. Exit status as ``vigie certify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from simulator.run_cli import (
+    EXIT_USAGE,
+    add_fleet_arguments,
+    add_scenario_arguments,
+    check_workers,
+    load_or_explain,
+    overrides_of,
+    parse,
+)
+from simulator.run_procs import ServiceError, Services
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigie rehearse",
+        description="Exam server + supervision dashboard + tablet fleet on this machine, then a report.",
+    )
+    add_scenario_arguments(parser)
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="run directory: database, logs, record and report (default reports/<scenario>-<time>)",
+    )
+    add_fleet_arguments(parser, default_workers=1)
+    parser.add_argument(
+        "--port", type=int, default=0, help="exam server port (default: a free one)"
+    )
+    parser.add_argument(
+        "--dashboard-port",
+        type=int,
+        default=8050,
+        help="supervision dashboard port (0: no dashboard)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no live display, a line every 10 s")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parse(parser, argv)
+    check_workers(parser, args)
+    scenario = load_or_explain(args)
+    if scenario is None:
+        return EXIT_USAGE
+    from simulator.cli_certify import judge
+    from simulator.run_live import LiveProgress
+    from simulator.runner import FleetOptions, raise_fd_limit, run_fleet
+
+    raise_fd_limit()
+    run_dir: Path = args.report or Path("reports") / (
+        f"{scenario.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    services = Services(run_dir)
+    try:
+        target = services.start_server(scenario, args.port)
+        print(f"exam server: {target} (database {run_dir / 'exam.sqlite3'})")
+        if args.dashboard_port and importlib.util.find_spec("supervision_dashboard.cli"):
+            url = services.start_dashboard(target, args.dashboard_port)
+            if url:
+                print(f"supervision dashboard: {url}  (jury login national / national-demo)")
+        if args.metrics_port:
+            print(f"fleet metrics: http://127.0.0.1:{args.metrics_port}/metrics")
+        live = LiveProgress(scenario, quiet=args.quiet)
+        started = time.monotonic()
+        with live:
+            record = run_fleet(
+                FleetOptions(
+                    scenario=scenario,
+                    scenario_ref=args.scenario,
+                    target=target,
+                    overrides=overrides_of(args),
+                    workers=args.workers,
+                    metrics_port=args.metrics_port,
+                    on_sample=live.update,
+                    log_dir=run_dir / "logs",
+                )
+            )
+        print(f"fleet done in {time.monotonic() - started:.0f} s")
+        return judge(record, run_dir, scenario.slos.generator_cpu_max)
+    except ServiceError as exc:
+        print(f"vigie rehearse: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nvigie rehearse: interrupted, stopping everything", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        services.stop()

@@ -1,0 +1,71 @@
+"""Options and error handling shared by ``vigie load``, ``vigie certify`` and ``vigie rehearse``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from scenarios import Scenario, ScenarioError, load_scenario
+from simulator.exporter import DEFAULT_METRICS_PORT
+
+EXIT_USAGE = 2
+
+
+def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "scenario", help="scenario file, or a shipped name (smoke, ecnp-2022-01-21, ...)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (YAML), e.g. --set server.max_connections=0",
+    )
+    parser.add_argument(
+        "--no-cap",
+        action="store_true",
+        help="lift the server's connection cap (same as --set server.max_connections=0)",
+    )
+
+
+def add_fleet_arguments(parser: argparse.ArgumentParser, default_workers: int) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers,
+        help=f"local Locust worker processes (0: tablets in this process; default {default_workers})",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"fleet Prometheus metrics on 127.0.0.1 (0: off; default {DEFAULT_METRICS_PORT})",
+    )
+
+
+def overrides_of(args: argparse.Namespace) -> list[str]:
+    items = list(args.overrides)
+    if args.no_cap:
+        items.append("server.max_connections=0")
+    return items
+
+
+def load_or_explain(args: argparse.Namespace) -> Scenario | None:
+    """The scenario, or None after printing its problems (the caller exits 2)."""
+    try:
+        return load_scenario(args.scenario, overrides_of(args))
+    except ScenarioError as exc:
+        print(f"vigie: invalid scenario\n{exc}", file=sys.stderr)
+        return None
+
+
+def check_workers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.workers < 0:
+        parser.error("--workers must be >= 0")
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    return parser.parse_args(list(argv) if argv is not None else None)

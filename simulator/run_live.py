@@ -1,0 +1,95 @@
+"""Live progress of a fleet run in the terminal (rich): wave, tablets vs cap, heartbeat p99."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from scenarios.model import Scenario
+from simulator.record import Sample
+
+QUIET_EVERY_S = 10.0
+
+
+class LiveProgress:
+    def __init__(
+        self, scenario: Scenario, quiet: bool = False, console: Console | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.console = console or Console()
+        self.quiet = quiet or not self.console.is_terminal
+        self._live: Live | None = None
+        self._last_line = -QUIET_EVERY_S
+
+    def __enter__(self) -> LiveProgress:
+        if not self.quiet:
+            # No refresh thread: we redraw on each sample (once a second) from the
+            # master's greenlet, which keeps rich away from gevent's patched threads.
+            self._live = Live(self.table(None), console=self.console, auto_refresh=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+            self._live = None
+
+    def update(self, sample: Sample) -> None:
+        if self._live is not None:
+            self._live.update(self.table(sample), refresh=True)
+        elif sample.t - self._last_line >= QUIET_EVERY_S:
+            self._last_line = sample.t
+            self.console.print(self.line(sample), highlight=False)
+
+    def _cap(self, sample: Sample | None) -> str:
+        cap = (sample.server.get("connection_cap") if sample else None) or 0
+        return f"{int(cap):,}" if cap else "none"
+
+    def line(self, s: Sample) -> str:
+        failures = sum(s.failures.values())
+        hb = "-" if s.hb_p99_ms is None else f"{s.hb_p99_ms:,.0f} ms"
+        return (
+            f"t={s.t:5.0f}s wave {s.wave}/{len(self.scenario.waves)} "
+            f"tablets {s.sockets_open:,}/{self.scenario.total_tablets:,} (cap {self._cap(s)}) "
+            f"hb p99 {hb} failures {failures:,} cpu {s.generator_cpu:.0%}"
+        )
+
+    def table(self, s: Sample | None) -> Table:
+        sc = self.scenario
+        table = Table(title=f"vigie rehearse: {sc.name}", show_header=False, expand=False)
+        table.add_column("what", style="bold")
+        table.add_column("value")
+        if s is None:
+            table.add_row("status", "starting the fleet...")
+            return table
+        wave = sc.waves[s.wave - 1].name if s.wave else "before the first wave"
+        phase = (
+            "exam running"
+            if sc.exam.launch_at_s <= s.t < sc.close_at_s
+            else "unit closed"
+            if s.t >= sc.close_at_s
+            else "connecting"
+        )
+        failures = ", ".join(f"{k} {n:,}" for k, n in sorted(s.failures.items())) or "none"
+        server_open = s.server.get("websockets_open")
+        table.add_row("time", f"{s.t:,.0f} s of {sc.end_s:,.0f} s ({phase})")
+        table.add_row("wave", f"{s.wave}/{len(sc.waves)}: {wave}")
+        table.add_row(
+            "tablets connected",
+            f"{s.sockets_open:,} of {sc.total_tablets:,} (server sees "
+            f"{'-' if server_open is None else f'{int(server_open):,}'}, cap {self._cap(s)})",
+        )
+        table.add_row("Locust users", f"{s.users:,}")
+        table.add_row("heartbeat p99", "-" if s.hb_p99_ms is None else f"{s.hb_p99_ms:,.0f} ms")
+        table.add_row("answers", f"{s.requests.get('answer', 0):,}")
+        table.add_row("failures", failures)
+        table.add_row("generator CPU", f"{s.generator_cpu:.0%} of a core")
+        return table

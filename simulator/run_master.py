@@ -1,0 +1,125 @@
+"""The master side of a run: the jury's timeline, and the wiring for plain ``locust`` masters.
+
+The jury timeline performs the scenario's national actions at their run times through the
+jury API (the national demo account): launch the unit with the compressed duration, close
+it at its deadline. Failures are notes in the run record, never a crash of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gevent
+import requests
+
+from scenarios.model import Scenario
+from vigie.protocol import API_PREFIX
+
+NATIONAL_USER = ("national", "national-demo")  # the demo roster's national jury account
+JURY_TIMEOUT_S = 30.0
+
+
+class JuryTimeline:
+    def __init__(self, scenario: Scenario, target: str, note: Any, now: Any) -> None:
+        self.scenario = scenario
+        self.target = target.rstrip("/")
+        self.note = note  # callable(str): adds a line to the run record
+        self.now = now  # callable() -> seconds since the run start
+        self.session = requests.Session()
+        self.token: str | None = None
+
+    def run(self) -> None:
+        exam = self.scenario.exam
+        self._sleep_until(exam.launch_at_s)
+        duration = round(self.scenario.unit_duration_s, 3)
+        if self._act(
+            f"/jury/units/{exam.unit_id}/launch",
+            {
+                "reason": f"vigie scenario {self.scenario.name}: national launch",
+                "duration_s": duration,
+            },
+        ):
+            self.note(f"jury: launched {exam.unit_id} for {duration:g} s")
+        if exam.close:
+            self._sleep_until(self.scenario.close_at_s)
+            if self._act(
+                f"/jury/units/{exam.unit_id}/close",
+                {"reason": f"vigie scenario {self.scenario.name}: end of the unit"},
+            ):
+                self.note(f"jury: closed {exam.unit_id}")
+
+    def _sleep_until(self, t: float) -> None:
+        while (left := t - self.now()) > 0:
+            gevent.sleep(min(left, 1.0))
+
+    def _login(self) -> str:
+        user, password = NATIONAL_USER
+        r = self.session.post(
+            f"{self.target}{API_PREFIX}/jury/login",
+            json={"username": user, "password": password},
+            timeout=JURY_TIMEOUT_S,
+        )
+        r.raise_for_status()
+        token: str = r.json()["token"]
+        return token
+
+    def _act(self, path: str, body: dict[str, Any]) -> bool:
+        started = time.monotonic()
+        try:
+            if self.token is None:
+                self.token = self._login()
+            r = self.session.post(
+                f"{self.target}{API_PREFIX}{path}",
+                json=body,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=JURY_TIMEOUT_S,
+            )
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            self.note(f"jury: {path} failed: {exc}")
+            return False
+        if r.status_code >= 400:
+            self.note(f"jury: {path} answered {r.status_code}: {r.text[:200]}")
+            return False
+        self.note(f"jury: {path} took {1000 * (time.monotonic() - started):.0f} ms")
+        return True
+
+
+def attach_to_plain_locust(environment: Any) -> None:
+    """Under ``locust -f simulator/locustfile.py`` (master or local): monitor, jury, metrics."""
+    from simulator.exporter import serve_metrics
+    from simulator.locustfile import scenario_from_options, target_from
+    from simulator.run_monitor import FleetMonitor
+
+    state: dict[str, Any] = {}
+
+    def _start(environment: Any, **_: Any) -> None:
+        if "monitor" in state:
+            return
+        options = environment.parsed_options
+        scenario = scenario_from_options(options)
+        target = target_from(options, environment.host)
+        monitor = FleetMonitor(
+            scenario, getattr(options, "scenario", ""), target, environment.runner
+        )
+        if not isinstance(environment.runner, _master_class()):
+            from simulator.run_tally import Tally
+
+            tally = Tally()
+            tally.install(environment.events, report_to_master=False)
+            monitor.local_tally = tally
+        environment.events.worker_report.add_listener(monitor.on_worker_report)
+        monitor.start()
+        timeline = JuryTimeline(scenario, target, monitor.note, monitor.now)
+        state.update(monitor=monitor, jury=gevent.spawn(timeline.run))
+        port = int(getattr(options, "metrics_port", 0) or 0)
+        if port:
+            state["metrics"] = serve_metrics(monitor, port)
+
+    environment.events.test_start.add_listener(_start)
+
+
+def _master_class() -> type:
+    from locust.runners import MasterRunner
+
+    return MasterRunner

@@ -1,0 +1,184 @@
+"""The master's view of a fleet run: per-wave tallies, a sample a second, the server's metrics.
+
+Runs on the Locust master (or the local runner) in gevent greenlets. Worker reports and
+the local tally are merged into the wave that is current on the master's clock; a
+sampler greenlet appends one :class:`~simulator.record.Sample` a second to the
+:class:`~simulator.record.RunRecord`, and a scraper greenlet keeps the latest figures
+of the target's ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import psutil
+
+from scenarios.model import Scenario
+from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample, WaveRecord
+from simulator.run_scrape import scrape_server
+from simulator.run_tally import REPORT_KEY, Tally
+from simulator.shape import wave_at
+
+HB_WINDOW_S = 10.0  # the heartbeat p99 in a sample covers this much recent time
+WORKER_STALE_S = 15.0  # a worker silent for this long no longer counts its sockets
+
+
+class FleetMonitor:
+    def __init__(
+        self,
+        scenario: Scenario,
+        scenario_path: str,
+        target: str,
+        runner: Any,
+        on_sample: Callable[[Sample], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.target = target.rstrip("/")
+        self.runner = runner
+        self.on_sample = on_sample
+        self.local_tally: Tally | None = None
+        self.record = RunRecord(
+            scenario=scenario.name,
+            scenario_path=scenario_path,
+            target=self.target,
+            started_at=time.time(),
+            # generator_cpu_max is the certifier's generator limit, not an SLO of the server
+            slos=dict(scenario.slos.model_dump(exclude={"generator_cpu_max"})),
+            server_knobs=dict(scenario.server.model_dump()),
+            waves=[
+                WaveRecord(
+                    number=i,
+                    name=w.name,
+                    centres=list(w.centres),
+                    planned_tablets=scenario.wave_tablets(w),
+                    started_at=w.start_s,
+                )
+                for i, w in enumerate(scenario.waves, start=1)
+            ],
+        )
+        self.requests: dict[str, int] = {}
+        self.failures: dict[str, int] = {}
+        self.totals: dict[str, OpTally] = {}  # whole run, for the exporter
+        self.workers: dict[str, dict[str, Any]] = {}  # client id -> latest report
+        self.server: dict[str, float] = {}
+        self._hb_window: deque[tuple[float, LatencyHistogram]] = deque()
+        self._t0 = time.monotonic()
+        self._process = psutil.Process(os.getpid())
+        self._process.cpu_percent(None)
+        self._greenlets: list[gevent.Greenlet] = []
+        self._scrape_state: dict[str, Any] = {}
+
+    # --- time -------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def current_wave(self) -> int:
+        return wave_at(self.scenario, self.now())
+
+    # --- intake -----------------------------------------------------------------------
+    def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        payload = data.get(REPORT_KEY)
+        if isinstance(payload, dict):
+            self.ingest(client_id, payload)
+
+    def ingest(self, source: str, payload: dict[str, Any]) -> None:
+        # Before the first wave starts, operations belong to wave 1 (nothing else runs).
+        wave = self.record.waves[max(self.current_wave(), 1) - 1]
+        for name, raw in payload.get("ops", {}).items():
+            tally = OpTally.from_json(raw)
+            wave.tally(name).merge(tally)
+            self.totals.setdefault(name, OpTally()).merge(tally)
+            self.requests[name] = self.requests.get(name, 0) + tally.count
+            for kind, n in tally.failures.items():
+                self.failures[kind] = self.failures.get(kind, 0) + n
+            if name == OP_HEARTBEAT and tally.latency.count():
+                self._hb_window.append((self.now(), tally.latency))
+        self.workers[source] = {
+            "sockets_open": int(payload.get("sockets_open", 0)),
+            "cpu": float(payload.get("cpu", 0.0)),
+            "at": self.now(),
+        }
+
+    # --- sampling ---------------------------------------------------------------------
+    def sockets_open(self) -> int:
+        fresh = [w for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S]
+        return sum(w["sockets_open"] for w in fresh)
+
+    def generator_cpu(self) -> float:
+        fresh: list[float] = [w["cpu"] for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S]
+        own = float(self._process.cpu_percent(None)) / 100.0
+        return max([own, *fresh])
+
+    def hb_p99_ms(self) -> float | None:
+        horizon = self.now() - HB_WINDOW_S
+        while self._hb_window and self._hb_window[0][0] < horizon:
+            self._hb_window.popleft()
+        merged = LatencyHistogram()
+        for _, hist in self._hb_window:
+            merged.merge(hist)
+        return merged.percentile(0.99)
+
+    def take_sample(self) -> Sample:
+        if self.local_tally is not None:
+            self.ingest("local", self.local_tally.drain())
+        sample = Sample(
+            t=round(self.now(), 3),
+            wave=self.current_wave(),
+            users=int(getattr(self.runner, "user_count", 0)),
+            sockets_open=self.sockets_open(),
+            generator_cpu=round(self.generator_cpu(), 4),
+            requests=dict(self.requests),
+            failures=dict(self.failures),
+            hb_p99_ms=self.hb_p99_ms(),
+            server=dict(self.server),
+        )
+        self.record.samples.append(sample)
+        if self.on_sample is not None:
+            self.on_sample(sample)
+        return sample
+
+    def _sample_loop(self) -> None:
+        while True:
+            started = time.monotonic()
+            self.take_sample()
+            gevent.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+
+    def _scrape_loop(self) -> None:
+        while True:
+            started = time.monotonic()
+            figures = scrape_server(self.target, self._scrape_state)
+            if figures:
+                self.server = figures
+            gevent.sleep(max(0.2, 1.0 - (time.monotonic() - started)))
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the clock (call right before the shape starts) and the greenlets."""
+        self._t0 = time.monotonic()
+        self.record.started_at = time.time()
+        self._greenlets = [gevent.spawn(self._scrape_loop), gevent.spawn(self._sample_loop)]
+
+    def note(self, text: str) -> None:
+        self.record.notes.append(f"t={self.now():.1f}s {text}")
+
+    def finish(self) -> RunRecord:
+        gevent.killall(self._greenlets, block=True, timeout=5)
+        self.take_sample()  # the last reports that came in after the final tick
+        end = self.now()
+        for i, wave in enumerate(self.record.waves):
+            nxt = self.record.waves[i + 1].started_at if i + 1 < len(self.record.waves) else end
+            wave.ended_at = round(min(nxt, end), 3)
+        self.record.ended_at = time.time()
+        cpu_max = max((s.generator_cpu for s in self.record.samples), default=0.0)
+        limit = self.scenario.slos.generator_cpu_max
+        if cpu_max > limit:
+            self.record.notes.append(
+                f"generator-bound: generator CPU reached {cpu_max:.0%} of a core "
+                f"(limit {limit:.0%}); this run cannot certify the server"
+            )
+        return self.record

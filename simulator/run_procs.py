@@ -1,0 +1,132 @@
+"""The processes ``vigie rehearse`` starts next to the fleet: exam server and dashboard.
+
+Each runs as ``python -m vigie <command>`` in its own session (a Ctrl-C in the terminal
+reaches us only, and we stop them in order), with its output in the run directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from scenarios.model import Scenario
+from simulator.runner import free_port
+from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
+
+HEALTH_TIMEOUT_S = 90.0  # a fresh 11,000-candidate database takes a while to build
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+def serve_arguments(scenario: Scenario, db: Path, port: int) -> list[str]:
+    """``vigie serve`` options for the scenario: its roster, seed and knobs."""
+    knobs = scenario.server
+    hb = scenario.heartbeat_interval_s
+    # The supervision thresholds follow the heartbeat: a 10 s heartbeat is not "late" at 10 s.
+    late = knobs.late_after_s or max(DEFAULT_LATE_AFTER_S, 2 * hb)
+    lost = knobs.lost_after_s or max(DEFAULT_LOST_AFTER_S, 3 * hb, late + hb)
+    counts = ",".join(f"{code}={n}" for code, n in scenario.centres.items())
+    args = [
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--seed",
+        str(scenario.seed),
+        "--demo-counts",
+        counts,
+        "--max-connections",
+        str(knobs.max_connections),
+        "--latency-ms",
+        f"{knobs.latency_ms:g}",
+        "--error-rate",
+        f"{knobs.error_rate:g}",
+        "--heartbeat-interval",
+        f"{hb:g}",
+        "--late-after",
+        f"{late:g}",
+        "--lost-after",
+        f"{lost:g}",
+    ]
+    if not knobs.ws_compression:
+        args.append("--no-ws-compression")
+    return args
+
+
+class Services:
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = open(self.run_dir / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop())
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vigie", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.procs.append((name, proc, log))
+        return proc
+
+    def start_server(self, scenario: Scenario, port: int = 0) -> str:
+        port = port or free_port()
+        db = self.run_dir / "exam.sqlite3"
+        proc = self._spawn("server", serve_arguments(scenario, db, port))
+        url = f"http://127.0.0.1:{port}"
+        self._wait_healthy("exam server", proc, f"{url}/healthz")
+        return url
+
+    def start_dashboard(self, target: str, port: int) -> str | None:
+        proc = self._spawn("dashboard", ["dashboard", "--server", target, "--port", str(port)])
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            self._wait_healthy("dashboard", proc, url, timeout=30.0)
+        except ServiceError as exc:
+            # The fleet and the report do not need the dashboard: say so and go on.
+            print(f"supervision dashboard not started: {exc}", file=sys.stderr)
+            return None
+        return url
+
+    def _wait_healthy(
+        self, what: str, proc: subprocess.Popen[bytes], url: str, timeout: float = HEALTH_TIMEOUT_S
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServiceError(
+                    f"the {what} exited with status {proc.returncode}; see {self.run_dir}"
+                )
+            try:
+                if requests.get(url, timeout=2.0).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise ServiceError(f"the {what} did not answer {url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        """Stop in reverse order: dashboard first, the server (and its database) last."""
+        for _name, proc, log in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=15.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+        self.procs.clear()

@@ -1,0 +1,74 @@
+"""What each generator process tallies and reports to the master.
+
+Locust's own stats lose what the certifier needs (the failure *kind*, the wave an
+operation fell in, the number of open sockets), so every process that runs tablets
+keeps a :class:`Tally` fed by Locust request events. A worker drains it into each
+``report_to_master`` message (every 3 s); a local runner drains it directly.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import psutil
+
+from simulator.record import OpTally
+from simulator.settings import FailureKind, FleetCounters, TabletFailure
+
+REPORT_KEY = "vigie"  # our entry in Locust's worker report dict
+
+
+def failure_kind(exc: BaseException) -> str:
+    """The FailureKind value of an exception reported with a Locust request event."""
+    if isinstance(exc, TabletFailure):
+        return exc.kind.value
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return FailureKind.TIMEOUT.value
+    if isinstance(exc, ConnectionRefusedError | ConnectionResetError | BrokenPipeError):
+        return FailureKind.REFUSED.value
+    if "timeout" in type(exc).__name__.lower():
+        return FailureKind.TIMEOUT.value
+    return FailureKind.PROTOCOL.value
+
+
+class Tally:
+    """Operations since the last drain, by name; plus this process's sockets and CPU."""
+
+    def __init__(self) -> None:
+        self.ops: dict[str, OpTally] = {}
+        self._process = psutil.Process(os.getpid())
+        self._process.cpu_percent(None)  # the first call only starts the measurement
+
+    def on_request(
+        self,
+        name: str,
+        response_time: float | None = None,
+        exception: BaseException | None = None,
+        **_: Any,
+    ) -> None:
+        tally = self.ops.get(name)
+        if tally is None:
+            tally = self.ops[name] = OpTally()
+        tally.record(response_time, failure_kind(exception) if exception is not None else None)
+
+    def drain(self) -> dict[str, Any]:
+        """A msgpack-friendly report (string keys only), and a fresh start."""
+        ops, self.ops = self.ops, {}
+        return {
+            "pid": os.getpid(),
+            "ops": {name: tally.to_json() for name, tally in ops.items()},
+            "sockets_open": FleetCounters.sockets_open,
+            "sockets_peak": FleetCounters.sockets_peak,
+            "cpu": self._process.cpu_percent(None) / 100.0,
+        }
+
+    def install(self, events: Any, report_to_master: bool) -> None:
+        events.request.add_listener(self.on_request)
+        if report_to_master:
+
+            def on_report(client_id: str, data: dict[str, Any]) -> None:
+                data[REPORT_KEY] = self.drain()
+
+            events.report_to_master.add_listener(on_report)
