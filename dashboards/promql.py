@@ -63,7 +63,6 @@ def variable_expressions(name: str, board: JSON) -> Iterator[Expression]:
         yield Expression(f"{name} / variable {variable['name']}", match.group(1))
 
 
-
 def _top_level_split(expr: str, operators: re.Pattern[str]) -> list[str]:
     """Split at operators that sit outside any (), [] or {} and outside strings."""
     parts: list[str] = []

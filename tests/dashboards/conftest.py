@@ -1,4 +1,4 @@
-"""Real Prometheus/promtool for the mixin tests, and a fake /metrics with the documented names.
+"""Fixtures for the mixin tests: promtool/prometheus binaries and the fake exposition.
 
 promtool and prometheus come from the Debian package ``prometheus``. Locally a missing
 binary skips with the reason; with CI=true it fails, because CI must run these checks.
@@ -6,35 +6,16 @@ binary skips with the reason; with CI=true it fails, because CI must run these c
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import random
 import shutil
-import socket
-import subprocess
 import threading
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    ProcessCollector,
-    start_http_server,
-)
+from prometheus_client import start_http_server
 
-from dashboards.mixin_files import rule_files
+from dashboards.testing import FakeExposition, free_port
 
 
 def _binary(name: str) -> str:
@@ -55,187 +36,6 @@ def promtool() -> str:
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     return _binary("prometheus")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_get(url: str, timeout: float = 5.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body: bytes = response.read()
-        return body
-
-
-@dataclass
-class Prometheus:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        url = f"{self.url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        try:
-            answer = json.loads(http_get(url))
-        except urllib.error.HTTPError as exc:  # a 400 carries the PromQL parse error
-            raise AssertionError(f"{expr!r}: {exc.read().decode()}") from exc
-        assert answer["status"] == "success", answer
-        result: list[dict[str, Any]] = answer["data"]["result"]
-        return result
-
-    def has_data(self, expr: str) -> bool:
-        """At least one sample, and not only NaN (a quantile of nothing is NaN)."""
-        return any(not math.isnan(float(s["value"][1])) for s in self.query(expr))
-
-    def targets_up(self) -> dict[str, str]:
-        data = json.loads(http_get(f"{self.url}/api/v1/targets"))["data"]["activeTargets"]
-        return {t["scrapeUrl"]: t["health"] for t in data}
-
-
-@contextmanager
-def start_prometheus(binary: str, tmp: Path, jobs: dict[str, list[str]]) -> Iterator[Prometheus]:
-    """A real Prometheus scraping ``jobs`` (name -> host:port targets) every second,
-    with the mixin's rule files loaded; stopped and reaped on exit."""
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
-        "rule_files": [str(p) for p in rule_files()],
-        "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()
-        ],
-    }
-    config_path = tmp / "prometheus.yml"
-    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = free_port()
-    log = tmp / "prometheus.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config_path}",
-                f"--storage.tsdb.path={tmp / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--storage.tsdb.retention.time=1h",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    prom = Prometheus(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http_get(f"{prom.url}/-/ready", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"prometheus did not start:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
-        yield prom
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def wait_for_data(prom: Prometheus, exprs: list[str], timeout_s: float) -> list[str]:
-    """Poll until every expression returns data or the time is up; returns those still empty."""
-    pending = list(dict.fromkeys(exprs))
-    deadline = time.monotonic() + timeout_s
-    while pending and time.monotonic() < deadline:
-        pending = [e for e in pending if not prom.has_data(e)]
-        if pending:
-            time.sleep(1.0)
-    return pending
-
-
-# --- the fake exposition --------------------------------------------------------------
-
-
-class FakeExposition:
-    """Every metric of docs/protocol.md, served by prometheus-client on 127.0.0.1.
-
-    A background thread moves counters, gauges and histograms a little every 100 ms, as a
-    server under a small load and its fleet would, so that rate() and quantiles have data.
-    """
-
-    CENTRES = ("AMIENS", "BREST", "CAEN")
-
-    def __init__(self) -> None:
-        self.server = CollectorRegistry()
-        self.fleet = CollectorRegistry()
-        s, f = self.server, self.fleet
-        ProcessCollector(registry=s)
-        self.requests = Counter("vigie_http_requests", "", ["route", "method", "status"], registry=s)
-        self.duration = Histogram("vigie_http_request_duration_seconds", "", ["route", "method"], registry=s)
-        self.errors = Counter("vigie_http_errors", "", ["route", "code"], registry=s)
-        self.ws_open = Gauge("vigie_websockets_open", "", ["centre"], registry=s)
-        self.cap = Gauge("vigie_connection_cap", "", registry=s)
-        self.connects = Counter("vigie_websocket_connects", "", registry=s)
-        self.rejections = Counter("vigie_websocket_rejections", "", ["reason"], registry=s)
-        self.disconnects = Counter("vigie_websocket_disconnects", "", ["reason"], registry=s)
-        self.heartbeats = Counter("vigie_heartbeats", "", registry=s)
-        self.candidates = Gauge("vigie_candidates", "", ["state"], registry=s)
-        self.answers = Counter("vigie_answers", "", ["result"], registry=s)
-        self.commit = Histogram("vigie_answer_commit_duration_seconds", "", registry=s)
-        self.lag = Histogram("vigie_event_loop_lag_seconds", "", registry=s)
-        self.fraud = Counter("vigie_fraud_alerts", "", registry=s)
-        self.faults = Counter("vigie_injected_faults", "", ["kind"], registry=s)
-        self.users = Gauge("vigie_fleet_users", "", registry=f)
-        self.sockets = Gauge("vigie_fleet_sockets_open", "", registry=f)
-        self.rtt = Histogram("vigie_fleet_heartbeat_rtt_seconds", "", registry=f)
-        self.fleet_requests = Counter("vigie_fleet_requests", "", ["name"], registry=f)
-        self.fleet_failures = Counter("vigie_fleet_failures", "", ["name", "kind"], registry=f)
-        self.cpu = Gauge("vigie_fleet_cpu_ratio", "", ["worker"], registry=f)
-        self.wave = Gauge("vigie_fleet_wave", "", registry=f)
-        self.cap.set(100)
-        self._stop = threading.Event()
-        self._rng = random.Random(2022)
-
-    def tick(self) -> None:
-        rng = self._rng
-        for route, method, status in (
-            ("/api/v1/login", "POST", "200"),
-            ("/api/v1/units/{unit_id}/answers", "POST", "200"),
-            ("/api/v1/ws", "GET", "503"),
-        ):
-            self.requests.labels(route, method, status).inc()
-            self.duration.labels(route, method).observe(rng.uniform(0.001, 0.05))
-        self.errors.labels("/api/v1/ws", "connection_cap").inc()
-        for centre in self.CENTRES:
-            self.ws_open.labels(centre).set(rng.randint(20, 30))
-        self.connects.inc()
-        self.rejections.labels("connection_cap").inc()
-        self.disconnects.labels("network").inc()
-        self.heartbeats.inc(10)
-        for state in ("waiting", "in_progress", "late", "lost", "finished"):
-            self.candidates.labels(state).set(rng.randint(0, 30))
-        self.answers.labels("accepted").inc()
-        self.commit.observe(rng.uniform(0.001, 0.01))
-        self.lag.observe(rng.uniform(0.0001, 0.005))
-        self.fraud.inc()
-        self.faults.labels("latency").inc()
-        self.users.set(90)
-        self.sockets.set(75)
-        self.rtt.observe(rng.uniform(0.001, 0.02))
-        for name in ("login", "ws_connect", "heartbeat", "answer"):
-            self.fleet_requests.labels(name).inc()
-        self.fleet_failures.labels("ws_connect", "connection_cap").inc()
-        self.cpu.labels("local").set(rng.uniform(0.1, 0.3))
-        self.wave.set(2)
-
-    def run(self, max_s: float) -> None:
-        deadline = time.monotonic() + max_s
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            self.tick()
-            self._stop.wait(0.1)
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def test_every_panel_queries_the_datasource_variable_and_fits_the_grid() -> None
         assert len(ids) == len(set(ids)), name
         for panel in board["panels"]:
             pos = panel["gridPos"]
-            assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, (name, panel["title"])
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, (name, panel["title"])
             if panel["type"] == "row":
                 continue
             assert panel["targets"], (name, panel["title"])

@@ -6,7 +6,7 @@ from dashboards.promql import operands, substitute
 def test_substitute_replaces_grafana_variables_in_both_spellings() -> None:
     expr = 'sum(rate(x{job=~"$job", centre=~"${centre}"}[$__rate_interval]))'
     assert substitute(expr) == 'sum(rate(x{job=~".+", centre=~".+"}[1m]))'
-    assert substitute("x{job=~\"$job\"}", {"job": "vigie-server"}) == 'x{job=~"vigie-server"}'
+    assert substitute('x{job=~"$job"}', {"job": "vigie-server"}) == 'x{job=~"vigie-server"}'
 
 
 def test_substitute_refuses_an_unknown_variable() -> None:

@@ -4,7 +4,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from dashboards.mixin_files import ALERTS_DIR, MIXIN_DIR, RULES_DIR, rule_files, rules, promtool_test_files
+from dashboards.mixin_files import (
+    ALERTS_DIR,
+    MIXIN_DIR,
+    RULES_DIR,
+    promtool_test_files,
+    rule_files,
+    rules,
+)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -30,7 +37,9 @@ def test_the_unit_tests_catch_a_broken_cap_alert(promtool: str, tmp_path: Path) 
     alerts = mixin / "alerts" / "vigie-alerts.yaml"
     text = alerts.read_text(encoding="utf-8")
     assert "vigie:connection_cap:ratio >= 0.8" in text
-    alerts.write_text(text.replace("vigie:connection_cap:ratio >= 0.8", "vigie:connection_cap:ratio >= 0.95"))
+    alerts.write_text(
+        text.replace("vigie:connection_cap:ratio >= 0.8", "vigie:connection_cap:ratio >= 0.95")
+    )
     result = run(promtool, "test", "rules", *map(str, sorted((mixin / "tests").glob("*.yaml"))))
     assert result.returncode != 0
     assert "ConnectionsNearCap" in result.stdout + result.stderr
