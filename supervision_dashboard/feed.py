@@ -55,7 +55,8 @@ class FeedState:
     def _merge(self, data: JSON, incoming: dict[str, Row]) -> list[tuple[Row | None, Row]]:
         changed: list[tuple[Row | None, Row]] = []
         counts = data.get("counts") or {}
-        bump = counts != self.counts or data.get("unit_id") != self.unit_id
+        unit_id = data.get("unit_id", self.unit_id)  # `changes` answers may leave it out
+        bump = counts != self.counts or unit_id != self.unit_id
         for cid, row in incoming.items():
             old = self.rows.get(cid)
             if old != row:
@@ -68,7 +69,7 @@ class FeedState:
             self.row_version[cid] = self.version
         self.cursor = int(data["cursor"])
         self.server_ts = float(data.get("server_ts") or time.time())
-        self.unit_id = data.get("unit_id", self.unit_id)
+        self.unit_id = unit_id
         self.counts = counts
         return changed
 
@@ -197,6 +198,11 @@ class FeedRegistry:
             else:
                 feed.set_token(token)
             return feed
+
+    def install(self, feed: Feed) -> None:
+        """Use a feed built elsewhere (tests, benchmarks) for its scope."""
+        with self._lock:
+            self._feeds[feed.centre] = feed
 
     def get(self, centre: str | None) -> Feed | None:
         with self._lock:

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from supervision_dashboard.alerts import AlertDetector
+from supervision_dashboard.feed import FeedState
+
+
+def _row(cid: str, centre: str, state: str, reconnects: int = 0) -> dict[str, Any]:
+    return {"id": cid, "centre": centre, "state": state, "reconnects": reconnects}
+
+
+def test_newly_lost_tablet_alerts_once(snapshot: dict[str, Any], changes: dict[str, Any]) -> None:
+    state, det = FeedState(), AlertDetector()
+    state.apply_snapshot(snapshot)
+    det.observe(state.apply_changes(changes), state, 100.0)
+    lost = [a for a in det.latest(10) if a.kind == "lost"]
+    assert [(a.candidate_id, a.centre) for a in lost] == [("AMU-00001", "AMU")]
+    # Staying lost is not news.
+    again = copy.deepcopy(changes)
+    again["candidates"][0]["battery"] = 80
+    det.observe(state.apply_changes(again), state, 101.0)
+    assert len([a for a in det.latest(10) if a.kind == "lost"]) == 1
+
+
+def test_reconnect_loop_needs_several_reconnects_within_the_window() -> None:
+    state, det = FeedState(), AlertDetector(loop_reconnects=3, loop_window_s=300)
+    prev = _row("X-1", "AMU", "in_progress", 0)
+    for i, ts in enumerate([0.0, 100.0], start=1):
+        new = _row("X-1", "AMU", "in_progress", i)
+        det.observe([(prev, new)], state, ts)
+        prev = new
+    assert not [a for a in det.latest(10) if a.kind == "loop"]
+    new = _row("X-1", "AMU", "in_progress", 3)
+    det.observe([(prev, new)], state, 200.0)
+    loops = [a for a in det.latest(10) if a.kind == "loop"]
+    assert len(loops) == 1 and loops[0].candidate_id == "X-1" and loops[0].fields["n"] == 3
+
+
+def test_reconnects_spread_over_hours_are_not_a_loop() -> None:
+    state, det = FeedState(), AlertDetector(loop_reconnects=3, loop_window_s=300)
+    prev = _row("X-1", "AMU", "in_progress", 0)
+    for i in range(1, 6):
+        new = _row("X-1", "AMU", "in_progress", i)
+        det.observe([(prev, new)], state, i * 1000.0)
+        prev = new
+    assert not [a for a in det.latest(10) if a.kind == "loop"]
+
+
+def test_centre_losing_a_large_share_at_once() -> None:
+    state, det = FeedState(), AlertDetector(mass_share=0.2, mass_min=5, mass_window_s=30)
+    rows = [_row(f"AMU-{i:05d}", "AMU", "in_progress") for i in range(20)]
+    rows += [_row(f"LILLE-{i:05d}", "LILLE", "in_progress") for i in range(100)]
+    state.apply_snapshot({"cursor": 1, "candidates": rows})
+    # 5 of AMU's 20 (25 %) and 5 of LILLE's 100 (5 %) drop in the same poll.
+    dropped = [dict(r, state="lost") for r in rows[:5] + rows[20:25]]
+    det.observe(state.apply_changes({"cursor": 2, "candidates": dropped}), state, 50.0)
+    mass = [a for a in det.latest(50) if a.kind == "mass"]
+    assert [(a.centre, a.fields["n"], a.fields["pct"]) for a in mass] == [("AMU", 5, 25)]
+
+
+def test_fraud_alerts_become_alerts() -> None:
+    det = AlertDetector()
+    det.observe_fraud(
+        [
+            {
+                "id": 7,
+                "ts": 12.0,
+                "candidate_id": "AMU-00002",
+                "centre": "AMU",
+                "method": "GET",
+                "path": "/correction.php",
+            }
+        ],
+        20.0,
+    )
+    (alert,) = det.latest(5)
+    assert alert.kind == "fraud" and alert.fields["path"] == "/correction.php" and alert.ts == 12.0
