@@ -22,7 +22,7 @@ from scenarios.model import Scenario
 from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample, WaveRecord
 from simulator.run_scrape import scrape_server
 from simulator.run_tally import REPORT_KEY, Tally
-from simulator.shape import wave_at
+from simulator.run_plan import wave_at
 
 HB_WINDOW_S = 10.0  # the heartbeat p99 in a sample covers this much recent time
 WORKER_STALE_S = 15.0  # a worker silent for this long no longer counts its sockets

@@ -1,0 +1,37 @@
+"""The scenario's waves as a plan of user counts over time (no Locust: importable anywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scenarios.model import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    start_s: float
+    users: int  # cumulative target once this wave has ramped
+    rate: float
+    wave: int  # 1-based
+
+
+def steps(scenario: Scenario, spare: int = 0) -> list[Step]:
+    """One step per wave; ``spare`` extra users are added to the last one.
+
+    The spares cover Locust's dispatcher: with several workers it may give one worker a
+    user more than its share of identities; that user idles and another worker's last
+    identity would otherwise never connect.
+    """
+    out: list[Step] = []
+    total = 0
+    for number, wave in enumerate(scenario.waves, start=1):
+        total += scenario.wave_tablets(wave)
+        out.append(Step(wave.start_s, total, wave.rate_per_s, number))
+    last = out[-1]
+    out[-1] = Step(last.start_s, last.users + spare, last.rate, last.wave)
+    return out
+
+
+def wave_at(scenario: Scenario, t: float) -> int:
+    """The current wave at run time ``t`` (0 before the first one starts)."""
+    return sum(1 for wave in scenario.waves if wave.start_s <= t)
