@@ -56,7 +56,7 @@ class Slo:
         return f"{what} failures ≤ {self.threshold:.2%}"
 
 
-_LATENCY = re.compile(r"^(?P<op>[a-z_]+?)_p(?P<pct>\d{1,2}(?:\.\d+)?)_ms$")
+_LATENCY = re.compile(r"^(?P<op>[a-z_]+?)_p(?P<pct>\d+(?:\.\d+)?)_ms$")
 _SUCCESS = re.compile(r"^(?P<op>[a-z_]+?)_success_min$")
 _FAILURE = re.compile(r"^(?:(?P<op>[a-z_]+?)_)?failure_ratio_max$")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
-from simulator.certify.knee import Knee, find_knee
+from simulator.certify.knee import Cause, Knee, find_knee
 from simulator.certify.slo import Slo, parse_slo
 from simulator.record import RunRecord
 
@@ -141,7 +141,7 @@ def _headline(
         return f"Certified for {planned:,} simultaneous tablets"
     if knee is not None:
         text = f"Failed at {knee.connected:,} connected tablets in wave {knee.wave}: {knee.detail}"
-        if generator.bound:
+        if generator.bound and knee.cause is not Cause.GENERATOR:
             text += " (the load generator was also CPU-bound: the run cannot certify anything)"
         return text
     if generator.bound:

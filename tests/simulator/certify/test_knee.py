@@ -1,0 +1,90 @@
+"""The knee and its cause, found in synthetic runs of the 2022 waves (9,800 tablets)."""
+
+from collections.abc import Callable
+
+from simulator.certify.judge import judge_waves
+from simulator.certify.knee import Cause, Knee, find_knee
+from simulator.certify.slo import parse_slos
+from simulator.record import RunRecord
+
+MakeRun = Callable[..., RunRecord]
+
+
+def _knee(record: RunRecord) -> Knee | None:
+    return find_knee(record, judge_waves(record.waves, parse_slos(record.slos)), 0.8)
+
+
+def test_the_2022_cap_breaks_in_wave_4_at_the_cap_and_names_it(make_run: MakeRun) -> None:
+    knee = _knee(make_run(cap=8000))
+    assert knee is not None
+    assert knee.wave == 4
+    assert 8000 <= knee.connected <= 8100
+    assert knee.cause is Cause.CONNECTION_CAP
+    assert "connection cap (8,000)" in knee.detail
+    assert knee.evidence["server_cap_rejections"] > 0
+
+
+def test_a_lower_cap_moves_the_knee_to_its_wave(make_run: MakeRun) -> None:
+    knee = _knee(make_run(cap=6000))
+    assert knee is not None
+    assert (knee.wave, knee.connected, knee.cause) == (3, 6000, Cause.CONNECTION_CAP)
+
+
+def test_latency_with_event_loop_lag_is_server_saturation(make_run: MakeRun) -> None:
+    record = make_run(lag_from=8500)
+    knee = _knee(record)
+    assert knee is not None
+    assert knee.wave == 4 and knee.cause is Cause.SATURATION
+    assert knee.slos == ["heartbeat_p99_ms"]
+    # The knee is where the rolling heartbeat p99 first crossed its objective.
+    crossing = next(
+        s for s in record.samples if (s.hb_p99_ms or 0) > record.slos["heartbeat_p99_ms"]
+    )
+    assert knee.t == crossing.t and knee.connected == crossing.sockets_open
+    assert 8500 < knee.connected < 9800
+
+
+def test_injected_server_errors_are_named_as_such(make_run: MakeRun) -> None:
+    knee = _knee(make_run(errors_from=6000))
+    assert knee is not None
+    assert knee.cause is Cause.SERVER_ERRORS and knee.wave == 3
+    assert knee.connected >= 6000
+
+
+def test_refused_tcp_connects_are_named_as_such(make_run: MakeRun) -> None:
+    knee = _knee(make_run(refuse_from=9000))
+    assert knee is not None
+    assert (knee.wave, knee.connected, knee.cause) == (4, 9000, Cause.REFUSED)
+
+
+def test_latency_without_server_lag_on_a_hot_generator_blames_the_generator(
+    make_run: MakeRun,
+) -> None:
+    # The server is healthy; the generator runs out of CPU from ~7,500 tablets and the
+    # round trips it measures grow until the heartbeat objective breaks.
+    record = make_run(gen_cpu_per_tablet=0.0001)
+    knee = _knee(record)
+    assert knee is not None and knee.cause is Cause.GENERATOR
+    assert knee.wave == 4 and knee.evidence["event_loop_lag_p99_s"] < 0.01
+
+
+def test_latency_with_no_cause_in_sight_says_so(make_run: MakeRun) -> None:
+    # An objective tighter than a healthy server's answers, on a cool generator.
+    knee = _knee(make_run(slos={"heartbeat_p99_ms": 5.0}))
+    assert knee is not None
+    assert knee.cause is Cause.LATENCY and knee.wave == 1
+
+
+def test_a_clean_run_has_no_knee(make_run: MakeRun) -> None:
+    assert _knee(make_run()) is None
+
+
+def test_an_slo_not_followed_over_time_still_places_the_knee_in_its_wave(
+    make_run: MakeRun,
+) -> None:
+    # Answer p99 is only in the wave tallies; the saturation raises it in wave 4.
+    record = make_run(lag_from=8500, slos={"answer_p99_ms": 300.0})
+    knee = _knee(record)
+    assert knee is not None
+    assert knee.wave == 4 and knee.slos == ["answer_p99_ms"]
+    assert knee.cause is Cause.SATURATION
