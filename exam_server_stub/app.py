@@ -1,0 +1,142 @@
+"""The aiohttp application factory and its background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from vigie.centres import load_centres
+from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
+
+from . import candidate_routes, jury_routes, ws
+from .bootstrap import bootstrap
+from .candidate_routes import json
+from .exam import Exam
+from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS, SIGNER, WRITER
+from .metrics import Metrics
+from .middleware import error_mw, fault_mw, metrics_mw
+from .openapi import spec
+from .settings import ServerSettings
+from .store import Writer
+from .tokens import TokenSigner
+
+log = logging.getLogger(__name__)
+LAG_PROBE_S = 0.25
+
+
+def create_app(settings: ServerSettings) -> web.Application:
+    centres = load_centres(settings.centres_file)
+    bootstrap(settings.db_path, settings.demo_counts, settings.seed, centres)
+    metrics = Metrics()
+    metrics.connection_cap.set(settings.max_connections)
+    exam = Exam(settings, centres, metrics)
+    app = web.Application(
+        middlewares=[metrics_mw, error_mw, fault_mw], client_max_size=MAX_HTTP_BODY_BYTES
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[EXAM] = exam
+    app[SIGNER] = TokenSigner(exam.secret, settings.token_ttl_s)
+    app[CLOSE_REASONS] = {}
+    app.add_routes(candidate_routes.routes)
+    app.add_routes(jury_routes.routes)
+    app.add_routes(ws.routes)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
+    app.cleanup_ctx.append(_writer_ctx)
+    app.cleanup_ctx.append(_sweeper_ctx)
+    app.cleanup_ctx.append(_lag_probe_ctx)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json({"status": "ok"})
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    return json(spec())
+
+
+async def _writer_ctx(app: web.Application) -> AsyncIterator[None]:
+    writer = Writer(app[SETTINGS].db_path, asyncio.get_running_loop())
+    writer.start()
+    app[WRITER] = writer
+    app[EXAM].writer = writer
+    yield
+    await writer.stop()  # flushes whatever is queued (disconnect audit included)
+
+
+async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_sweep(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sweep(app: web.Application) -> None:
+    """Recompute supervision states; close sockets silent for ``lost_after_s`` (4002)."""
+    exam, reasons = app[EXAM], app[CLOSE_REASONS]
+    interval = app[SETTINGS].sweep_interval_s
+    closing: set[asyncio.Task[None]] = set()  # keep references: the loop holds tasks weakly
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            for c in exam.sweep(time.time()):
+                sock = c.ws
+                if sock is not None and id(sock) not in reasons:
+                    reasons[id(sock)] = DisconnectReason.HEARTBEAT_TIMEOUT.value
+                    task = asyncio.create_task(_close(sock))
+                    closing.add(task)
+                    task.add_done_callback(closing.discard)
+        except Exception:  # a sweeper that dies silently would freeze the jury's view
+            log.exception("sweep failed")
+
+
+async def _close(sock: web.WebSocketResponse) -> None:
+    await sock.close(code=WsClose.HEARTBEAT_TIMEOUT, message=b"no heartbeat")
+
+
+async def _lag_probe_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def probe() -> None:
+        loop = asyncio.get_running_loop()
+        hist = app[METRICS].loop_lag
+        while True:
+            start = loop.time()
+            await asyncio.sleep(LAG_PROBE_S)
+            hist.observe(max(0.0, loop.time() - start - LAG_PROBE_S))
+
+    task = asyncio.create_task(probe())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Shutdown: every tablet gets 1001 (going away) and reconnects with backoff."""
+    exam, reasons = app[EXAM], app[CLOSE_REASONS]
+    socks = [c.ws for c in exam.cands.values() if c.ws is not None]
+    for sock in socks:
+        reasons[id(sock)] = DisconnectReason.SERVER_SHUTDOWN.value
+    for i in range(0, len(socks), 500):
+        await asyncio.gather(
+            *(
+                s.close(code=WsClose.GOING_AWAY, message=b"server shutdown")
+                for s in socks[i : i + 500]
+            ),
+            return_exceptions=True,
+        )

@@ -1,0 +1,53 @@
+"""``vigie demo``: print the demo roster / credentials, or the demo session's shape."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vigie.centres import load_centres
+
+from .demo import demo_counts, generate_session, roster
+from .settings import DEFAULT_SEED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="vigie demo", description="Demo roster and exam.")
+    p.add_argument("--candidates", type=int, default=100)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--centres", type=Path, default=None)
+    p.add_argument("--roster", type=Path, default=None, help="write the roster as CSV here")
+    p.add_argument("--session", action="store_true", help="print the session's units as JSON")
+    args = p.parse_args(argv)
+    counts = demo_counts(args.candidates, load_centres(args.centres))
+    people = roster(counts, args.seed)
+    if args.roster is not None:
+        with args.roster.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["candidate_id", "centre", "birth_date", "access_code"])
+            w.writerows((c.candidate_id, c.centre, c.birth_date, c.access_code) for c in people)
+    if args.session:
+        session = generate_session(args.seed)
+        units = [
+            {
+                "unit_id": u.id,
+                "kind": u.kind.value,
+                "questions": len(u.questions),
+                "dossiers": len({q.dossier_id for q in u.questions if q.dossier_id}),
+                "images": sum(1 for q in u.questions if q.image_png is not None),
+            }
+            for u in session.units
+        ]
+        json.dump(units, sys.stdout, indent=2)
+        print()
+        return 0
+    print("jury: national / national-demo, observer / observer-demo, centre-<CODE> / centre-demo")
+    for c in people[:5]:
+        print(f"candidate: {c.candidate_id} centre={c.centre} access_code={c.access_code}")
+    if len(people) > 5:
+        print(f"... {len(people)} candidates in all (--roster FILE writes them all)")
+    return 0

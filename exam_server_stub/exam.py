@@ -1,0 +1,656 @@
+"""The exam: candidates, units, time windows, answers, instructions and supervision rows.
+
+Rules live here, free of HTTP: handlers parse and authenticate, then call these
+methods, which raise :class:`ApiError` for anything refused. Every change is
+written through the single writer (answers and jury actions awaited until their
+commit) and applied in memory only after the commit succeeded, so a refused or
+failed request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from vigie.centres import Centre
+from vigie.protocol import (
+    CandidateState,
+    ErrorCode,
+    MsgType,
+    UnitState,
+)
+
+from . import demo
+from .answer_format import answer_problem
+from .bootstrap import read_meta
+from .errors import ApiError
+from .metrics import Metrics
+from .package import build_package
+from .settings import ServerSettings
+from .state import AnswerRec, Cand, UnitRt
+from .store import Writer, connect
+
+log = logging.getLogger(__name__)
+PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
+
+
+def _dumps(doc: Any) -> str:
+    return orjson.dumps(doc).decode()
+
+
+class Exam:
+    def __init__(
+        self, settings: ServerSettings, centres: Sequence[Centre], metrics: Metrics
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.centres = {c.code: c for c in centres}
+        self.cands: dict[str, Cand] = {}
+        self.by_centre: dict[str, list[Cand]] = {c.code: [] for c in centres}
+        self.units: dict[str, UnitRt] = {}
+        self.centre_extra: dict[tuple[str, str], float] = {}  # (centre, unit) -> seconds
+        self.pauses: dict[str, list[list[float | None]]] = {}  # centre -> [[start, end|None]]
+        self.open_ws = 0
+        self.open_by_centre: dict[str, int] = dict.fromkeys(self.centres, 0)
+        # Feed cursors start at the boot time in microseconds: a cursor from a previous
+        # process is below the floor and gets 410 cursor_expired, never wrong rows.
+        self.cursor_floor = int(time.time() * 1_000_000)
+        self.cursor = self.cursor_floor
+        self.writer: Writer | None = None
+        self.secret = b""
+        self._load(settings.db_path)
+
+    # --- loading -----------------------------------------------------------------------
+    def _load(self, path: Path) -> None:
+        conn = connect(path)
+        try:
+            meta = read_meta(conn)
+            self.secret = bytes.fromhex(meta["secret"])
+            self.seed = int(meta["seed"])
+            session = demo.generate_session(self.seed)
+            for row in conn.execute("SELECT * FROM candidates ORDER BY rowid"):
+                c = Cand(row["id"], row["centre"], row["birth_date"], row["access_code"])
+                self.cands[c.id] = c
+                self.by_centre.setdefault(c.centre, []).append(c)
+            rows = {r["id"]: r for r in conn.execute("SELECT * FROM units")}
+            for unit in session.units:
+                r = rows[unit.id]
+                body, sha = build_package(unit, r["key"], r["nonce"])
+                self.units[unit.id] = UnitRt(
+                    unit, r["key"], body, sha, r["launched_at"], r["deadline"], r["closed_at"]
+                )
+            for r in conn.execute("SELECT * FROM extra_time ORDER BY id"):
+                if r["candidate_id"] is not None:
+                    c = self.cands[r["candidate_id"]]
+                    c.extra[r["unit_id"]] = c.extra.get(r["unit_id"], 0.0) + r["seconds"]
+                else:
+                    k = (r["centre"], r["unit_id"])
+                    self.centre_extra[k] = self.centre_extra.get(k, 0.0) + r["seconds"]
+            for r in conn.execute("SELECT * FROM pauses ORDER BY id"):
+                self.pauses.setdefault(r["centre"], []).append([r["paused_at"], r["resumed_at"]])
+            for r in conn.execute("SELECT * FROM answers ORDER BY seq"):
+                c = self.cands[r["candidate_id"]]
+                answer = orjson.loads(r["answer"])
+                c.answers.setdefault(r["unit_id"], {})[r["question_id"]] = AnswerRec(
+                    answer, bool(r["final"]), r["server_ts"]
+                )
+                c.actions[r["action_id"]] = _answer_result(
+                    r["action_id"], r["question_id"], r["server_ts"], r["client_ts"], r["unlocked"]
+                )
+            for r in conn.execute("SELECT * FROM finishes"):
+                c = self.cands[r["candidate_id"]]
+                c.finished[r["unit_id"]] = r["finished_at"]
+                c.actions[r["action_id"]] = {
+                    "unit_id": r["unit_id"],
+                    "finished_at": r["finished_at"],
+                }
+            for r in conn.execute(
+                "SELECT * FROM instructions WHERE acked_at IS NULL ORDER BY created_at"
+            ):
+                self.cands[r["candidate_id"]].instructions[r["id"]] = orjson.loads(r["body"])
+        finally:
+            conn.close()
+        now = time.time()
+        for c in self.cands.values():
+            self.refresh(c, now)
+
+    # --- time ----------------------------------------------------------------------------
+    def current_unit(self) -> UnitRt | None:
+        """The live unit, else the last one launched, else None."""
+        best: UnitRt | None = None
+        for u in self.units.values():
+            if u.launched_at is None:
+                continue
+            if u.live:
+                return u
+            if best is None or u.launched_at > (best.launched_at or 0.0):
+                best = u
+        return best
+
+    def is_paused(self, centre: str) -> bool:
+        spans = self.pauses.get(centre)
+        return bool(spans) and spans[-1][1] is None  # type: ignore[index]
+
+    def paused_seconds(self, centre: str, u: UnitRt, now: float) -> float:
+        if u.launched_at is None:
+            return 0.0
+        start, end = u.launched_at, u.closed_at or now
+        total = 0.0
+        for a, b in self.pauses.get(centre, ()):
+            assert a is not None
+            lo, hi = max(a, start), min(b if b is not None else now, end)
+            if hi > lo:
+                total += hi - lo
+        return total
+
+    def extra_time(self, c: Cand, u: UnitRt) -> float:
+        uid = u.unit.id
+        return c.extra.get(uid, 0.0) + self.centre_extra.get((c.centre, uid), 0.0)
+
+    def deadline(self, c: Cand, u: UnitRt, now: float) -> float | None:
+        if u.deadline is None:
+            return None
+        return u.deadline + self.extra_time(c, u) + self.paused_seconds(c.centre, u, now)
+
+    def unit_json(self, c: Cand, u: UnitRt, now: float) -> dict[str, Any]:
+        if u.closed_at is not None:
+            state = UnitState.CLOSED
+        elif u.launched_at is not None:
+            state = UnitState.LAUNCHED
+        else:
+            state = UnitState.SCHEDULED
+        return {
+            "unit_id": u.unit.id,
+            "title": u.unit.title,
+            "kind": u.unit.kind.value,
+            "question_count": len(u.unit.questions),
+            "duration_s": (u.deadline - u.launched_at)
+            if u.deadline is not None and u.launched_at is not None
+            else u.unit.duration_s,
+            "state": state.value,
+            "launched_at": u.launched_at,
+            "deadline": self.deadline(c, u, now),
+            "extra_time_s": self.extra_time(c, u),
+            "finished": u.unit.id in c.finished,
+            "package_sha256": u.sha256,
+        }
+
+    def units_json(self, c: Cand, now: float) -> list[dict[str, Any]]:
+        return [self.unit_json(c, u, now) for u in self.units.values()]
+
+    # --- supervision -----------------------------------------------------------------
+    def state_of(self, c: Cand, u: UnitRt | None, now: float) -> CandidateState:
+        if u is not None and u.launched_at is not None:
+            if u.unit.id in c.finished:
+                return CandidateState.FINISHED
+            if u.closed_at is not None:
+                return CandidateState.FINISHED if c.was_connected else CandidateState.NOT_CONNECTED
+            if self.is_paused(c.centre):
+                return CandidateState.PAUSED
+            if c.ws is None:
+                return CandidateState.LOST if c.was_connected else CandidateState.NOT_CONNECTED
+            age = now - (c.last_hb or now)
+            if age > self.settings.lost_after_s:
+                return CandidateState.LOST
+            if age > self.settings.late_after_s:
+                return CandidateState.LATE
+            return CandidateState.IN_PROGRESS
+        if c.ws is None:
+            return CandidateState.NOT_CONNECTED
+        return CandidateState.WAITING
+
+    def answered_count(self, c: Cand, u: UnitRt | None) -> int:
+        if u is None:
+            return 0
+        return len(c.answers.get(u.unit.id, ()))
+
+    def refresh(self, c: Cand, now: float, u: UnitRt | None = None) -> None:
+        """Recompute the state; a row enters the feed only when what the jury sees changed."""
+        if u is None:
+            u = self.current_unit()
+        state = self.state_of(c, u, now)
+        deadline = self.deadline(c, u, now) if u is not None else None
+        sig = (
+            state,
+            self.answered_count(c, u),
+            round(deadline) if deadline is not None else None,
+            c.reconnects,
+        )
+        c.state = state
+        if sig != c.sig:
+            c.sig = sig
+            self.cursor += 1
+            c.version = self.cursor
+
+    def row(self, c: Cand, u: UnitRt | None, now: float) -> dict[str, Any]:
+        count = len(u.unit.questions) if u is not None else 0
+        answered = self.answered_count(c, u)
+        disc = c.disc_total + (now - c.disc_since if c.disc_since is not None else 0.0)
+        return {
+            "id": c.id,
+            "centre": c.centre,
+            "state": c.state.value,
+            "last_hb": c.last_hb,
+            "unit_id": u.unit.id if u is not None else None,
+            "position": c.position,
+            "answered": answered,
+            "question_count": count,
+            "progress": answered / count if count else 0.0,
+            "deadline": self.deadline(c, u, now) if u is not None else None,
+            "extra_time_s": self.extra_time(c, u) if u is not None else 0.0,
+            "battery": c.battery,
+            "network": c.network,
+            "reconnects": c.reconnects,
+            "disconnected_s": disc,
+        }
+
+    def counts(self, cands: Iterable[Cand]) -> dict[str, Any]:
+        national = dict.fromkeys((s.value for s in CandidateState), 0)
+        centres: dict[str, dict[str, int]] = {}
+        for c in cands:
+            national[c.state.value] += 1
+            per = centres.get(c.centre)
+            if per is None:
+                per = centres[c.centre] = dict.fromkeys((s.value for s in CandidateState), 0)
+            per[c.state.value] += 1
+        return {"national": national, "centres": centres}
+
+    def sweep(self, now: float) -> list[Cand]:
+        """Periodic: refresh every state; returns candidates silent past ``lost_after_s``."""
+        u = self.current_unit()
+        silent: list[Cand] = []
+        lost_after = self.settings.lost_after_s
+        tally = dict.fromkeys(CandidateState, 0)
+        for c in self.cands.values():
+            self.refresh(c, now, u)
+            tally[c.state] += 1
+            if c.ws is not None and c.last_hb is not None and now - c.last_hb > lost_after:
+                silent.append(c)
+        for state, n in tally.items():
+            self.metrics.candidates.labels(state.value).set(n)
+        return silent
+
+    # --- audit helpers -------------------------------------------------------------------
+    @staticmethod
+    def _audit(
+        conn: sqlite3.Connection,
+        ts: float,
+        kind: str,
+        actor: str,
+        data: dict[str, Any],
+        *,
+        candidate_id: str | None = None,
+        centre: str | None = None,
+        client_ts: float | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit (ts, client_ts, candidate_id, centre, kind, actor, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ts, client_ts, candidate_id, centre, kind, actor, _dumps(data)),
+        )
+
+    def audit_later(self, c: Cand, kind: str, data: dict[str, Any]) -> None:
+        """Connection events: committed with the next group, not awaited (never on a hot path)."""
+        ts = time.time()
+        assert self.writer is not None
+        self.writer.submit(
+            lambda conn: self._audit(
+                conn, ts, kind, "candidate", data, candidate_id=c.id, centre=c.centre
+            )
+        )
+
+    async def write(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
+        assert self.writer is not None
+        return await self.writer.run(job)
+
+    # --- candidate flow ------------------------------------------------------------------
+    def unit(self, unit_id: str) -> UnitRt:
+        u = self.units.get(unit_id)
+        if u is None:
+            raise ApiError(ErrorCode.UNKNOWN_UNIT, f"There is no unit {unit_id!r}.")
+        return u
+
+    def check_window(self, c: Cand, u: UnitRt, now: float) -> None:
+        if u.launched_at is None:
+            raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {u.unit.id} is not launched yet.")
+        if u.closed_at is not None:
+            raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {u.unit.id} is closed.")
+        if u.unit.id in c.finished:
+            raise ApiError(ErrorCode.UNIT_FINISHED, f"You finished unit {u.unit.id}.")
+        if self.is_paused(c.centre):
+            raise ApiError(ErrorCode.CENTRE_PAUSED, f"Centre {c.centre} is paused by the jury.")
+        deadline = self.deadline(c, u, now)
+        if deadline is not None and now > deadline:
+            raise ApiError(
+                ErrorCode.OUTSIDE_TIME_WINDOW, f"Your time for unit {u.unit.id} is over."
+            )
+
+    def question(self, c: Cand, u: UnitRt, question_id: str) -> demo.Question:
+        q = u.unit.by_id.get(question_id)
+        if q is None:
+            raise ApiError(
+                ErrorCode.UNKNOWN_QUESTION, f"Unit {u.unit.id} has no question {question_id!r}."
+            )
+        prev = u.unit.previous_in_dossier(q)
+        if prev is not None:
+            rec = c.answers.get(u.unit.id, {}).get(prev.id)
+            if rec is None or not rec.final:
+                raise ApiError(
+                    ErrorCode.QUESTION_LOCKED,
+                    f"Question {q.id} of dossier {q.dossier_id} unlocks once {prev.id} is final.",
+                )
+        return q
+
+    async def answer(
+        self,
+        c: Cand,
+        unit_id: str,
+        action_id: str,
+        question_id: str,
+        answer: dict[str, Any],
+        final: bool,
+        client_ts: float,
+    ) -> dict[str, Any]:
+        arrived = time.perf_counter()
+        async with c.get_lock():  # one candidate's answers are decided one at a time
+            first = c.actions.get(action_id)
+            if first is not None:
+                self.metrics.answers.labels("duplicate").inc()
+                return {**first, "duplicate": True}
+            try:
+                u = self.unit(unit_id)
+                now = time.time()
+                q = self.question(c, u, question_id)
+                self.check_window(c, u, now)
+                current = c.answers.get(unit_id, {}).get(q.id)
+                progressive = q.dossier_id is not None
+                if current is not None and current.final and progressive:
+                    raise ApiError(
+                        ErrorCode.QUESTION_FINAL, f"Question {q.id} is final and cannot change."
+                    )
+                problem = answer_problem(q, answer)
+                if problem is not None:
+                    raise ApiError(
+                        ErrorCode.INVALID_ANSWER, f"Question {q.id} ({q.format}): {problem}."
+                    )
+            except ApiError:
+                self.metrics.answers.labels("rejected").inc()
+                raise
+            nxt = u.unit.next_in_dossier(q) if final and progressive else None
+            unlocked = nxt.id if nxt is not None else None
+            kind = "answer" if current is None else "answer_change"
+            body = _dumps(answer)
+
+            def job(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    "INSERT INTO answers (candidate_id, action_id, unit_id, question_id, answer,"
+                    " final, client_ts, server_ts, unlocked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (c.id, action_id, unit_id, q.id, body, final, client_ts, now, unlocked),
+                )
+                data: dict[str, Any] = {"unit_id": unit_id, "question_id": q.id}
+                data.update(action_id=action_id, answer=answer, final=final)
+                self._audit(
+                    conn, now, kind, "candidate", data,
+                    candidate_id=c.id, centre=c.centre, client_ts=client_ts,
+                )  # fmt: skip
+
+            await self.write(job)
+            self.metrics.answer_commit.observe(time.perf_counter() - arrived)
+            c.answers.setdefault(unit_id, {})[q.id] = AnswerRec(answer, final, now)
+            result = _answer_result(action_id, q.id, now, client_ts, unlocked)
+            c.actions[action_id] = result
+            self.metrics.answers.labels("accepted").inc()
+            self.refresh(c, now)
+            return {**result}
+
+    async def finish(
+        self, c: Cand, unit_id: str, action_id: str, client_ts: float
+    ) -> dict[str, Any]:
+        async with c.get_lock():
+            first = c.actions.get(action_id)
+            if first is not None:
+                return {**first}
+            u = self.unit(unit_id)
+            if unit_id in c.finished:
+                return {"unit_id": unit_id, "finished_at": c.finished[unit_id]}
+            if u.launched_at is None:
+                raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched yet.")
+            now = time.time()
+
+            def job(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    "INSERT INTO finishes (candidate_id, unit_id, action_id, finished_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (c.id, unit_id, action_id, now),
+                )
+                self._audit(
+                    conn, now, "finish", "candidate", {"unit_id": unit_id, "action_id": action_id},
+                    candidate_id=c.id, centre=c.centre, client_ts=client_ts,
+                )  # fmt: skip
+
+            await self.write(job)
+            c.finished[unit_id] = now
+            result = {"unit_id": unit_id, "finished_at": now}
+            c.actions[action_id] = result
+            self.refresh(c, now)
+            return {**result}
+
+    def me(self, c: Cand, now: float) -> dict[str, Any]:
+        return {
+            "candidate_id": c.id,
+            "centre": c.centre,
+            "units": self.units_json(c, now),
+            "answers": {
+                uid: {
+                    qid: {"answer": r.answer, "final": r.final, "server_ts": r.server_ts}
+                    for qid, r in per.items()
+                }
+                for uid, per in c.answers.items()
+            },
+        }
+
+    # --- websockets ----------------------------------------------------------------------
+    def attach(
+        self, c: Cand, ws: web.WebSocketResponse, now: float
+    ) -> web.WebSocketResponse | None:
+        """Register a new socket; returns the older one it supersedes, if any."""
+        old = c.ws
+        u = self.current_unit()
+        if u is not None and u.live:
+            if c.was_connected:
+                c.reconnects += 1
+            c.was_connected = True
+            if c.disc_since is not None:
+                c.disc_total += now - c.disc_since
+                c.disc_since = None
+        c.ws = ws
+        c.last_hb = now
+        if old is None:
+            self.open_ws += 1
+            self.open_by_centre[c.centre] = self.open_by_centre.get(c.centre, 0) + 1
+            self.metrics.ws_open.labels(c.centre).inc()
+        self.refresh(c, now, u)
+        return old
+
+    def detach(self, c: Cand, ws: web.WebSocketResponse, now: float) -> bool:
+        """Forget ``ws`` if it is still the candidate's socket; False if superseded."""
+        if c.ws is not ws:
+            return False
+        c.ws = None
+        self.open_ws -= 1
+        self.open_by_centre[c.centre] -= 1
+        self.metrics.ws_open.labels(c.centre).dec()
+        u = self.current_unit()
+        if u is not None and u.live and u.unit.id not in c.finished:
+            c.disc_since = now
+        self.refresh(c, now, u)
+        return True
+
+    async def ack_instructions(self, c: Cand, ids: list[str]) -> None:
+        done = [i for i in ids if i in c.instructions]
+        if not done:
+            return
+        now = time.time()
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "UPDATE instructions SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
+                [(now, i) for i in done],
+            )
+            self._audit(
+                conn, now, "instruction_ack", "candidate", {"ids": done},
+                candidate_id=c.id, centre=c.centre,
+            )  # fmt: skip
+
+        await self.write(job)
+        for i in done:
+            c.instructions.pop(i, None)
+
+    async def push(self, targets: Iterable[Cand], make: Callable[[Cand], str]) -> None:
+        """Send to many sockets concurrently, in chunks, yielding to the loop between them."""
+        batch: list[tuple[web.WebSocketResponse, str]] = []
+        for c in targets:
+            if c.ws is not None:
+                batch.append((c.ws, make(c)))
+        for i in range(0, len(batch), PUSH_CHUNK):
+            await asyncio.gather(
+                *(_send(ws, text) for ws, text in batch[i : i + PUSH_CHUNK]), return_exceptions=True
+            )
+
+    # --- jury actions --------------------------------------------------------------------
+    def targets(self, candidate_id: str | None, centre: str | None) -> list[Cand]:
+        if candidate_id is not None:
+            c = self.cands.get(candidate_id)
+            if c is None:
+                raise ApiError(
+                    ErrorCode.UNKNOWN_CANDIDATE, f"There is no candidate {candidate_id!r}."
+                )
+            return [c]
+        assert centre is not None
+        self.check_centre(centre)
+        return list(self.by_centre.get(centre, ()))
+
+    def check_centre(self, centre: str) -> None:
+        if centre not in self.centres:
+            raise ApiError(ErrorCode.UNKNOWN_CENTRE, f"There is no centre {centre!r}.")
+
+    async def launch(
+        self, unit_id: str, duration_s: float | None, reason: str, actor: str
+    ) -> UnitRt:
+        u = self.unit(unit_id)
+        if u.launched_at is not None:
+            raise ApiError(ErrorCode.UNIT_ALREADY_LAUNCHED, f"Unit {unit_id} was already launched.")
+        for other in self.units.values():
+            if other.live:
+                raise ApiError(
+                    ErrorCode.UNIT_ALREADY_LAUNCHED,
+                    f"Unit {other.unit.id} is still running: close it before launching {unit_id}.",
+                )
+        now = time.time()
+        deadline = now + (duration_s if duration_s is not None else u.unit.duration_s)
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE units SET launched_at = ?, deadline = ? WHERE id = ?",
+                (now, deadline, unit_id),
+            )
+            data = {"unit_id": unit_id, "deadline": deadline, "reason": reason}
+            self._audit(conn, now, "launch", actor, data)
+
+        await self.write(job)
+        u.launched_at, u.deadline = now, deadline
+        for c in self.cands.values():
+            # A new unit starts every candidate's connection history afresh.
+            c.was_connected = c.ws is not None
+            c.disc_since, c.disc_total, c.reconnects = None, 0.0, 0
+            self.refresh(c, now, u)
+
+        def message(c: Cand) -> str:
+            return _dumps(
+                {
+                    "type": MsgType.LAUNCH.value,
+                    "unit_id": unit_id,
+                    "launched_at": now,
+                    "deadline": self.deadline(c, u, now),
+                }
+            )
+
+        await self.push(list(self.cands.values()), message)
+        return u
+
+    async def close_unit(self, unit_id: str, reason: str, actor: str) -> UnitRt:
+        u = self.unit(unit_id)
+        if u.launched_at is None:
+            raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched.")
+        if u.closed_at is not None:
+            raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {unit_id} is already closed.")
+        now = time.time()
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE units SET closed_at = ? WHERE id = ?", (now, unit_id))
+            self._audit(conn, now, "close", actor, {"unit_id": unit_id, "reason": reason})
+
+        await self.write(job)
+        u.closed_at = now
+        for c in self.cands.values():
+            self.refresh(c, now, u)
+        text = _dumps({"type": MsgType.CLOSE_UNIT.value, "unit_id": unit_id, "closed_at": now})
+        await self.push(list(self.cands.values()), lambda _c: text)
+        return u
+
+    async def instruct(
+        self,
+        cands: Sequence[Cand],
+        make: Callable[[Cand, str], dict[str, Any]],
+        change: Callable[[sqlite3.Connection], None],
+        apply: Callable[[], None],
+        now: float,
+    ) -> list[dict[str, Any]]:
+        """Commit a jury change, its audit and one instruction per candidate in ONE transaction.
+
+        ``make`` builds each instruction body (with its id) before the commit, so a new
+        deadline it announces is computed by the caller; ``apply`` updates memory only
+        once the commit succeeded. Instructions then ride on every hb_ack until acked.
+        """
+        bodies = [make(c, uuid.uuid4().hex[:16]) for c in cands]
+
+        def job(conn: sqlite3.Connection) -> None:
+            change(conn)
+            conn.executemany(
+                "INSERT INTO instructions (id, candidate_id, body, created_at) VALUES (?, ?, ?, ?)",
+                [(b["id"], c.id, _dumps(b), now) for b, c in zip(bodies, cands, strict=True)],
+            )
+
+        await self.write(job)
+        apply()
+        for b, c in zip(bodies, cands, strict=True):
+            c.instructions[b["id"]] = b
+            self.refresh(c, now)
+        return bodies
+
+
+def _answer_result(
+    action_id: str, question_id: str, server_ts: float, client_ts: float, unlocked: str | None
+) -> dict[str, Any]:
+    return {
+        "action_id": action_id,
+        "question_id": question_id,
+        "server_ts": server_ts,
+        "client_ts": client_ts,
+        "duplicate": False,
+        "unlocked": unlocked,
+    }
+
+
+async def _send(ws: web.WebSocketResponse, text: str) -> None:
+    if not ws.closed:
+        await ws.send_str(text)

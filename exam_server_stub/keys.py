@@ -1,0 +1,19 @@
+"""Typed application state (``web.AppKey``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .exam import Exam
+from .metrics import Metrics
+from .settings import ServerSettings
+from .store import Writer
+from .tokens import TokenSigner
+
+SETTINGS = web.AppKey("settings", ServerSettings)
+EXAM = web.AppKey("exam", Exam)
+METRICS = web.AppKey("metrics", Metrics)
+SIGNER = web.AppKey("signer", TokenSigner)
+WRITER = web.AppKey("writer", Writer)
+# Why the server closed a socket (id(ws) -> DisconnectReason), read by its handler.
+CLOSE_REASONS = web.AppKey("close_reasons", dict[int, str])

@@ -1,0 +1,144 @@
+"""Middlewares: metrics per route template, the JSON error shape, fault-injection knobs, fraud."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import sqlite3
+import time
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from vigie.protocol import API_PREFIX, ErrorCode
+
+from .errors import ApiError
+from .keys import EXAM, METRICS, SETTINGS, SIGNER
+from .tokens import CANDIDATE_ROLE
+
+log = logging.getLogger(__name__)
+WS_PATH = f"{API_PREFIX}/ws"
+
+# URLs a candidate has no business typing: answer keys, admin pages, path traversal.
+_FRAUD = re.compile(
+    r"correct|corrig|answer|reponse|réponse|solution|admin|\.\.|%2e%2e|\.php|grille|/key|secret|"
+    r"\.env|/etc/|wp-|phpmyadmin|login\.|config",
+    re.IGNORECASE,
+)
+
+
+def looks_like_fraud(raw_path: str) -> bool:
+    return _FRAUD.search(raw_path) is not None
+
+
+def error_response(err: ApiError) -> web.Response:
+    body = orjson.dumps({"error": {"code": err.code.value, "message": err.message}})
+    resp = web.Response(body=body, status=err.status, content_type="application/json")
+    if err.retry_after is not None:
+        resp.headers["Retry-After"] = str(err.retry_after)
+    return resp
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+    m = request.app[METRICS]
+    route = _route(request)
+    start = time.perf_counter()
+    resp = await handler(request)
+    if route != WS_PATH:  # a websocket "request" lasts as long as the socket
+        m.http_duration.labels(route, request.method).observe(time.perf_counter() - start)
+    m.http_requests.labels(route, request.method, str(resp.status)).inc()
+    return resp
+
+
+@web.middleware
+async def error_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as err:
+        failure = err
+    except web.HTTPRequestEntityTooLarge:
+        failure = ApiError(ErrorCode.BODY_TOO_LARGE, "The body is over 64 KiB.")
+    except web.HTTPMethodNotAllowed as exc:
+        failure = ApiError(
+            ErrorCode.METHOD_NOT_ALLOWED,
+            f"{request.method} is not allowed here (allowed: {', '.join(sorted(exc.allowed_methods))}).",
+        )
+    except web.HTTPNotFound:
+        await _maybe_fraud(request)
+        failure = ApiError(ErrorCode.NOT_FOUND, f"There is nothing at {request.path}.")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = ErrorCode.NOT_FOUND if exc.status == 404 else ErrorCode.INVALID_REQUEST
+        failure = ApiError(code, exc.reason or "Bad request.")
+        failure.status = exc.status
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = orjson.dumps({"error": {"code": "internal", "message": "Internal server error."}})
+        return web.Response(body=body, status=500, content_type="application/json")
+    request.app[METRICS].http_errors.labels(_route(request), failure.code.value).inc()
+    return error_response(failure)
+
+
+@web.middleware
+async def fault_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The knobs that reproduce real failures, on the API only (never /metrics or /healthz)."""
+    settings = request.app[SETTINGS]
+    if request.path.startswith(API_PREFIX):
+        m = request.app[METRICS]
+        if settings.latency_ms > 0:
+            m.injected_faults.labels("latency").inc()
+            await asyncio.sleep(settings.latency_ms / 1000)
+        if settings.error_rate > 0 and random.random() < settings.error_rate:
+            m.injected_faults.labels("error").inc()
+            raise ApiError(
+                ErrorCode.INJECTED_FAULT,
+                "Injected fault (error-rate knob).",
+                retry_after=settings.retry_after_s,
+            )
+    return await handler(request)
+
+
+async def _maybe_fraud(request: web.Request) -> None:
+    """A candidate's token on a made-up URL that smells of cheating becomes a fraud alert."""
+    raw = request.raw_path
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer " or not looks_like_fraud(raw):
+        return
+    try:
+        cl = request.app[SIGNER].verify(header[7:].strip())
+    except ApiError:
+        return
+    exam = request.app[EXAM]
+    c = exam.cands.get(cl.sub) if cl.role == CANDIDATE_ROLE else None
+    if c is None:
+        return
+    now = time.time()
+    ua = request.headers.get("User-Agent", "")[:300]
+    method, path = request.method, raw[:1000]
+
+    def job(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO fraud_alerts (ts, candidate_id, centre, method, path, user_agent)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (now, c.id, c.centre, method, path, ua),
+        )
+        exam._audit(
+            conn, now, "fraud", "candidate", {"method": method, "path": path, "user_agent": ua},
+            candidate_id=c.id, centre=c.centre,
+        )  # fmt: skip
+
+    await exam.write(job)
+    request.app[METRICS].fraud_alerts.inc()
+    log.warning("fraud alert: %s (%s) %s %s", c.id, c.centre, method, path)

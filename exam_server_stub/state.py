@@ -1,0 +1,103 @@
+"""In-memory state of the exam: lean per-candidate objects and per-unit runtime.
+
+The hot paths (heartbeats, supervision rows) read and write only these objects;
+SQLite holds the durable copy of everything that matters after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from vigie.protocol import CandidateState
+
+from .demo import Unit
+
+
+class AnswerRec:
+    __slots__ = ("answer", "final", "server_ts")
+
+    def __init__(self, answer: dict[str, Any], final: bool, server_ts: float) -> None:
+        self.answer = answer
+        self.final = final
+        self.server_ts = server_ts
+
+
+class Cand:
+    """One candidate. ``__slots__`` because 12,000 of them live in one process."""
+
+    __slots__ = (
+        "access_code",
+        "actions",
+        "answers",
+        "battery",
+        "birth_date",
+        "centre",
+        "disc_since",
+        "disc_total",
+        "extra",
+        "finished",
+        "hb_unit",
+        "id",
+        "instructions",
+        "last_hb",
+        "lock",
+        "network",
+        "position",
+        "reconnects",
+        "sig",
+        "state",
+        "version",
+        "was_connected",
+        "ws",
+    )
+
+    def __init__(self, cid: str, centre: str, birth_date: str, access_code: str) -> None:
+        self.id = cid
+        self.centre = centre
+        self.birth_date = birth_date
+        self.access_code = access_code
+        self.ws: web.WebSocketResponse | None = None
+        self.last_hb: float | None = None
+        self.hb_unit: str | None = None
+        self.position = 0
+        self.battery: int | None = None
+        self.network: str | None = None
+        self.reconnects = 0
+        self.was_connected = False  # connected at least once during the current unit
+        self.disc_since: float | None = None  # socket dropped during the unit at this time
+        self.disc_total = 0.0
+        # unit id -> question id -> latest answer
+        self.answers: dict[str, dict[str, AnswerRec]] = {}
+        # action id -> the first result, for idempotent re-sends
+        self.actions: dict[str, dict[str, Any]] = {}
+        self.finished: dict[str, float] = {}
+        self.extra: dict[str, float] = {}  # unit id -> personal extra time
+        self.instructions: dict[str, dict[str, Any]] = {}  # pending, unconfirmed
+        self.lock: asyncio.Lock | None = None  # created on first answer
+        self.state = CandidateState.NOT_CONNECTED
+        self.sig: tuple[Any, ...] = ()
+        self.version = 0
+
+    def get_lock(self) -> asyncio.Lock:
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        return self.lock
+
+
+@dataclass(slots=True)
+class UnitRt:
+    unit: Unit
+    key: bytes
+    package: bytes
+    sha256: str
+    launched_at: float | None = None
+    deadline: float | None = None  # national deadline, before any extra time
+    closed_at: float | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.launched_at is not None and self.closed_at is None

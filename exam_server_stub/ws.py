@@ -1,0 +1,188 @@
+"""The tablet websocket: welcome, heartbeats and their acks, instruction confirmations.
+
+This is the hottest path of the server (12,000 tablets, one heartbeat each every
+5 s): heartbeats are parsed with orjson, checked by hand, never written to
+SQLite and never timed with a histogram, and the ack is one orjson dump.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from vigie.protocol import (
+    API_PREFIX,
+    INCIDENT_STATES,
+    MAX_WS_MESSAGE_BYTES,
+    DisconnectReason,
+    ErrorCode,
+    MsgType,
+    WsClose,
+)
+
+from . import auth
+from .errors import ApiError
+from .exam import Exam
+from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS
+from .state import Cand
+from .tokens import CANDIDATE_ROLE
+
+routes = web.RouteTableDef()
+
+HB_KEYS = frozenset(
+    ("type", "seq", "unit_id", "position", "answered", "battery", "network", "client_ts")
+)
+ACK_KEYS = frozenset(("type", "ids"))
+_NO_INSTRUCTIONS: list[Any] = []
+
+
+class ProtocolError(Exception):
+    pass
+
+
+@routes.get(f"{API_PREFIX}/ws")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    exam = request.app[EXAM]
+    m = request.app[METRICS]
+    if settings.max_connections and exam.open_ws >= settings.max_connections:
+        # What the 2022 server did past its limit: refuse, and say when to retry.
+        m.ws_rejections.labels("connection_cap").inc()
+        raise ApiError(
+            ErrorCode.CONNECTION_CAP,
+            f"The server holds its maximum of {settings.max_connections} tablet connections.",
+            retry_after=settings.retry_after_s,
+        )
+    ws = web.WebSocketResponse(
+        compress=settings.ws_compression,
+        max_msg_size=MAX_WS_MESSAGE_BYTES,
+        autoping=True,
+        heartbeat=None,  # our own heartbeats and the sweeper judge liveness
+    )
+    if not ws.can_prepare(request).ok:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "This route expects a websocket upgrade.")
+    c: Cand | None = None
+    bad_token: ApiError | None = None
+    try:
+        cl = auth.claims(request, allow_query=True)
+        if cl.role != CANDIDATE_ROLE or cl.sub not in exam.cands:
+            raise ApiError(ErrorCode.FORBIDDEN, "The websocket is for candidates' tablets.")
+        c = exam.cands[cl.sub]
+    except ApiError as err:
+        bad_token = err
+    await ws.prepare(request)
+    if c is None:
+        assert bad_token is not None
+        m.ws_rejections.labels(bad_token.code.value).inc()
+        await ws.close(code=WsClose.POLICY_VIOLATION, message=bad_token.code.value.encode())
+        return ws
+    return await _serve(request, exam, c, ws)
+
+
+async def _serve(
+    request: web.Request, exam: Exam, c: Cand, ws: web.WebSocketResponse
+) -> web.WebSocketResponse:
+    m = request.app[METRICS]
+    reasons = request.app[CLOSE_REASONS]
+    now = time.time()
+    old = exam.attach(c, ws, now)
+    m.ws_connects.inc()
+    if old is not None:
+        reasons[id(old)] = DisconnectReason.SUPERSEDED.value
+        await old.close(code=WsClose.SUPERSEDED, message=b"superseded")
+    exam.audit_later(c, "connect", {"remote": request.remote, "superseded": old is not None})
+    client_closed = False
+    try:
+        await ws.send_str(
+            orjson.dumps(
+                {
+                    "type": MsgType.WELCOME.value,
+                    "server_ts": now,
+                    "candidate_id": c.id,
+                    "heartbeat_interval_s": exam.settings.heartbeat_interval_s,
+                    "units": exam.units_json(c, now),
+                }
+            ).decode()
+        )
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                # Binary frames are not part of the protocol (errors end the iteration).
+                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                await ws.close(code=WsClose.POLICY_VIOLATION, message=b"text frames only")
+                break
+            try:
+                reply = await _handle(exam, c, msg.data)
+            except ProtocolError as exc:
+                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                await ws.close(code=WsClose.POLICY_VIOLATION, message=str(exc)[:120].encode())
+                break
+            if reply is not None:
+                await ws.send_str(reply)
+                m.heartbeats.inc()
+        else:
+            client_closed = ws.close_code is not None and id(ws) not in reasons
+    finally:
+        reason = reasons.pop(id(ws), None)
+        if reason is None:
+            if ws.close_code == WsClose.MESSAGE_TOO_BIG:
+                reason = DisconnectReason.PROTOCOL_ERROR.value
+            elif client_closed and ws.close_code in (WsClose.NORMAL, WsClose.GOING_AWAY):
+                reason = DisconnectReason.CLIENT_CLOSE.value
+            else:
+                reason = DisconnectReason.NETWORK.value
+        m.ws_disconnects.labels(reason).inc()
+        if exam.detach(c, ws, time.time()):
+            exam.audit_later(c, "disconnect", {"reason": reason, "code": ws.close_code})
+    return ws
+
+
+async def _handle(exam: Exam, c: Cand, data: str) -> str | None:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("malformed JSON") from exc
+    if type(doc) is not dict:
+        raise ProtocolError("a message is a JSON object")
+    kind = doc.get("type")
+    if kind == "hb":
+        if doc.keys() != HB_KEYS:
+            raise ProtocolError("hb needs exactly: " + ", ".join(sorted(HB_KEYS)))
+        seq, unit_id, position, answered = (
+            doc["seq"],
+            doc["unit_id"],
+            doc["position"],
+            doc["answered"],
+        )
+        battery, network, client_ts = doc["battery"], doc["network"], doc["client_ts"]
+        if not (
+            type(seq) is int
+            and (unit_id is None or type(unit_id) is str)
+            and type(position) is int
+            and type(answered) is int
+            and type(battery) is int
+            and type(network) is str
+            and type(client_ts) in (float, int)
+        ):
+            raise ProtocolError("hb field of the wrong type")
+        now = time.time()
+        c.last_hb = now
+        c.hb_unit = unit_id
+        c.position = position
+        c.battery = battery
+        c.network = network[:16]
+        if c.state in INCIDENT_STATES:
+            exam.refresh(c, now)  # a late tablet that speaks again is back in progress
+        instructions = list(c.instructions.values()) if c.instructions else _NO_INSTRUCTIONS
+        return orjson.dumps(
+            {"type": "hb_ack", "seq": seq, "server_ts": now, "instructions": instructions}
+        ).decode()
+    if kind == "ack":
+        ids = doc.get("ids")
+        if doc.keys() != ACK_KEYS or type(ids) is not list or not all(type(i) is str for i in ids):
+            raise ProtocolError('ack is {"type": "ack", "ids": [str, ...]}')
+        await exam.ack_instructions(c, ids[:1000])
+        return None
+    raise ProtocolError(f"unknown message type {kind!r}")
