@@ -58,7 +58,9 @@ def test_scenario_by_path_and_derived_timeline(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_named_with_its_path(tmp_path: Path) -> None:
-    text = VALID.replace("time_compression: 10", "time_compression: 10\nserver: {max_conections: 5}")
+    text = VALID.replace(
+        "time_compression: 10", "time_compression: 10\nserver: {max_conections: 5}"
+    )
     msg = problems(tmp_path, text)
     assert "s.yaml" in msg and "server.max_conections: unknown key" in msg
 
@@ -123,7 +125,9 @@ def test_overrides_set_nested_and_indexed_values(tmp_path: Path) -> None:
     assert s.server.max_connections == 0
     assert s.waves[1].rate_per_s == 20
     assert s.fleet.permessage_deflate is False
-    assert load_scenario("ecnp-2022-01-21", ["server.max_connections=0"]).server.max_connections == 0
+    assert (
+        load_scenario("ecnp-2022-01-21", ["server.max_connections=0"]).server.max_connections == 0
+    )
 
 
 def test_bad_overrides(tmp_path: Path) -> None:
