@@ -113,7 +113,7 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_unknown_scenario_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ScenarioError, match="shipped: .*smoke"):
+    with pytest.raises(ScenarioError, match=r"shipped: .*smoke"):
         load_scenario("no-such-scenario")
 
 
