@@ -9,7 +9,7 @@ Centres are rows of :data:`WIDTH` cells; centres with incidents come first.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,12 @@ def is_incident(row: Mapping[str, Any]) -> bool:
     return row.get("state") in INCIDENT_VALUES
 
 
-def build_grid(rows: Iterable[Mapping[str, Any]], only_incidents: bool = False) -> Grid:
+def build_grid(
+    rows: Iterable[Mapping[str, Any]],
+    only_incidents: bool = False,
+    order: Sequence[str] | None = None,
+) -> Grid:
+    """The matrix; ``order`` pins the centre order (centres not in it follow, sorted)."""
     by_centre: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     incidents: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -55,12 +60,15 @@ def build_grid(rows: Iterable[Mapping[str, Any]], only_incidents: bool = False) 
         elif only_incidents:
             continue
         by_centre[centre].append(row)
-    order = sorted(by_centre, key=lambda c: (-incidents[c], c))
+    ranked = sorted(by_centre, key=lambda c: (-incidents[c], c))
+    if order is not None:
+        pinned = [c for c in order if c in by_centre]
+        ranked = pinned + [c for c in ranked if c not in set(pinned)]
     z: list[list[int | None]] = []
     ids: list[list[str | None]] = []
     ticks: list[tuple[float, str]] = []
     shape: list[tuple[str, int]] = []
-    for centre in order:
+    for centre in ranked:
         members = sorted(by_centre[centre], key=lambda r: str(r["id"]))
         start = len(z)
         for i in range(0, len(members), WIDTH):

@@ -115,6 +115,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "report_title": ("Procès-verbal d'incidents", "Incident report"),
     "report_incidents": ("Incidents", "Incidents"),
     "report_extra": ("Temps supplémentaire accordé", "Extra time granted"),
+    "report_events": (
+        "Événements (suspensions, messages, déconnexions)",
+        "Events (pauses, messages, disconnections)",
+    ),
     "report_fraud": ("Alertes de fraude", "Fraud alerts"),
     "export_csv": ("Exporter (CSV)", "Export (CSV)"),
     "print_html": ("Version imprimable", "Printable version"),

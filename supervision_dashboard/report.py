@@ -18,10 +18,11 @@ from typing import Any
 
 from supervision_dashboard.i18n import t
 
-SECTIONS = ("incidents", "extra_time", "fraud_alerts")
+SECTIONS = ("incidents", "extra_time", "events", "fraud_alerts")
 _SECTION_TITLE = {
     "incidents": "report_incidents",
     "extra_time": "report_extra",
+    "events": "report_events",
     "fraud_alerts": "report_fraud",
 }
 

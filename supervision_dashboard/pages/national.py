@@ -7,6 +7,7 @@ changed since that page's previous refresh (a Patch of heat-map cells, or nothin
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -27,13 +28,18 @@ from supervision_dashboard.heatmap import (
 )
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.rows import grid_delta
 
 # Past this many changed cells one Patch op per cell costs more than the whole matrix.
 MAX_PATCHED_CELLS = 300
 INCIDENT_LIST_SIZE = 40
+# Centres are re-ranked by incidents at most this often: rows that jump every refresh
+# are unreadable for the jury, and a new order means re-sending the whole matrix.
+ORDER_HOLD_S = 10.0
 
 _cache_lock = threading.Lock()
 _grid_cache: dict[tuple[int, bool], tuple[int, Grid]] = {}
+_order: dict[tuple[int, bool], tuple[float, list[str]]] = {}
 
 
 def shared_grid(feed: Feed, only_incidents: bool) -> tuple[int, Grid]:
@@ -45,9 +51,15 @@ def shared_grid(feed: Feed, only_incidents: bool) -> tuple[int, Grid]:
             hit = _grid_cache.get(key)
         if hit is not None and hit[0] == version:
             return hit
-        grid = build_grid(feed.state.rows.values(), only_incidents)
+        now = time.monotonic()
+        with _cache_lock:
+            held = _order.get(key)
+        pinned = held[1] if held is not None and now - held[0] < ORDER_HOLD_S else None
+        grid = build_grid(feed.state.rows.values(), only_incidents, pinned)
     with _cache_lock:
         _grid_cache[key] = (version, grid)
+        if pinned is None:
+            _order[key] = (now, [c for _, c in grid.ticks])
     return version, grid
 
 
@@ -108,7 +120,35 @@ def layout(session: JurySession) -> Any:
                             html.H4(t("alerts", lang)),
                             html.Div(id="nat-alerts"),
                             html.H4(t("incidents", lang)),
-                            html.Div(id="incident-list"),
+                            dag.AgGrid(
+                                id="incident-grid",
+                                rowData=[],
+                                getRowId="params.data.id",
+                                columnDefs=[
+                                    {"field": "rank", "hide": True, "sort": "asc"},
+                                    {"field": "id", "headerName": t("col_id", lang), "width": 130},
+                                    {
+                                        "field": "centre",
+                                        "headerName": t("centre", lang),
+                                        "width": 110,
+                                    },
+                                    {
+                                        "field": "label",
+                                        "headerName": t("col_state", lang),
+                                        "width": 110,
+                                        "cellClassRules": {
+                                            "state-lost": "params.data.state == 'lost'",
+                                            "state-late": "params.data.state == 'late'",
+                                        },
+                                    },
+                                ],
+                                style={"height": "320px"},
+                                dashGridOptions={
+                                    "animateRows": False,
+                                    "headerHeight": 28,
+                                    "rowHeight": 26,
+                                },
+                            ),
                         ],
                         className="side-col",
                     ),
@@ -149,7 +189,9 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output("heatmap", "figure"),
         Output("nat-counts", "children"),
         Output("centre-counts", "rowData"),
-        Output("incident-list", "children"),
+        Output("centre-counts", "rowTransaction"),
+        Output("incident-grid", "rowData"),
+        Output("incident-grid", "rowTransaction"),
         Output("nat-alerts", "children"),
         Output("status", "children", allow_duplicate=True),
         Input("tick", "n_intervals"),
@@ -183,6 +225,16 @@ def register(app: Dash, ctx: AppContext) -> None:
         if not cid:
             raise PreventUpdate
         return f"/candidate/{cid}"
+
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Input("incident-grid", "cellClicked"),
+        prevent_initial_call=True,
+    )
+    def open_incident(cell: dict[str, Any] | None) -> str:
+        if not cell or not cell.get("rowId"):
+            raise PreventUpdate
+        return f"/candidate/{cell['rowId']}"
 
     @app.callback(
         Output("url", "pathname", allow_duplicate=True),
@@ -226,30 +278,20 @@ def national_refresh(
     if mem.get("national") != national or mem.get("lang") != lang:
         badge_out = badges(national, lang)
         mem["national"] = national
-    centres_out: Any = no_update
-    per_centre = counts.get("centres")
-    if mem.get("centres") != per_centre:
-        centres_out = centre_rows(counts)
-        mem["centres"] = per_centre
-
-    incidents = incident_rows(feed)
-    incidents_out: Any = no_update
-    if mem.get("incidents") != incidents:
-        mem["incidents"] = incidents
-        incidents_out = (
-            html.Ul(
-                [
-                    html.Li(
-                        dcc.Link(f"{cid} · {centre} · {t(state, lang)}", href=f"/candidate/{cid}"),
-                        className=f"inc inc-{state}",
-                    )
-                    for cid, centre, state in incidents
-                ],
-                className="incidents",
-            )
-            if incidents
-            else html.P(t("empty", lang), className="muted")
-        )
+    centres_data, centres_tx = _delta_outputs(
+        mem, "centres", {r["centre"]: r for r in centre_rows(counts)}
+    )
+    incidents = {
+        cid: {
+            "id": cid,
+            "centre": centre,
+            "state": state,
+            "label": t(state, lang),
+            "rank": SEVERITY.get(state, 9),
+        }
+        for cid, centre, state in incident_rows(feed)
+    }
+    incidents_data, incidents_tx = _delta_outputs(mem, "incidents", incidents)
 
     alerts = feed.alerts(30)
     alerts_out: Any = no_update
@@ -259,4 +301,27 @@ def national_refresh(
         alerts_out = alert_list(alerts, lang)
     mem["lang"] = lang
     mem["version"] = version
-    return fig, badge_out, centres_out, incidents_out, alerts_out, status_line(feed, lang)
+    return (
+        fig,
+        badge_out,
+        centres_data,
+        centres_tx,
+        incidents_data,
+        incidents_tx,
+        alerts_out,
+        status_line(feed, lang),
+    )
+
+
+def _delta_outputs(
+    mem: dict[str, Any], name: str, rows: dict[str, dict[str, Any]]
+) -> tuple[Any, Any]:
+    """(rowData, rowTransaction) for a grid: everything the first time, then changes only."""
+    previous = mem.get(name)
+    mem[name] = rows
+    if previous is None:
+        return list(rows.values()), no_update
+    delta = grid_delta(previous, rows)
+    if not any(delta.values()):
+        return no_update, no_update
+    return no_update, {k: v for k, v in delta.items() if v}
