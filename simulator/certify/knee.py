@@ -92,7 +92,9 @@ def find_knee(
         at = max(in_wave, key=lambda s: s.sockets_open, default=None)
     t = at.t if at is not None else failing.wave.started_at
     connected = max((s.sockets_open for s in samples if s.t <= t), default=0)
-    cause, detail, evidence = diagnose(samples, t, broken_now, failing, generator_limit)
+    cause, detail, evidence = diagnose(
+        samples, t, broken_now, failing, generator_limit, knob_cap(record.server_knobs)
+    )
     return Knee(
         connected=connected,
         wave=failing.wave.number,
@@ -162,6 +164,7 @@ def diagnose(
     broken: list[Slo],
     failing: WaveJudgement,
     generator_limit: float,
+    declared_cap: float = 0.0,
 ) -> tuple[Cause, str, dict[str, float]]:
     """Name the cause of the break at ``t`` from the failures and server metrics before it."""
     window = [s for s in samples if t - CAUSE_WINDOW_S <= s.t <= t]
@@ -179,7 +182,9 @@ def diagnose(
         grew = {k: n for k, n in failing.failures().items() if n > 0}
 
     server = last.server if last is not None else {}
-    cap = server.get("connection_cap", 0.0)
+    # The scraped gauge is what the server enforced; the scenario's knob is the fallback
+    # when the scrape said nothing.
+    cap = server.get("connection_cap") or declared_cap
     ws_open = max((s.server.get("websockets_open", 0.0) for s in window), default=0.0)
     lag = max((s.server.get("event_loop_lag_p99_s", 0.0) for s in window), default=0.0)
     cap_rejections = _server_growth(first, last, "ws_rejections_cap_total")
@@ -258,6 +263,15 @@ def diagnose(
         f"latency went over its objective{latency} with no cause visible in the server's metrics",
         evidence,
     )
+
+
+def knob_cap(knobs: dict[str, object]) -> float:
+    """The connection cap the scenario asked the server for (0: none)."""
+    for key in ("max_connections", "connection_cap"):
+        value = knobs.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return 0.0
 
 
 def _server_growth(first: Sample | None, last: Sample | None, key: str) -> float:

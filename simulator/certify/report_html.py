@@ -93,7 +93,7 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px; }
 h2 { margin-top: 32px; }
 table { border-collapse: collapse; width: 100%; background: white; font-size: 0.95em; }
 th, td { border: 1px solid #d0d7de; padding: 6px 10px; text-align: right; }
-th { background: #eaeef2; } td.name, th.name { text-align: left; }
+th { background: #eaeef2; } td.name, th.name { text-align: left; white-space: nowrap; }
 td.ok { color: #1a7f37; } td.ko { color: #cf222e; font-weight: 600; background: #ffebe9; }
 td.na { color: #6e7781; }
 .chart { background: white; border: 1px solid #d0d7de; border-radius: 8px; margin: 12px 0; }

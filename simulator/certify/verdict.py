@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
-from simulator.certify.knee import Cause, Knee, find_knee
+from simulator.certify.knee import Cause, Knee, find_knee, knob_cap
 from simulator.certify.slo import Slo, parse_slo
 from simulator.record import RunRecord
 
@@ -42,7 +42,9 @@ class Verdict:
         caps = [
             s.server["connection_cap"] for s in self.record.samples if "connection_cap" in s.server
         ]
-        return caps[-1] if caps and caps[-1] > 0 else None
+        if caps:
+            return caps[-1] if caps[-1] > 0 else None
+        return knob_cap(self.record.server_knobs) or None
 
     def to_json(self) -> dict[str, Any]:
         r = self.record

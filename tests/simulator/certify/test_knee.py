@@ -88,3 +88,13 @@ def test_an_slo_not_followed_over_time_still_places_the_knee_in_its_wave(
     assert knee is not None
     assert knee.wave == 4 and knee.slos == ["answer_p99_ms"]
     assert knee.cause is Cause.SATURATION
+
+
+def test_without_server_metrics_the_cap_comes_from_the_scenario_knob(make_run: MakeRun) -> None:
+    record = make_run(cap=8000)
+    record.server_knobs = {"max_connections": 8000}
+    for sample in record.samples:  # the scrape of /metrics never answered
+        sample.server = {}
+    knee = _knee(record)
+    assert knee is not None and knee.cause is Cause.CONNECTION_CAP
+    assert "connection cap (8,000)" in knee.detail and knee.wave == 4

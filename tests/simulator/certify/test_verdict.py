@@ -84,3 +84,14 @@ def test_an_unfinished_run_is_not_certified(make_run: MakeRun) -> None:
     record = make_run()
     record.ended_at = None
     assert not decide(record).certified
+
+
+def test_the_cap_shown_is_the_servers_then_the_scenarios(make_run: MakeRun) -> None:
+    record = make_run(cap=8000)
+    assert decide(record).connection_cap == 8000
+    record.server_knobs = {"max_connections": 7000}
+    for sample in record.samples:
+        sample.server = {}
+    assert decide(record).connection_cap == 7000
+    record.server_knobs = {"max_connections": 0}
+    assert decide(record).connection_cap is None
