@@ -17,6 +17,7 @@ from simulator.run_cli import (
     add_fleet_arguments,
     add_scenario_arguments,
     check_workers,
+    gevent_first,
     load_or_explain,
     overrides_of,
     parse,
@@ -52,6 +53,7 @@ def judge(record: RunRecord, report_dir: Path, generator_cpu_max: float) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
+    gevent_first()
     check_workers(parser, args)
     scenario = load_or_explain(args)
     if scenario is None:

@@ -15,6 +15,7 @@ from simulator.run_cli import (
     add_fleet_arguments,
     add_scenario_arguments,
     check_workers,
+    gevent_first,
     load_or_explain,
     overrides_of,
     parse,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
+    gevent_first()
     check_workers(parser, args)
     scenario = load_or_explain(args)
     if scenario is None:

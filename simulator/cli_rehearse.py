@@ -21,11 +21,11 @@ from simulator.run_cli import (
     add_fleet_arguments,
     add_scenario_arguments,
     check_workers,
+    gevent_first,
     load_or_explain,
     overrides_of,
     parse,
 )
-from simulator.run_procs import ServiceError, Services
 
 EXIT_INTERRUPTED = 130
 
@@ -59,12 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
+    gevent_first()
     check_workers(parser, args)
     scenario = load_or_explain(args)
     if scenario is None:
         return EXIT_USAGE
     from simulator.cli_certify import judge
     from simulator.run_live import LiveProgress
+    from simulator.run_procs import ServiceError, Services
     from simulator.runner import FleetOptions, raise_fd_limit, run_fleet
 
     raise_fd_limit()

@@ -20,11 +20,13 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from simulator.record import OP_HEARTBEAT
+from simulator.run_cli import DEFAULT_METRICS_PORT
+
+__all__ = ["DEFAULT_METRICS_PORT", "FleetCollector", "serve_metrics"]
 
 if TYPE_CHECKING:
     from simulator.run_monitor import FleetMonitor
 
-DEFAULT_METRICS_PORT = 9646
 # Heartbeat RTT buckets, seconds: a healthy loopback round trip is a few ms, the SLO ~1 s.
 _RTT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -7,9 +7,22 @@ import sys
 from collections.abc import Sequence
 
 from scenarios import Scenario, ScenarioError, load_scenario
-from simulator.exporter import DEFAULT_METRICS_PORT
 
 EXIT_USAGE = 2
+DEFAULT_METRICS_PORT = 9646  # docs/protocol.md: the fleet's metrics on the master
+
+
+def gevent_first() -> None:
+    """Patch the process for gevent before anything imports ssl or sockets.
+
+    Locust patches on import; a module that imported ssl earlier (requests, aiohttp,
+    prometheus_client's exporter) then breaks with a RecursionError. The fleet commands
+    call this first thing in ``main``; their modules import nothing heavy at the top so
+    that ``vigie --help`` and the test runner can import them without patching.
+    """
+    from gevent import monkey
+
+    monkey.patch_all()
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,9 +20,9 @@ import psutil
 
 from scenarios.model import Scenario
 from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample, WaveRecord
+from simulator.run_plan import wave_at
 from simulator.run_scrape import scrape_server
 from simulator.run_tally import REPORT_KEY, Tally
-from simulator.run_plan import wave_at
 
 HB_WINDOW_S = 10.0  # the heartbeat p99 in a sample covers this much recent time
 WORKER_STALE_S = 15.0  # a worker silent for this long no longer counts its sockets
@@ -110,7 +110,9 @@ class FleetMonitor:
         return sum(w["sockets_open"] for w in fresh)
 
     def generator_cpu(self) -> float:
-        fresh: list[float] = [w["cpu"] for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S]
+        fresh: list[float] = [
+            w["cpu"] for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S
+        ]
         own = float(self._process.cpu_percent(None)) / 100.0
         return max([own, *fresh])
 

@@ -6,6 +6,7 @@ reaches us only, and we stop them in order), with its output in the run director
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,14 +27,18 @@ class ServiceError(RuntimeError):
     pass
 
 
-def serve_arguments(scenario: Scenario, db: Path, port: int) -> list[str]:
-    """``vigie serve`` options for the scenario: its roster, seed and knobs."""
+def serve_arguments(scenario: Scenario, run_dir: Path, port: int) -> list[str]:
+    """``vigie serve`` options for the scenario: its roster, seed and knobs.
+
+    Writes the roster's counts (``demo-counts.json``) into ``run_dir`` as the server wants.
+    """
     knobs = scenario.server
     hb = scenario.heartbeat_interval_s
     # The supervision thresholds follow the heartbeat: a 10 s heartbeat is not "late" at 10 s.
     late = knobs.late_after_s or max(DEFAULT_LATE_AFTER_S, 2 * hb)
     lost = knobs.lost_after_s or max(DEFAULT_LOST_AFTER_S, 3 * hb, late + hb)
-    counts = ",".join(f"{code}={n}" for code, n in scenario.centres.items())
+    counts = run_dir / "demo-counts.json"
+    counts.write_text(json.dumps(dict(scenario.centres)), encoding="utf-8")
     args = [
         "serve",
         "--host",
@@ -41,11 +46,11 @@ def serve_arguments(scenario: Scenario, db: Path, port: int) -> list[str]:
         "--port",
         str(port),
         "--db",
-        str(db),
+        str(run_dir / "exam.sqlite3"),
         "--seed",
         str(scenario.seed),
         "--demo-counts",
-        counts,
+        str(counts),
         "--max-connections",
         str(knobs.max_connections),
         "--latency-ms",
@@ -58,9 +63,12 @@ def serve_arguments(scenario: Scenario, db: Path, port: int) -> list[str]:
         f"{late:g}",
         "--lost-after",
         f"{lost:g}",
+        "--ws-compression" if knobs.ws_compression else "--no-ws-compression",
+        "--backlog",
+        "4096",  # a wave opens tens of connections a second, in bursts
     ]
-    if not knobs.ws_compression:
-        args.append("--no-ws-compression")
+    if scenario.centres_file is not None:
+        args += ["--centres", scenario.centres_file]
     return args
 
 
@@ -84,8 +92,7 @@ class Services:
 
     def start_server(self, scenario: Scenario, port: int = 0) -> str:
         port = port or free_port()
-        db = self.run_dir / "exam.sqlite3"
-        proc = self._spawn("server", serve_arguments(scenario, db, port))
+        proc = self._spawn("server", serve_arguments(scenario, self.run_dir, port))
         url = f"http://127.0.0.1:{port}"
         self._wait_healthy("exam server", proc, f"{url}/healthz")
         return url
