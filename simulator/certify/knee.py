@@ -24,6 +24,7 @@ WINDOW_S = 10.0  # trailing window for rates and ratios over samples
 MIN_OPS_IN_WINDOW = 20  # fewer operations than this say nothing about a ratio
 CAUSE_WINDOW_S = 15.0  # how far back before the knee we look for a cause
 EVENT_LOOP_LAG_HIGH_S = 0.1  # a server loop this late cannot answer heartbeats in time
+SCRAPE_LAG_S = 3.0  # server figures for a moment arrive up to this much later
 CAP_NEAR = 0.98  # websockets_open within 2% of the cap counts as "at the cap"
 
 # Failure kinds a websocket connect can end with (samples count failures by kind only).
@@ -181,18 +182,22 @@ def diagnose(
     if not grew:  # no sample-level signal: the wave's own tallies
         grew = {k: n for k, n in failing.failures().items() if n > 0}
 
-    server = last.server if last is not None else {}
+    # The server is scraped about once a second on its own schedule, so what it saw at
+    # the knee lands in the next sample or two: its figures are read a little past t.
+    seen = [s for s in samples if t - CAUSE_WINDOW_S <= s.t <= t + SCRAPE_LAG_S]
+    s_last = seen[-1] if seen else None
+    s_first = _window_start(samples, s_last, CAUSE_WINDOW_S + SCRAPE_LAG_S) if s_last else None
     # The scraped gauge is what the server enforced; the scenario's knob is the fallback
     # when the scrape said nothing.
-    cap = server.get("connection_cap") or declared_cap
-    ws_open = max((s.server.get("websockets_open", 0.0) for s in window), default=0.0)
-    lag = max((s.server.get("event_loop_lag_p99_s", 0.0) for s in window), default=0.0)
-    cap_rejections = _server_growth(first, last, "ws_rejections_cap_total")
+    cap = max((s.server.get("connection_cap", 0.0) for s in seen), default=0.0) or declared_cap
+    ws_open = max((s.server.get("websockets_open", 0.0) for s in seen), default=0.0)
+    lag = max((s.server.get("event_loop_lag_p99_s", 0.0) for s in seen), default=0.0)
+    cap_rejections = _server_growth(s_first, s_last, "ws_rejections_cap_total")
     # The server counts its 503 connection_cap answers among its 5xx: those are the cap,
     # not errors. Injected faults are 5xx too, hence the max rather than a sum.
     server_5xx = max(
-        _server_growth(first, last, "http_5xx_total") - cap_rejections,
-        _server_growth(first, last, "injected_faults_total"),
+        _server_growth(s_first, s_last, "http_5xx_total") - cap_rejections,
+        _server_growth(s_first, s_last, "injected_faults_total"),
     )
     hb_p99 = max((s.hb_p99_ms or 0.0 for s in window), default=0.0)
     evidence = {

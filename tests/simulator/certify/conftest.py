@@ -65,6 +65,7 @@ def simulate(run: Run) -> RunRecord:
     failures: dict[str, int] = {}
     server: dict[str, float] = {"ws_rejections_cap_total": 0.0, "http_5xx_total": 0.0}
     hb_recent: list[tuple[int, float]] = []
+    scraped: dict[str, float] = {}  # the server's figures as of the last scrape
     for number, planned in enumerate(run.waves, start=1):
         wave = WaveRecord(
             number=number,
@@ -129,14 +130,17 @@ def simulate(run: Run) -> RunRecord:
                     requests=dict(requests),
                     failures=dict(failures),
                     hb_p99_ms=max(ms for _, ms in hb_recent) if heartbeats else None,
-                    server={
-                        **server,
-                        "websockets_open": float(connected),
-                        "connection_cap": float(p.cap or 0),
-                        "event_loop_lag_p99_s": lag,
-                    },
+                    server=scraped,
                 )
             )
+            # The runner scrapes /metrics on its own clock: a sample carries what the
+            # server said about a second earlier (as in real records).
+            scraped = {
+                **server,
+                "websockets_open": float(connected),
+                "connection_cap": float(p.cap or 0),
+                "event_loop_lag_p99_s": lag,
+            }
         wave.ended_at = float(t)
     record.ended_at = record.started_at + t
     return record
