@@ -29,9 +29,6 @@ from vigie.centres import default_centres
 from vigie.protocol import CandidateState
 
 
-
-
-
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

@@ -60,6 +60,8 @@ def build_grid(
         elif only_incidents:
             continue
         by_centre[centre].append(row)
+    # Narrow rows for a small exam (a rehearsal), WIDTH cells for a national one.
+    width = max(10, min(WIDTH, max((len(m) for m in by_centre.values()), default=0)))
     ranked = sorted(by_centre, key=lambda c: (-incidents[c], c))
     if order is not None:
         pinned = [c for c in order if c in by_centre]
@@ -71,9 +73,9 @@ def build_grid(
     for centre in ranked:
         members = sorted(by_centre[centre], key=lambda r: str(r["id"]))
         start = len(z)
-        for i in range(0, len(members), WIDTH):
-            chunk = members[i : i + WIDTH]
-            pad = WIDTH - len(chunk)
+        for i in range(0, len(members), width):
+            chunk = members[i : i + width]
+            pad = width - len(chunk)
             z.append([STATE_CODE.get(str(r.get("state")), 0) for r in chunk] + [None] * pad)
             ids.append([str(r["id"]) for r in chunk] + [None] * pad)
         ticks.append((start + (len(z) - start - 1) / 2, centre))

@@ -64,7 +64,8 @@ def grid_row(
     state = str(row.get("state", "not_connected"))
     n = int(row.get("question_count") or 0)
     position = row.get("position")
-    question = f"{int(position) + 1}/{n}" if n and position is not None else ""
+    seen = row.get("last_hb") is not None  # a tablet never connected is on no question
+    question = f"{int(position) + 1}/{n}" if seen and n and position is not None else ""
     battery = row.get("battery")
     return {
         "id": str(row["id"]),

@@ -78,6 +78,7 @@ def layout(session: JurySession, centre: str) -> Any:
                             getRowId="params.data.id",
                             defaultColDef={"sortable": True, "resizable": True, "filter": True},
                             style={"height": "560px"},
+                            columnSize="autoSize",
                             dashGridOptions={"animateRows": False},
                         ),
                         className="main-col",

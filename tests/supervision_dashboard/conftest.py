@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +23,257 @@ def snapshot() -> dict[str, Any]:
 @pytest.fixture
 def changes() -> dict[str, Any]:
     return load("changes.json")
+
+
+# --- real processes: the exam server and the dashboard on 127.0.0.1 ---------------------
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import aiohttp  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+VIGIE = [sys.executable, "-m", "vigie"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def jury_post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> Any:
+    req = urllib.request.Request(
+        base + "/api/v1" + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def jury_get(base: str, path: str, token: str) -> Any:
+    req = urllib.request.Request(
+        base + "/api/v1" + path, headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    db = tmp_path_factory.mktemp("exam") / "exam.sqlite3"
+    cmd = [*VIGIE, "serve", "--demo", "120", "--port", str(port), "--db", str(db)]
+    cmd += ["--heartbeat-interval", "1", "--late-after", "3", "--lost-after", "5"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz", proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def dashboard(exam_server: str) -> Iterator[str]:
+    port = free_port()
+    cmd = [
+        *VIGIE,
+        "dashboard",
+        "--server",
+        exam_server,
+        "--port",
+        str(port),
+        "--refresh-ms",
+        "1000",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/login", proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+# --- simulated tablets: asyncio + aiohttp in a thread, following docs/protocol.md ----------
+class Tablets:
+    """A few tablets that log in, heartbeat every second and confirm their instructions."""
+
+    def __init__(self, base: str, candidate_ids: list[str], max_s: float = 240.0) -> None:
+        self.base = base
+        self.ids = candidate_ids
+        self.max_s = max_s  # hard stop even if nobody calls stop()
+        self.instructions: dict[str, list[dict[str, Any]]] = {cid: [] for cid in candidate_ids}
+        self.connected: set[str] = set()
+        self.units: list[dict[str, Any]] = []
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Tablets:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        async with aiohttp.ClientSession() as session:
+            tasks = [asyncio.create_task(self._tablet(session, cid)) for cid in self.ids]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.max_s)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _tablet(self, session: aiohttp.ClientSession, cid: str) -> None:
+        from exam_server_stub.demo import access_code
+        from exam_server_stub.settings import DEFAULT_SEED
+
+        centre = cid.rsplit("-", 1)[0]
+        body = {
+            "candidate_id": cid,
+            "centre": centre,
+            "access_code": access_code(DEFAULT_SEED, cid),
+        }
+        async with session.post(self.base + "/api/v1/login", json=body) as resp:
+            login = await resp.json()
+        self.units = login["units"]
+        headers = {"Authorization": f"Bearer {login['token']}"}
+        async with session.ws_connect(self.base + "/api/v1/ws", headers=headers) as ws:
+            await ws.receive_json(timeout=10)  # welcome
+            self.connected.add(cid)
+            seq, unit = 0, None
+            assert self._stop is not None
+            while not self._stop.is_set():
+                seq += 1
+                await ws.send_json(
+                    {"type": "hb", "seq": seq, "unit_id": unit, "position": 0, "answered": 0,
+                     "battery": 80, "network": "wifi", "client_ts": time.time()}
+                )  # fmt: skip
+                for _ in range(10):  # pushes (launch, close_unit) may come before the ack
+                    msg = await ws.receive_json(timeout=10)
+                    if msg.get("type") == "launch":
+                        unit = msg["unit_id"]
+                    if msg.get("type") == "hb_ack":
+                        break
+                fresh = [i for i in msg.get("instructions", []) if i not in self.instructions[cid]]
+                if fresh:
+                    self.instructions[cid].extend(fresh)
+                    await ws.send_json({"type": "ack", "ids": [i["id"] for i in fresh]})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 1.0)
+
+
+# --- headless Chromium ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1500,1100",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(
+        options=opts, service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    )
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@dataclass(frozen=True)
+class JuryApi:
+    """Direct calls to the exam server's jury API (to set the scene, not to test the UI)."""
+
+    base: str
+
+    def post(self, path: str, body: dict[str, Any], token: str | None = None) -> Any:
+        return jury_post(self.base, path, body, token)
+
+    def get(self, path: str, token: str) -> Any:
+        return jury_get(self.base, path, token)
+
+
+@pytest.fixture(scope="module")
+def jury_api(exam_server: str) -> JuryApi:
+    return JuryApi(exam_server)
+
+
+@pytest.fixture(scope="module")
+def national_token(jury_api: JuryApi) -> str:
+    token: str = jury_api.post(
+        "/jury/login", {"username": "national", "password": "national-demo"}
+    )["token"]
+    return token
+
+
+@pytest.fixture(scope="module")
+def roster(jury_api: JuryApi, national_token: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = jury_api.get("/jury/snapshot", national_token)["candidates"]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def tablets(exam_server: str, roster: list[dict[str, Any]]) -> Iterator[Tablets]:
+    """Eight tablets (three in AMU, none in LILLE), started by the test that needs them."""
+    amu = [r["id"] for r in roster if r["centre"] == "AMU"][:3]
+    others = [r["id"] for r in roster if r["centre"] not in ("AMU", "LILLE")][:5]
+    fleet = Tablets(exam_server, amu + others)
+    yield fleet
+    fleet.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

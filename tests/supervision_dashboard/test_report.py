@@ -51,5 +51,8 @@ def test_csv_export_reads_back(snapshot: dict[str, Any]) -> None:
 
 def test_html_export_escapes_and_titles_in_french(snapshot: dict[str, Any]) -> None:
     page = to_html(build_report(SERVER, snapshot["candidates"], None, 1737460000.0), "fr")
-    assert "<h1>Procès-verbal d&#x27;incidents — National</h1>" in page and "Temps supplémentaire accordé" in page
+    assert (
+        "<h1>Procès-verbal d&#x27;incidents — National</h1>" in page
+        and "Temps supplémentaire accordé" in page
+    )
     assert "panne &lt;wifi&gt;" in page and "<wifi>" not in page
