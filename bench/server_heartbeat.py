@@ -131,7 +131,6 @@ async def run_fleet(
     try:
         await asyncio.wait_for(asyncio.gather(*(connect(u) for u in urls)), timeout=300)
         await asyncio.sleep(2)  # let the server settle (welcome messages, GC)
-        rss_growth = server.memory_info().rss - rss_before
         rtts: list[float] = []
         stop_at = time.monotonic() + duration
         cpu0 = server.cpu_times()
@@ -167,6 +166,8 @@ async def run_fleet(
         )
         cpu1 = server.cpu_times()
         cpu_s = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+        # Measured after heartbeats: compressors are allocated at a socket's first send.
+        rss_growth = server.memory_info().rss - rss_before
         return len(rtts), rtts, cpu_s, rss_growth
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
