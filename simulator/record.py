@@ -236,7 +236,8 @@ class Sample:
             requests={str(k): int(v) for k, v in data.get("requests", {}).items()},
             failures={str(k): int(v) for k, v in data.get("failures", {}).items()},
             hb_p99_ms=_opt_float(data.get("hb_p99_ms")),
-            server={str(k): float(v) for k, v in data.get("server", {}).items()},
+            # A figure the scrape could not read is absent, not zero.
+            server={str(k): float(v) for k, v in data.get("server", {}).items() if v is not None},
         )
 
 

@@ -11,6 +11,7 @@ sockets, event-loop lag, 5xx counters).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -189,9 +190,9 @@ def diagnose(
     s_first = _window_start(samples, s_last, CAUSE_WINDOW_S + SCRAPE_LAG_S) if s_last else None
     # The scraped gauge is what the server enforced; the scenario's knob is the fallback
     # when the scrape said nothing.
-    cap = max((s.server.get("connection_cap", 0.0) for s in seen), default=0.0) or declared_cap
-    ws_open = max((s.server.get("websockets_open", 0.0) for s in seen), default=0.0)
-    lag = max((s.server.get("event_loop_lag_p99_s", 0.0) for s in seen), default=0.0)
+    cap = max((figure(s, "connection_cap") for s in seen), default=0.0) or declared_cap
+    ws_open = max((figure(s, "websockets_open") for s in seen), default=0.0)
+    lag = max((figure(s, "event_loop_lag_p99_s") for s in seen), default=0.0)
     cap_rejections = _server_growth(s_first, s_last, "ws_rejections_cap_total")
     # The server counts its 503 connection_cap answers among its 5xx: those are the cap,
     # not errors. Injected faults are 5xx too, hence the max rather than a sum.
@@ -270,6 +271,12 @@ def diagnose(
     )
 
 
+def figure(sample: Sample, key: str) -> float:
+    """A server figure of a sample; 0 when absent or not a number (a scrape can give NaN)."""
+    value = sample.server.get(key, 0.0)
+    return value if math.isfinite(value) else 0.0
+
+
 def knob_cap(knobs: dict[str, object]) -> float:
     """The connection cap the scenario asked the server for (0: none)."""
     for key in ("max_connections", "connection_cap"):
@@ -282,7 +289,7 @@ def knob_cap(knobs: dict[str, object]) -> float:
 def _server_growth(first: Sample | None, last: Sample | None, key: str) -> float:
     if first is None or last is None:
         return 0.0
-    return max(0.0, last.server.get(key, 0.0) - first.server.get(key, 0.0))
+    return max(0.0, figure(last, key) - figure(first, key))
 
 
 def _latency_words(broken: list[Slo], hb_p99: float) -> str:

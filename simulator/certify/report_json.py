@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from simulator.certify.verdict import Verdict
 
@@ -14,8 +16,20 @@ REPORT_JSON = "report.json"
 
 def write_json(verdict: Verdict, report_dir: Path) -> Path:
     path = report_dir / REPORT_JSON
-    _atomic_write(path, json.dumps(verdict.to_json(), indent=2, allow_nan=False) + "\n")
+    document = _finite(verdict.to_json())
+    _atomic_write(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
     return path
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (a scrape can carry them) become null: strict JSON for every reader."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _atomic_write(path: Path, text: str) -> None:

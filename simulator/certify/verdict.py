@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
-from simulator.certify.knee import Cause, Knee, find_knee, knob_cap
+from simulator.certify.knee import Cause, Knee, figure, find_knee, knob_cap
 from simulator.certify.slo import Slo, parse_slo
 from simulator.record import RunRecord
 
@@ -40,7 +40,7 @@ class Verdict:
     @property
     def connection_cap(self) -> float | None:
         caps = [
-            s.server["connection_cap"] for s in self.record.samples if "connection_cap" in s.server
+            figure(s, "connection_cap") for s in self.record.samples if "connection_cap" in s.server
         ]
         if caps:
             return caps[-1] if caps[-1] > 0 else None
@@ -63,7 +63,7 @@ class Verdict:
             "planned_tablets": self.planned_tablets,
             "max_connected": self.max_connected,
             "max_server_websockets": max(
-                (s.server.get("websockets_open", 0.0) for s in r.samples), default=None
+                (figure(s, "websockets_open") for s in r.samples), default=None
             ),
             "connection_cap": self.connection_cap,
             "knee": None if self.knee is None else self.knee.to_json(),

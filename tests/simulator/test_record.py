@@ -140,3 +140,9 @@ def test_module_stays_stdlib_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_server_figure_the_scrape_left_empty_is_absent_not_zero() -> None:
+    data = _record().to_json()
+    data["samples"][0]["server"]["event_loop_lag_p99_s"] = None
+    assert "event_loop_lag_p99_s" not in RunRecord.from_json(data).samples[0].server

@@ -116,3 +116,18 @@ def test_the_report_draws_its_charts_offline_in_chromium(make_run: MakeRun, tmp_
         assert banner.startswith("Failed at 8,000 connected tablets in wave 4")
     finally:
         driver.quit()
+
+
+def test_nan_from_a_scrape_neither_crashes_nor_leaks_into_the_json(
+    make_run: MakeRun, tmp_path: Path
+) -> None:
+    record = make_run(cap=8000)
+    for sample in record.samples[-30:]:
+        sample.server["event_loop_lag_p99_s"] = float("nan")
+        sample.server["websockets_open"] = float("nan")
+    record.samples[-1].generator_cpu = float("inf")
+    verdict = certify(record, tmp_path)
+    text = (tmp_path / REPORT_JSON).read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["knee"]["cause"] == "connection cap"
+    assert not verdict.certified
