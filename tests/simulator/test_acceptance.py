@@ -1,0 +1,117 @@
+"""Acceptance: the 21 January 2022 failure on demand, and its fix certified.
+
+Every run here is real: ``vigie rehearse`` starts ``vigie serve`` (SQLite), a Locust master
+and worker process, and the certifier, all on 127.0.0.1. The reduced-scale pair always
+runs (about a minute); the full-scale pair replays the 9,800 tablets of
+``ecnp-2022-01-21`` as the issue's acceptance asks (minutes each, ``slow``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REDUCED = """
+name: reduced-2022
+description: "2022 in miniature: the cap is crossed in the last wave"
+centres: {AMIENS: 100, BREST: 60, CAEN: 60, DIJON: 80}
+waves:
+  - {name: "wave 1", centres: [AMIENS], start_s: 0, rate_per_s: 50}
+  - {name: "wave 2", centres: [BREST, CAEN], start_s: 3, rate_per_s: 50}
+  - {name: "wave 3", centres: [DIJON], start_s: 6, rate_per_s: 50}
+heartbeat_interval_s: 2
+time_compression: 60
+think_time: {median_s: 120, min_s: 30}
+exam: {launch_at_s: 10, duration_s: 300, answer_fraction: 0.05, tail_s: 3}
+server: {max_connections: 250}
+"""
+
+
+def rehearse(
+    scenario: str, report: Path, *extra: str, timeout: float
+) -> tuple[int, dict[str, Any], float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vigie",
+            "rehearse",
+            scenario,
+            "--report",
+            str(report),
+            "--metrics-port",
+            "0",
+            "--dashboard-port",
+            "0",
+            "--quiet",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    elapsed = time.monotonic() - started
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    report_json = report / "report.json"
+    assert report_json.is_file(), proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc.returncode, json.loads(report_json.read_text()), elapsed
+
+
+def test_reduced_scale_cap_is_the_knee_in_the_last_wave(tmp_path: Path) -> None:
+    scenario = tmp_path / "reduced.yaml"
+    scenario.write_text(REDUCED)
+    rc, report, _ = rehearse(str(scenario), tmp_path / "capped", timeout=180)
+    assert rc == 1
+    assert report["verdict"] == "failed"
+    knee = report["knee"]
+    assert knee is not None
+    assert 240 <= knee["connected"] <= 260
+    assert knee["wave"] == 3
+    assert knee["cause"] == "connection cap"
+    assert (tmp_path / "capped" / "report.html").is_file()
+
+
+def test_reduced_scale_without_the_cap_is_certified(tmp_path: Path) -> None:
+    scenario = tmp_path / "reduced.yaml"
+    scenario.write_text(REDUCED)
+    rc, report, _ = rehearse(str(scenario), tmp_path / "uncapped", "--no-cap", timeout=180)
+    assert report["verdict"] == "certified", report.get("headline")
+    assert rc == 0
+    assert report["max_connected"] == 300
+    assert report["knee"] is None
+    assert [w["number"] for w in report["waves"]] == [1, 2, 3]
+
+
+FULL_BUDGET_S = 15 * 60
+
+
+@pytest.mark.slow
+def test_full_scale_2022_fails_at_the_cap_in_wave_4(tmp_path: Path) -> None:
+    rc, report, elapsed = rehearse("ecnp-2022-01-21", tmp_path / "r", timeout=FULL_BUDGET_S + 60)
+    assert rc == 1
+    assert report["verdict"] == "failed"
+    knee = report["knee"]
+    assert 8000 <= knee["connected"] <= 8100
+    assert knee["wave"] == 4
+    assert knee["cause"] == "connection cap"
+    assert elapsed < FULL_BUDGET_S
+
+
+@pytest.mark.slow
+def test_full_scale_2022_without_the_cap_is_certified(tmp_path: Path) -> None:
+    rc, report, elapsed = rehearse(
+        "ecnp-2022-01-21", tmp_path / "r", "--no-cap", timeout=FULL_BUDGET_S + 60
+    )
+    assert report["verdict"] == "certified", report.get("headline")
+    assert rc == 0
+    assert report["max_connected"] == 9800
+    assert elapsed < FULL_BUDGET_S
