@@ -1,0 +1,64 @@
+"""The demo exam: deterministic, rule-conformant, import-light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from exam_server_stub.demo import access_code, demo_counts, generate_session, roster
+from vigie.centres import default_centres
+from vigie.protocol import QuestionFormat, UnitKind
+
+
+def test_counts_follow_weights_and_sum_exactly() -> None:
+    for total in (0, 1, 35, 9800, 12000):
+        counts = demo_counts(total)
+        assert sum(counts.values()) == total
+        assert list(counts) == [c.code for c in default_centres()]
+    counts = demo_counts(9800)
+    assert counts["PARIS-CITE"] > counts["LIMOGES"] > counts["REUNION"]
+    assert demo_counts(9800) == counts
+
+
+def test_roster_ids_and_codes() -> None:
+    people = roster({"AMU": 2, "LILLE": 1}, seed=3)
+    assert [p.candidate_id for p in people] == ["AMU-00001", "AMU-00002", "LILLE-00001"]
+    assert all(p.access_code == access_code(3, p.candidate_id) for p in people)
+    assert access_code(3, "AMU-00001") != access_code(4, "AMU-00001")
+    assert len({p.access_code for p in roster({"AMU": 500}, seed=3)}) == 500
+
+
+def test_session_follows_the_rules() -> None:
+    session = generate_session(5)
+    assert generate_session(5) == session
+    kinds = [u.kind for u in session.units]
+    assert kinds.count(UnitKind.STANDARD) == 3 and kinds.count(UnitKind.LCA) == 2
+    formats: set[QuestionFormat] = set()
+    for u in session.units:
+        formats |= {q.format for q in u.questions}
+        dossiers: dict[str, int] = {}
+        for q in u.questions:
+            if q.dossier_id:
+                dossiers[q.dossier_id] = dossiers.get(q.dossier_id, 0) + 1
+        if u.kind is UnitKind.STANDARD:
+            assert 90 <= len(u.questions) <= 110 and u.duration_s == 3 * 3600
+            assert dossiers and all(3 <= n <= 8 for n in dossiers.values())
+            assert any(q.image_png for q in u.questions)
+        else:
+            assert 13 <= len(u.questions) <= 17 and u.duration_s == 5400
+            assert list(dossiers.values()) == [len(u.questions)]  # all progressive
+        for q in u.questions:
+            if q.format is QuestionFormat.QRPL:
+                assert 10 <= len(q.propositions) <= 25 and q.expected_count is not None
+                assert 1 <= q.expected_count <= 5
+            if q.format in (QuestionFormat.QRU, QuestionFormat.QRM, QuestionFormat.QRP):
+                assert len(q.propositions) in (4, 5)
+            if q.format is QuestionFormat.ZAP:
+                assert q.image_png is not None and q.image_png.startswith(b"\x89PNG")
+    assert formats == set(QuestionFormat)
+
+
+def test_demo_module_stays_import_light() -> None:
+    code = "import sys, exam_server_stub.demo; print(sorted(m for m in ('aiohttp', 'gevent', 'locust', 'pydantic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,178 @@
+"""Crash recovery: a real ``vigie serve`` process on a real SQLite file, killed with SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from exam_server_stub.demo import access_code, generate_session
+
+SEED = 11
+COUNTS = '{"AMU": 4, "NANTES": 2}'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, db: Path, counts_file: Path) -> None:
+        self.db, self.counts_file = db, counts_file
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "vigie", "serve", "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.port), "--db", str(self.db), "--seed", str(SEED)]
+        cmd += ["--demo-counts", str(self.counts_file)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("server did not start in 30 s")
+
+    def stop(self, sig: int) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    counts = tmp_path / "counts.json"
+    counts.write_text(COUNTS)
+    srv = Server(tmp_path / "exam.sqlite3", counts)
+    yield srv
+    if srv.proc is not None and srv.proc.poll() is None:
+        srv.proc.kill()
+        srv.proc.wait(timeout=10)
+
+
+async def _login(s: aiohttp.ClientSession, url: str, cid: str) -> str:
+    body = {
+        "candidate_id": cid,
+        "centre": cid.rsplit("-", 1)[0],
+        "access_code": access_code(SEED, cid),
+    }
+    async with s.post(f"{url}/api/v1/login", json=body) as r:
+        assert r.status == 200
+        token: str = (await r.json())["token"]
+        return token
+
+
+async def test_kill_9_loses_no_acknowledged_answer(server: Server) -> None:
+    unit = generate_session(SEED).unit("ue1")
+    assert unit is not None
+    open_qs = [q for q in unit.questions if q.dossier_id is None and q.format.value == "QROC"]
+    server.start()
+    acked: dict[str, tuple[str, dict[str, Any]]] = {}
+    async with aiohttp.ClientSession() as s:
+        tokens = {cid: await _login(s, server.url, cid) for cid in ("AMU-00001", "NANTES-00002")}
+        async with s.post(
+            f"{server.url}/api/v1/jury/login",
+            json={"username": "national", "password": "national-demo"},
+        ) as r:
+            jury = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        async with s.post(
+            f"{server.url}/api/v1/jury/units/ue1/launch", json={"reason": "go"}, headers=jury
+        ) as r:
+            launched = await r.json()
+        async with s.post(
+            f"{server.url}/api/v1/jury/extra-time",
+            json={
+                "unit_id": "ue1",
+                "candidate_id": "AMU-00001",
+                "seconds": 90,
+                "reason": "incident",
+            },
+            headers=jury,
+        ) as r:
+            assert r.status == 200
+
+        async def answer(cid: str, n: int) -> None:
+            q = open_qs[n % len(open_qs)]
+            action = uuid.uuid4().hex
+            doc = {
+                "action_id": action,
+                "question_id": q.id,
+                "answer": {"text": f"mot {n}"},
+                "final": False,
+                "client_ts": time.time(),
+            }
+            async with s.post(
+                f"{server.url}/api/v1/units/ue1/answers",
+                json=doc,
+                headers={"Authorization": f"Bearer {tokens[cid]}"},
+            ) as r:
+                if r.status == 200:
+                    acked[action] = (cid, doc)
+
+        # Answers in flight while the process is killed: only acknowledged ones count.
+        tasks = [asyncio.create_task(answer(cid, n)) for n in range(40) for cid in tokens]
+        await asyncio.sleep(0.15)
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert acked, "no answer was acknowledged before the kill"
+
+        server.start()
+        for cid, token in tokens.items():  # old tokens still work: the secret is in the DB
+            async with s.get(
+                f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+            ) as r:
+                assert r.status == 200
+                me = await r.json()
+            ue1 = next(u for u in me["units"] if u["unit_id"] == "ue1")
+            assert ue1["launched_at"] == launched["launched_at"]
+            assert ue1["extra_time_s"] == (90 if cid == "AMU-00001" else 0)
+            mine = [a for a in acked.values() if a[0] == cid]
+            # Every acknowledged action id is known after the restart: re-sending is a no-op.
+            for _, doc in mine:
+                async with s.post(
+                    f"{server.url}/api/v1/units/ue1/answers",
+                    json=doc,
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as r:
+                    assert r.status == 200
+                    assert (await r.json())["duplicate"] is True
+        async with s.get(
+            f"{server.url}/api/v1/jury/candidates/AMU-00001/timeline", headers=jury
+        ) as r:
+            kinds = [e["kind"] for e in (await r.json())["events"]]
+        n_amu = sum(1 for a in acked.values() if a[0] == "AMU-00001")
+        assert sum(k in ("answer", "answer_change") for k in kinds) >= n_amu
+        assert "launch" in kinds and "extra_time" in kinds
+    assert server.stop(signal.SIGTERM) == 0  # and a clean shutdown on SIGTERM
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+async def test_sigterm_closes_sockets_with_1001(server: Server) -> None:
+    server.start()
+    async with aiohttp.ClientSession() as s:
+        token = await _login(s, server.url, "AMU-00001")
+        ws = await s.ws_connect(f"{server.url}/api/v1/ws?token={token}")
+        assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+        server.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        msg = await ws.receive(timeout=15)
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
+    assert server.proc is not None and server.proc.wait(timeout=30) == 0

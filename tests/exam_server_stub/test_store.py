@@ -1,0 +1,53 @@
+"""The audit log is append-only in the database itself; the writer isolates refused jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from exam_server_stub.store import Writer, init_db
+
+
+def test_audit_refuses_update_and_delete(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite3"
+    init_db(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO audit (ts, kind, actor, data) VALUES (1, 'login', 'candidate', '{}')"
+        )
+    conn = sqlite3.connect(db)
+    for sql in ("UPDATE audit SET kind = 'x'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+
+
+async def test_group_commit_isolates_a_failing_job(tmp_path: Path) -> None:
+    db = tmp_path / "w.sqlite3"
+    init_db(db)
+    writer = Writer(db, asyncio.get_running_loop())
+    writer.start()
+
+    def ok(n: int) -> object:
+        return lambda conn: (
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (f"k{n}",)).rowcount
+        )
+
+    def bad(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('half', 'written')")
+        raise ValueError("refused")
+
+    results = await asyncio.gather(
+        *(writer.run(ok(n)) for n in range(50)),
+        writer.run(bad),
+        return_exceptions=True,  # type: ignore[arg-type]
+    )
+    await writer.stop()
+    assert results[:50] == [1] * 50 and isinstance(results[50], ValueError)
+    with sqlite3.connect(db) as conn:
+        keys = {k for (k,) in conn.execute("SELECT key FROM meta")}
+    assert "half" not in keys and len(keys) == 50
+    assert writer.commits < 51  # grouped
