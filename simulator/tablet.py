@@ -158,6 +158,8 @@ class Tablet:
         self.acked: list[str] = []  # instruction ids confirmed, in order (for tests)
         self.offline: list[tuple[str, dict[str, Any]]] = []  # (unit, answer) to re-send
         self.sent_actions: list[str] = []  # action ids the server acknowledged (for tests)
+        self.resent: list[str] = []  # ... of which the first try failed (sent again later)
+        self._failed_once: set[str] = set()
         self.finished_units: list[str] = []
         self._wake = gevent.event.Event()
 
@@ -660,9 +662,13 @@ class Tablet:
                 if status and 400 <= status < 500:
                     self.offline.pop(0)  # refused for good (closed unit, ...): never re-send
                     continue
+                self._failed_once.add(body["action_id"])
                 return  # offline: keep it
             self.offline.pop(0)
             self.sent_actions.append(body["action_id"])
+            if body["action_id"] in self._failed_once:
+                self._failed_once.discard(body["action_id"])
+                self.resent.append(body["action_id"])
 
     def _finish(self, uid: str) -> None:
         if uid in self.ended_units and self.units[uid].get("state") == UnitState.CLOSED:
