@@ -38,16 +38,32 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # The port was free when picked; on a shared machine someone may take it first,
+        # so a start that fails on "address in use" tries again on another port.
+        for _ in range(3):
+            if self._start_once():
+                return
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("server did not start")
+
+    def _start_once(self) -> bool:
         cmd = [sys.executable, "-m", "vigie", "serve", "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port), "--db", str(self.db), "--seed", str(SEED)]
         cmd += ["--demo-counts", str(self.counts_file)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Logs go to a file: an undrained pipe could fill up and stall the server.
+        self.log = self.db.with_suffix(".log")
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
+            if self.proc.poll() is not None:
+                err = self.log.read_text(errors="replace")
+                assert "address already in use" in err.lower(), err
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    return True
             except OSError:
                 time.sleep(0.05)
         raise AssertionError("server did not start in 30 s")
