@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 
 
 # --- the heartbeat server ----------------------------------------------------------------
-def serve(port: int, interval: float) -> None:
+def serve(port: int, interval: float, deflate: bool) -> None:
     import asyncio
 
     import orjson
@@ -60,7 +60,7 @@ def serve(port: int, interval: float) -> None:
         return web.Response(body=token_doc, content_type="application/json")
 
     async def ws(request: web.Request) -> web.WebSocketResponse:
-        sock = web.WebSocketResponse(compress=False, autoping=False, max_msg_size=8192)
+        sock = web.WebSocketResponse(compress=deflate, autoping=False, max_msg_size=8192)
         await sock.prepare(request)
         counts["open"] += 1
         try:
@@ -294,7 +294,11 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0, help="tablets connected per second")
     ap.add_argument("--hold", type=float, default=40.0, help="seconds of steady heartbeats")
     ap.add_argument("--interval", type=float, default=5.0, help="heartbeat interval (s)")
-    ap.add_argument("--deflate", action="store_true", help="tablets offer permessage-deflate")
+    ap.add_argument(
+        "--deflate",
+        action="store_true",
+        help="tablets and server negotiate permessage-deflate (Tsung: never)",
+    )
     ap.add_argument("--baseline", type=int, default=1000, help="plain Locust users (0: skip)")
     ap.add_argument("--no-tsung", action="store_true")
     ap.add_argument("--role", choices=["main", "server", "vigie", "baseline"], default="main")
@@ -304,7 +308,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     if args.role == "server":
-        serve(args.port, args.interval)
+        serve(args.port, args.interval, args.deflate)
         return
     if args.role == "vigie":
         print(
@@ -334,6 +338,7 @@ def main() -> None:
             str(port),
             "--interval",
             str(args.interval),
+            *(["--deflate"] if args.deflate else []),
         ],
         stdout=subprocess.PIPE,
         text=True,
