@@ -23,13 +23,14 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from vigie.centres import default_centres
 from vigie.protocol import CandidateState
 
 
-def p(values: list[float], q: float) -> float:
+def p(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -160,22 +161,264 @@ def part_a(n: int, refreshes: int, jurors: int) -> None:
     print(f"target (p95 < 100 ms, < 100 KB): {'met' if verdict else 'NOT met'}")
 
 
+# --- part B: real processes, tablets' heartbeat p99 with and without ten jurors ---------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait(url: str, timeout_s: float = 60.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up")
+
+
+def _national_body(cb: dict[str, Any], view: str, tick: int) -> dict[str, Any]:
+    outputs = []
+    for part in cb["output"].strip(".").split("..."):
+        ident, prop = part.split(".", 1)
+        outputs.append({"id": ident, "property": prop})
+    return {
+        "output": cb["output"], "outputs": outputs,
+        "inputs": [{"id": "tick", "property": "n_intervals", "value": tick},
+                   {"id": "only-incidents", "property": "value", "value": []}],
+        "state": [{"id": "view-id", "property": "data", "value": view}],
+        "changedPropIds": ["tick.n_intervals"],
+    }  # fmt: skip
+
+
+def jurors_main(url: str, jurors: int, duration_s: float, period_s: float) -> None:
+    """Ten browsers' worth of national refreshes (one thread per juror); prints a JSON summary."""
+    import threading
+
+    import urllib3
+
+    pool = urllib3.PoolManager(maxsize=jurors + 2)
+    latencies: list[float] = []
+    sizes: list[int] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def juror(k: int) -> None:
+        user, password = (
+            ("national", "national-demo") if k % 2 == 0 else ("observer", "observer-demo")
+        )
+        resp = pool.request("POST", url + "/login", fields={"username": user, "password": password},
+                            encode_multipart=False, redirect=False)  # fmt: skip
+        cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
+        headers = {"Cookie": cookie, "Content-Type": "application/json"}
+        deps = json.loads(pool.request("GET", url + "/_dash-dependencies", headers=headers).data)
+        cb = next(d for d in deps if d["output"].startswith("..heatmap.figure"))
+        view = uuid.uuid4().hex
+        end = time.monotonic() + duration_s
+        tick = 0
+        while time.monotonic() < end:
+            start = time.monotonic()
+            body = json.dumps(_national_body(cb, view, tick)).encode()
+            r = pool.request("POST", url + "/_dash-update-component", body=body, headers=headers)
+            with lock:
+                if r.status in (200, 204):
+                    latencies.append(time.monotonic() - start)
+                    sizes.append(len(r.data))
+                else:
+                    errors[0] += 1
+            tick += 1
+            time.sleep(max(0.0, period_s - (time.monotonic() - start)))
+
+    threads = [threading.Thread(target=juror, args=(k,)) for k in range(jurors)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(duration_s + 60)
+    print(json.dumps({"refreshes": len(latencies), "errors": errors[0],
+                      "p50_ms": round(p(latencies, .5) * 1000, 1) if latencies else None,
+                      "p95_ms": round(p(latencies, .95) * 1000, 1) if latencies else None,
+                      "p50_bytes": p(sizes, .5) if sizes else None,
+                      "p95_bytes": p(sizes, .95) if sizes else None}))  # fmt: skip
+
+
+async def _tablets(
+    base: str, ids: list[str], phases: list[tuple[str, float]], on_phase: Any
+) -> dict[str, list[float]]:
+    """Tablets heartbeating every second; RTTs collected per phase (phase changes call on_phase)."""
+    import asyncio
+    import contextlib
+
+    import aiohttp
+
+    from exam_server_stub.demo import access_code
+    from exam_server_stub.settings import DEFAULT_SEED
+
+    rtts: dict[str, list[float]] = {name: [] for name, _ in phases}
+    current = [phases[0][0]]
+    stop = asyncio.Event()
+    ready = asyncio.Semaphore(50)  # log in and connect by groups, like a wave
+
+    async def tablet(session: aiohttp.ClientSession, cid: str) -> None:
+        async with ready:
+            body = {
+                "candidate_id": cid,
+                "centre": cid.rsplit("-", 1)[0],
+                "access_code": access_code(DEFAULT_SEED, cid),
+            }
+            async with session.post(base + "/api/v1/login", json=body) as resp:
+                token = (await resp.json())["token"]
+            ws = await session.ws_connect(
+                base + "/api/v1/ws", headers={"Authorization": f"Bearer {token}"}
+            )
+            await ws.receive_json(timeout=30)
+        seq, answered = 0, 0
+        try:
+            while not stop.is_set():
+                seq += 1
+                answered += seq % 10 == 0  # some progress: rows enter the jury feed
+                sent = time.perf_counter()
+                await ws.send_json({"type": "hb", "seq": seq, "unit_id": None, "position": answered,
+                                    "answered": answered, "battery": 80, "network": "wifi",
+                                    "client_ts": time.time()})  # fmt: skip
+                while True:
+                    msg = await ws.receive_json(timeout=30)
+                    if msg.get("type") == "hb_ack":
+                        break
+                rtts[current[0]].append(time.perf_counter() - sent)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+        finally:
+            await ws.close()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        tasks = [asyncio.create_task(tablet(session, cid)) for cid in ids]
+        await asyncio.sleep(5 + len(ids) / 100)  # connection wave settles
+        for name, hold in phases:
+            await asyncio.to_thread(on_phase, name)
+            current[0] = name
+            rtts[name].clear()
+            await asyncio.sleep(hold)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return rtts
+
+
+def part_b(candidates: int, tablets: int, hold_s: float, jurors: int) -> None:
+    import asyncio
+    import subprocess
+    import sys
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="vigie-bench-")
+    sport, dport = _free_port(), _free_port()
+    base, dash_url = f"http://127.0.0.1:{sport}", f"http://127.0.0.1:{dport}"
+    py = sys.executable
+    server = subprocess.Popen([py, "-m", "vigie", "serve", "--demo", str(candidates), "--port", str(sport),
+                               "--db", f"{tmp}/bench.sqlite3", "--heartbeat-interval", "1",
+                               "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    juror_out: list[str] = []
+    try:
+        _wait(base + "/healthz")
+        snap_token = json.loads(
+            _post(
+                base + "/api/v1/jury/login", {"username": "national", "password": "national-demo"}
+            )
+        )["token"]
+        ids = [
+            r["id"]
+            for r in json.loads(_get(base + "/api/v1/jury/snapshot", snap_token))["candidates"]
+        ][:tablets]
+
+        def on_phase(name: str) -> None:
+            jurors_proc = procs.pop("jurors", None)
+            if jurors_proc is not None:  # it stops by itself after its hold
+                out, _ = jurors_proc.communicate(timeout=hold_s + 60)
+                juror_out.append(out.decode())
+            for proc in procs.values():
+                proc.terminate()
+                proc.wait(10)
+            procs.clear()
+            if name == "with_jurors":
+                procs["dashboard"] = subprocess.Popen([py, "-m", "vigie", "dashboard", "--server", base, "--port", str(dport)],
+                                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                _wait(dash_url + "/login")
+                procs["jurors"] = subprocess.Popen([py, __file__, "--jurors-mode", dash_url, "--jurors", str(jurors),
+                                                    "--hold", str(hold_s)], stdout=subprocess.PIPE)  # fmt: skip
+                time.sleep(3)  # the jurors' first full load is not the steady state
+
+        # A/B/A: the machine is shared, so the baseline is measured before and after.
+        phases = [
+            ("warmup", 10.0),
+            ("baseline", hold_s),
+            ("with_jurors", hold_s),
+            ("baseline_again", hold_s),
+        ]
+        rtts = asyncio.run(_tablets(base, ids, phases, on_phase))
+    finally:
+        for proc in [*procs.values(), server]:
+            proc.terminate()
+            proc.wait(10)
+    print(f"== part B: {candidates} candidates on the server, {len(ids)} live tablets (1 hb/s), "
+          f"{jurors} jurors refreshing the national view every 1.5 s, {hold_s:.0f} s per phase")  # fmt: skip
+    for name, values in rtts.items():
+        if values and name != "warmup":
+            print(f"{name:15}: {len(values):6} heartbeats  p50 {p(values, .5) * 1000:6.2f} ms  "
+                  f"p99 {p(values, .99) * 1000:7.2f} ms")  # fmt: skip
+    base_p99 = p(rtts["baseline"] + rtts["baseline_again"], 0.99)
+    with_p99 = p(rtts["with_jurors"], 0.99)
+    print(f"p99 with jurors / without: {with_p99 / base_p99:.2f} (target <= 1.10)")
+    if juror_out:
+        print(f"jurors: {juror_out[-1].strip()}")
+
+
+def _post(url: str, body: dict[str, Any]) -> str:
+    import urllib.request
+
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return str(resp.read().decode())
+
+
+def _get(url: str, token: str) -> str:
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return str(resp.read().decode())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--candidates", type=int, default=12000)
     ap.add_argument("--refreshes", type=int, default=40)
-    ap.add_argument("--jurors", type=int, default=1)
+    ap.add_argument("--jurors", type=int, default=10, help="jurors watching (part A: views)")
     ap.add_argument("--live", action="store_true", help="also run part B (real processes)")
-    ap.add_argument("--tablets", type=int, default=600)
+    ap.add_argument("--tablets", type=int, default=1000)
     ap.add_argument("--hold", type=float, default=30.0, help="seconds per phase of part B")
+    ap.add_argument(
+        "--jurors-mode", metavar="URL", help=argparse.SUPPRESS
+    )  # part B's juror process
     args = ap.parse_args()
-    part_a(args.candidates, args.refreshes, args.jurors)
+    if args.jurors_mode:
+        jurors_main(args.jurors_mode, args.jurors, args.hold, 1.5)
+        return
+    part_a(args.candidates, args.refreshes, 1)
+    if args.jurors > 1:
+        part_a(args.candidates, args.refreshes // 2, args.jurors)
     if args.live:
-        from bench_dashboard_live import part_b  # type: ignore[import-not-found]
-
-        part_b(args.tablets, args.hold)
+        part_b(args.candidates, args.tablets, args.hold, max(args.jurors, 10))
 
 
 if __name__ == "__main__":
