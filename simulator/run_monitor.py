@@ -72,6 +72,7 @@ class FleetMonitor:
         self._process.cpu_percent(None)
         self._greenlets: list[gevent.Greenlet] = []
         self._scrape_state: dict[str, Any] = {}
+        self.gc_pause_max_ms = 0.0  # longest garbage-collector pause in a generator process
 
     # --- time -------------------------------------------------------------------------
     def now(self) -> float:
@@ -98,6 +99,7 @@ class FleetMonitor:
                 self.failures[kind] = self.failures.get(kind, 0) + n
             if name == OP_HEARTBEAT and tally.latency.count():
                 self._hb_window.append((self.now(), tally.latency))
+        self.gc_pause_max_ms = max(self.gc_pause_max_ms, float(payload.get("gc_pause_max_ms", 0.0)))
         self.workers[source] = {
             "sockets_open": int(payload.get("sockets_open", 0)),
             "cpu": float(payload.get("cpu", 0.0)),
@@ -176,6 +178,9 @@ class FleetMonitor:
             nxt = self.record.waves[i + 1].started_at if i + 1 < len(self.record.waves) else end
             wave.ended_at = round(min(nxt, end), 3)
         self.record.ended_at = time.time()
+        self.record.notes.append(
+            f"generator: longest garbage-collection pause {self.gc_pause_max_ms:,.0f} ms"
+        )
         cpu_max = max((s.generator_cpu for s in self.record.samples), default=0.0)
         limit = self.scenario.slos.generator_cpu_max
         if cpu_max > limit:

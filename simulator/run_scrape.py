@@ -4,7 +4,8 @@ Keys (``Sample.server``): ``websockets_open`` (sum over centres), ``connection_c
 ``ws_connects_total``, ``ws_rejections_total``, ``ws_rejections_cap_total``,
 ``ws_disconnects_total``, ``http_requests_total``, ``http_5xx_total``,
 ``injected_faults_total``, ``heartbeats_total``, ``answers_total``, ``fraud_alerts_total``,
-``event_loop_lag_p99_s`` (over the last scrape interval), ``cpu_ratio`` (process CPU over
+``event_loop_lag_p99_s`` and ``http_request_p99_s`` (server-side, over the last scrape
+interval: a slow answer seen by tablets but not here waited in the generator), ``cpu_ratio`` (process CPU over
 the last interval, fraction of one core), ``resident_memory_bytes``, ``open_fds``.
 A server that does not answer gives an empty dict: the sample says nothing rather than zero.
 """
@@ -47,6 +48,7 @@ def scrape_server(target: str, state: dict[str, Any], session: Any = None) -> di
 def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, float]:
     out: dict[str, float] = {}
     lag_buckets: dict[float, float] = {}
+    http_buckets: dict[float, float] = {}  # summed over routes and methods
     cpu_seconds: float | None = None
     for family in text_string_to_metric_families(text):
         for s in family.samples:
@@ -57,6 +59,9 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
                 out["connection_cap"] = value
             elif name == "vigie_event_loop_lag_seconds_bucket":
                 lag_buckets[float(labels["le"])] = value
+            elif name == "vigie_http_request_duration_seconds_bucket":
+                le = float(labels["le"])
+                http_buckets[le] = http_buckets.get(le, 0.0) + value
             elif name == "process_cpu_seconds_total":
                 cpu_seconds = value
             elif name == "process_resident_memory_bytes":
@@ -77,6 +82,11 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
         delta = {le: n - previous.get(le, 0.0) for le, n in lag_buckets.items()}
         out["event_loop_lag_p99_s"] = _bucket_quantile(delta, 0.99)
         state["lag"] = lag_buckets
+    if http_buckets:
+        previous = state.get("http", {})
+        delta = {le: n - previous.get(le, 0.0) for le, n in http_buckets.items()}
+        out["http_request_p99_s"] = _bucket_quantile(delta, 0.99)
+        state["http"] = http_buckets
     if cpu_seconds is not None:
         last = state.get("cpu")
         if last is not None and now > last[1]:

@@ -20,6 +20,8 @@ def test_figures_from_the_server_registry() -> None:
     m.http_requests.labels("/api/v1/login", "POST", "200").inc(10)
     m.http_requests.labels("/api/v1/login", "POST", "503").inc(3)
     m.heartbeats.inc(7)
+    m.http_duration.labels("/api/v1/login", "POST").observe(0.002)
+    m.http_duration.labels("/api/v1/me", "GET").observe(0.002)
     for _ in range(99):
         m.loop_lag.observe(0.001)
     m.loop_lag.observe(0.3)
@@ -33,6 +35,7 @@ def test_figures_from_the_server_registry() -> None:
     assert out["http_requests_total"] == 13
     assert out["heartbeats_total"] == 7
     assert out["event_loop_lag_p99_s"] == 0.001
+    assert out["http_request_p99_s"] == 0.0025
     assert "cpu_ratio" not in out  # a rate needs two scrapes
 
 
