@@ -211,6 +211,12 @@ class Sample:
     # Scraped from the target's /metrics: "websockets_open" (sum over centres),
     # "connection_cap", "event_loop_lag_p99_s", "http_5xx_total", "ws_rejections_cap_total"...
     server: dict[str, float] = field(default_factory=dict)
+    # Optional (None: not measured). They let the certifier tell a platform that slowed
+    # down from a test machine that did: system-wide CPU use of the generator's machine
+    # (0..1 of all its cores, psutil.cpu_percent() / 100), and the worst event-loop lag
+    # of the generator processes (ms, over the last ~10 s).
+    host_cpu: float | None = None
+    generator_lag_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -223,6 +229,8 @@ class Sample:
             "failures": dict(self.failures),
             "hb_p99_ms": self.hb_p99_ms,
             "server": dict(self.server),
+            "host_cpu": self.host_cpu,
+            "generator_lag_ms": self.generator_lag_ms,
         }
 
     @classmethod
@@ -238,6 +246,8 @@ class Sample:
             hb_p99_ms=_opt_float(data.get("hb_p99_ms")),
             # A figure the scrape could not read is absent, not zero.
             server={str(k): float(v) for k, v in data.get("server", {}).items() if v is not None},
+            host_cpu=_opt_float(data.get("host_cpu")),
+            generator_lag_ms=_opt_float(data.get("generator_lag_ms")),
         )
 
 

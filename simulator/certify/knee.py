@@ -1,18 +1,24 @@
-"""The knee: how many tablets were connected when an SLO first broke, and why it broke.
+"""The knee: how many tablets were connected when the platform first broke an SLO, and why.
 
 Wave tallies say *which* wave failed; the once-a-second samples say *when* inside it.
 For each SLO the samples can follow over time (heartbeat p99, the overall failure ratio,
-websocket connect success) we look for the first sample of the failing wave where it is
-broken over a short trailing window; the knee is the most tablets held up to that
-moment. The cause is read from what happened in the seconds before it: which failure
-kinds grew, and what the server's own metrics said (its connection cap and open
-sockets, event-loop lag, 5xx counters).
+websocket connect success) we look for the first sample of a failing wave where it is
+broken over a short trailing window; the knee is the most tablets held up to that moment.
+The cause is read from the seconds around it: which failure kinds grew, and what the
+server's own metrics said (its connection cap and open sockets, event-loop lag, CPU, 5xx).
+
+A break the test setup explains (the generator out of CPU, the machine running it
+overloaded, while the server's loop kept answering in time) is not the platform's knee:
+it is kept apart as a *measurement* break, the search goes on, and the run cannot
+certify. On a shared machine this matters: heartbeats measured late by a starved
+generator must not send engineers tuning a server that was idle.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -24,8 +30,12 @@ from simulator.settings import FailureKind
 WINDOW_S = 10.0  # trailing window for rates and ratios over samples
 MIN_OPS_IN_WINDOW = 20  # fewer operations than this say nothing about a ratio
 CAUSE_WINDOW_S = 15.0  # how far back before the knee we look for a cause
-EVENT_LOOP_LAG_HIGH_S = 0.1  # a server loop this late cannot answer heartbeats in time
 SCRAPE_LAG_S = 3.0  # server figures for a moment arrive up to this much later
+EVENT_LOOP_LAG_HIGH_S = 0.1  # a server loop this late cannot answer heartbeats in time
+LOOP_SHARE = 0.5  # server lag explaining this share of the measured p99: the server's fault
+SERVER_BUSY_CPU = 0.9  # server process CPU (fraction of a core): its one loop is full
+GENERATOR_LAG_HIGH_MS = 100.0  # a generator loop this late reads frames late
+HOST_BUSY_CPU = 0.9  # generator machine CPU (fraction of all cores): nothing left to give
 CAP_NEAR = 0.98  # websockets_open within 2% of the cap counts as "at the cap"
 
 # Failure kinds a websocket connect can end with (samples count failures by kind only).
@@ -42,6 +52,11 @@ class Cause(StrEnum):
     PROTOCOL = "protocol errors"
     LATENCY = "latency"
     GENERATOR = "generator-bound"
+    HOST = "test machine overloaded"
+
+
+#: Causes that are the test setup's, not the platform's.
+MEASUREMENT_CAUSES = frozenset({Cause.GENERATOR, Cause.HOST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +68,10 @@ class Knee:
     detail: str  # one sentence for people: "the server refused ... (8,000)"
     slos: list[str]  # SLOs broken at the knee
     evidence: dict[str, float]
+
+    @property
+    def measurement(self) -> bool:
+        return self.cause in MEASUREMENT_CAUSES
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,67 +86,93 @@ class Knee:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class KneeSearch:
+    knee: Knee | None  # the platform's first break
+    measurement: list[Knee] = field(default_factory=list)  # setup breaks, first per wave
+
+
+class Timeline:
+    """The samples in time order, with windows found by bisection (runs hold ~1,000)."""
+
+    def __init__(self, samples: list[Sample]) -> None:
+        self.samples = sorted(samples, key=lambda s: s.t)
+        self._ts = [s.t for s in self.samples]
+
+    def between(self, t0: float, t1: float) -> list[Sample]:
+        return self.samples[bisect.bisect_left(self._ts, t0) : bisect.bisect_right(self._ts, t1)]
+
+    def until(self, t: float) -> list[Sample]:
+        return self.samples[: bisect.bisect_right(self._ts, t)]
+
+    def start_of(self, sample: Sample, width: float) -> Sample | None:
+        """The last sample at least ``width`` s before ``sample`` (else the first one)."""
+        i = bisect.bisect_right(self._ts, sample.t - width)
+        if i > 0:
+            return self.samples[i - 1]
+        first = self.samples[0] if self.samples else None
+        return first if first is not None and first.t < sample.t else None
+
+
 def find_knee(
     record: RunRecord,
     judgements: list[WaveJudgement],
     generator_limit: float,
-) -> Knee | None:
-    """The first SLO break of the run, or None when every wave met every SLO."""
-    failing = next((j for j in judgements if not j.passed), None)
-    if failing is None:
-        return None
-    samples = sorted(record.samples, key=lambda s: s.t)
-    broken = failing.broken()
-    in_wave = _wave_samples(samples, failing, judgements)
+) -> KneeSearch:
+    """The platform's first SLO break (None when every wave met every SLO, or when only
+    the test setup broke), and the breaks the test setup explains."""
+    timeline = Timeline(record.samples)
+    declared_cap = knob_cap(record.server_knobs)
+    measurement: list[Knee] = []
 
-    at: Sample | None = None
-    broken_now: list[Slo] = []
-    for sample in in_wave:
-        broken_now = [slo for slo in broken if _broken_at(slo, sample, samples)]
-        if broken_now:
-            at = sample
-            break
-    if at is None:
+    def knee_at(t: float, broken: list[Slo], wave: WaveJudgement) -> Knee:
+        cause, detail, evidence = diagnose(timeline, t, broken, wave, generator_limit, declared_cap)
+        connected = max((s.sockets_open for s in timeline.until(t)), default=0)
+        return Knee(
+            connected, wave.wave.number, t, cause, detail, [s.name for s in broken], evidence
+        )
+
+    for wave in judgements:
+        if wave.passed:
+            continue
+        broken = wave.broken()
+        in_wave = _wave_samples(timeline, wave, judgements)
+        followed = False
+        setup_break: Knee | None = None
+        for sample in in_wave:
+            now = [slo for slo in broken if _broken_at(slo, sample, timeline)]
+            if not now:
+                continue
+            followed = True
+            knee = knee_at(sample.t, now, wave)
+            if not knee.measurement:
+                return KneeSearch(knee, measurement)
+            if setup_break is None:
+                setup_break = knee
+                measurement.append(knee)
+        if followed:
+            continue  # every visible break of this wave was the setup's
         # No SLO we can follow over time broke visibly (answer p99, say): place the knee
         # at the wave's busiest moment, which is when its tallies were filling up.
-        broken_now = broken
-        at = max(in_wave, key=lambda s: s.sockets_open, default=None)
-    t = at.t if at is not None else failing.wave.started_at
-    connected = max((s.sockets_open for s in samples if s.t <= t), default=0)
-    cause, detail, evidence = diagnose(
-        samples, t, broken_now, failing, generator_limit, knob_cap(record.server_knobs)
-    )
-    return Knee(
-        connected=connected,
-        wave=failing.wave.number,
-        t=t,
-        cause=cause,
-        detail=detail,
-        slos=[slo.name for slo in broken_now],
-        evidence=evidence,
-    )
+        busiest = max(in_wave, key=lambda s: s.sockets_open, default=None)
+        knee = knee_at(busiest.t if busiest else wave.wave.started_at, broken, wave)
+        if not knee.measurement:
+            return KneeSearch(knee, measurement)
+        measurement.append(knee)
+    return KneeSearch(None, measurement)
 
 
 def _wave_samples(
-    samples: list[Sample], failing: WaveJudgement, judgements: list[WaveJudgement]
+    timeline: Timeline, wave: WaveJudgement, judgements: list[WaveJudgement]
 ) -> list[Sample]:
-    number = failing.wave.number
-    tagged = [s for s in samples if s.wave == number]
+    number = wave.wave.number
+    tagged = [s for s in timeline.samples if s.wave == number]
     if tagged:
         return tagged
     # A runner that does not tag samples with their wave: fall back to the wave's span.
     later = [j.wave.started_at for j in judgements if j.wave.number > number]
-    end = failing.wave.ended_at or min(later, default=float("inf"))
-    return [s for s in samples if failing.wave.started_at <= s.t <= end]
-
-
-def _window_start(samples: list[Sample], sample: Sample, width: float) -> Sample | None:
-    """The last sample at least ``width`` seconds before ``sample`` (else the first one)."""
-    before = [s for s in samples if s.t <= sample.t - width]
-    if before:
-        return before[-1]
-    first = samples[0] if samples else None
-    return first if first is not None and first.t < sample.t else None
+    end = wave.wave.ended_at or min(later, default=float("inf"))
+    return timeline.between(wave.wave.started_at, end)
 
 
 def _delta(now: dict[str, int], then: dict[str, int], keys: tuple[str, ...] | None) -> int:
@@ -135,7 +180,7 @@ def _delta(now: dict[str, int], then: dict[str, int], keys: tuple[str, ...] | No
     return sum(now.get(k, 0) - then.get(k, 0) for k in names)
 
 
-def _broken_at(slo: Slo, sample: Sample, samples: list[Sample]) -> bool:
+def _broken_at(slo: Slo, sample: Sample, timeline: Timeline) -> bool:
     """Whether ``slo`` is visibly broken over the window that ends at ``sample``."""
     if slo.kind is SloKind.LATENCY:
         # The runner tracks a rolling heartbeat p99 only; it bounds lower percentiles
@@ -143,7 +188,7 @@ def _broken_at(slo: Slo, sample: Sample, samples: list[Sample]) -> bool:
         if slo.op == OP_HEARTBEAT and (slo.quantile or 0) >= 0.99 and sample.hb_p99_ms:
             return not slo.passes(sample.hb_p99_ms)
         return False
-    start = _window_start(samples, sample, WINDOW_S)
+    start = timeline.start_of(sample, WINDOW_S)
     if start is None:
         return False
     if slo.op is None:
@@ -161,17 +206,17 @@ def _broken_at(slo: Slo, sample: Sample, samples: list[Sample]) -> bool:
 
 
 def diagnose(
-    samples: list[Sample],
+    timeline: Timeline,
     t: float,
     broken: list[Slo],
-    failing: WaveJudgement,
+    wave: WaveJudgement,
     generator_limit: float,
     declared_cap: float = 0.0,
 ) -> tuple[Cause, str, dict[str, float]]:
-    """Name the cause of the break at ``t`` from the failures and server metrics before it."""
-    window = [s for s in samples if t - CAUSE_WINDOW_S <= s.t <= t]
+    """Name the cause of the break at ``t`` from the failures and metrics around it."""
+    window = timeline.between(t - CAUSE_WINDOW_S, t)
     last = window[-1] if window else None
-    first = _window_start(samples, last, CAUSE_WINDOW_S) if last is not None else None
+    first = timeline.start_of(last, CAUSE_WINDOW_S) if last is not None else None
 
     grew: dict[str, int] = {}
     if last is not None and first is not None:
@@ -181,18 +226,19 @@ def diagnose(
             if last.failures.get(k, 0) > first.failures.get(k, 0)
         }
     if not grew:  # no sample-level signal: the wave's own tallies
-        grew = {k: n for k, n in failing.failures().items() if n > 0}
+        grew = {k: n for k, n in wave.failures().items() if n > 0}
 
     # The server is scraped about once a second on its own schedule, so what it saw at
     # the knee lands in the next sample or two: its figures are read a little past t.
-    seen = [s for s in samples if t - CAUSE_WINDOW_S <= s.t <= t + SCRAPE_LAG_S]
+    seen = timeline.between(t - CAUSE_WINDOW_S, t + SCRAPE_LAG_S)
     s_last = seen[-1] if seen else None
-    s_first = _window_start(samples, s_last, CAUSE_WINDOW_S + SCRAPE_LAG_S) if s_last else None
+    s_first = timeline.start_of(s_last, CAUSE_WINDOW_S + SCRAPE_LAG_S) if s_last else None
     # The scraped gauge is what the server enforced; the scenario's knob is the fallback
     # when the scrape said nothing.
     cap = max((figure(s, "connection_cap") for s in seen), default=0.0) or declared_cap
     ws_open = max((figure(s, "websockets_open") for s in seen), default=0.0)
     lag = max((figure(s, "event_loop_lag_p99_s") for s in seen), default=0.0)
+    server_cpu = max((figure(s, "cpu_ratio") for s in seen), default=0.0)
     cap_rejections = _server_growth(s_first, s_last, "ws_rejections_cap_total")
     # The server counts its 503 connection_cap answers among its 5xx: those are the cap,
     # not errors. Injected faults are 5xx too, hence the max rather than a sum.
@@ -201,16 +247,22 @@ def diagnose(
         _server_growth(s_first, s_last, "injected_faults_total"),
     )
     hb_p99 = max((s.hb_p99_ms or 0.0 for s in window), default=0.0)
+    gen_cpu = max((_finite(s.generator_cpu) for s in window), default=0.0)
+    gen_lag = max((_finite(s.generator_lag_ms) for s in window), default=0.0)
+    host_cpu = max((_finite(s.host_cpu) for s in window), default=0.0)
     evidence = {
         "connection_cap": cap,
         "server_websockets_open": ws_open,
         "event_loop_lag_p99_s": lag,
+        "server_cpu": server_cpu,
         "server_5xx": server_5xx,
         "server_cap_rejections": cap_rejections,
         "heartbeat_p99_ms": hb_p99,
+        "generator_cpu": gen_cpu,
+        "generator_lag_ms": gen_lag,
+        "host_cpu": host_cpu,
         **{f"failures_{k}": float(n) for k, n in grew.items()},
     }
-    hot = any(s.generator_cpu > generator_limit for s in window)
 
     if cap_rejections > 0:
         grew[FailureKind.CONNECTION_CAP.value] = max(
@@ -223,6 +275,7 @@ def diagnose(
     failure_slo = any(slo.kind is not SloKind.LATENCY for slo in broken)
     dominant = max(grew, key=lambda k: grew[k]) if grew and (failure_slo or not broken) else None
 
+    # Server-side evidence first: it stands whatever state the generator was in.
     if dominant == FailureKind.CONNECTION_CAP:
         if cap > 0:
             at = f"at its connection cap ({cap:,.0f})"
@@ -246,35 +299,69 @@ def diagnose(
             "tablets and server disagreed on the protocol (unexpected 4xx or frames)",
             evidence,
         )
-    latency = _latency_words(broken, hb_p99)
-    if lag >= EVENT_LOOP_LAG_HIGH_S:
-        return (
-            Cause.SATURATION,
-            f"the server was saturated{latency}: its event loop lagged {lag * 1000:,.0f} ms (p99)",
-            evidence,
-        )
-    if hot:
+
+    # Latency (or timeouts, drops): whose clock ran late?
+    words = _latency_words(broken, hb_p99)
+    lag_ms = lag * 1000
+    loop_explains = hb_p99 == 0 or lag_ms >= LOOP_SHARE * hb_p99
+    host_busy = host_cpu >= HOST_BUSY_CPU
+    # On a full machine a server that is not using its core lags because it waits for
+    # one: that is the machine's doing, however late its loop.
+    starved = host_busy and server_cpu < SERVER_BUSY_CPU
+    if (
+        not starved
+        and lag >= EVENT_LOOP_LAG_HIGH_S
+        and (loop_explains or server_cpu >= SERVER_BUSY_CPU)
+    ):
+        return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
+    if gen_cpu > generator_limit or gen_lag >= GENERATOR_LAG_HIGH_MS:
         return (
             Cause.GENERATOR,
-            f"the load generator itself ran out of CPU{latency}; the server showed no "
-            "saturation, so this says nothing about the platform",
+            f"the load generator itself was short of CPU{words} (generator CPU "
+            f"{gen_cpu:.0%} of a core) while the server's loop answered within "
+            f"{lag_ms:,.0f} ms: this measures the generator, not the platform",
             evidence,
         )
+    if host_busy:
+        return (
+            Cause.HOST,
+            f"the test machine was overloaded{words} (CPU {host_cpu:.0%} of all cores) while "
+            f"the server used only {server_cpu:.0%} of a core (event-loop lag "
+            f"{lag_ms:,.0f} ms): server and generator waited for CPU, so this measures the "
+            "machine, not the platform",
+            evidence,
+        )
+    if lag >= EVENT_LOOP_LAG_HIGH_S:
+        return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
     if dominant == FailureKind.TIMEOUT:
         return Cause.TIMEOUTS, "requests to the server timed out", evidence
     if dominant == FailureKind.DISCONNECTED:
         return Cause.DISCONNECTIONS, "open connections were dropped", evidence
     return (
         Cause.LATENCY,
-        f"latency went over its objective{latency} with no cause visible in the server's metrics",
+        f"latency went over its objective{words} with no cause visible in the server's metrics",
         evidence,
     )
 
 
+def _saturated(words: str, lag_ms: float, server_cpu: float) -> str:
+    text = f"the server was saturated{words}: its event loop lagged {lag_ms:,.0f} ms (p99)"
+    if 0 < server_cpu < 0.5:
+        # A late loop on an idle process is blocked (disk, locks) or starved by others.
+        text += (
+            f" while it used only {server_cpu:.0%} of a core (blocked on I/O, or starved "
+            "of CPU by other processes)"
+        )
+    return text
+
+
 def figure(sample: Sample, key: str) -> float:
     """A server figure of a sample; 0 when absent or not a number (a scrape can give NaN)."""
-    value = sample.server.get(key, 0.0)
-    return value if math.isfinite(value) else 0.0
+    return _finite(sample.server.get(key))
+
+
+def _finite(value: float | None) -> float:
+    return value if value is not None and math.isfinite(value) else 0.0
 
 
 def knob_cap(knobs: dict[str, object]) -> float:

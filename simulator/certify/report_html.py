@@ -109,6 +109,8 @@ def _banner(v: Verdict) -> str:
         sub.append(f"knee at t = {_clock(v.knee.t)} · cause: {v.knee.cause.value}")
     if v.generator.bound:
         sub.append("generator-bound run: not a measure of the platform")
+    elif v.measurement_breaks:
+        sub.append("the test setup was short of CPU at times: see below")
     return (
         f'<div class="banner {v.verdict}">{html.escape(v.headline)}'
         f"<small>{html.escape(' · '.join(sub))}</small></div>"
@@ -234,6 +236,14 @@ def _connected_chart(v: Verdict) -> go.Figure:
             mode="markers",
             marker={"symbol": "x", "size": 14, "color": _KO},
         )
+    if v.measurement_breaks:
+        fig.add_scatter(
+            x=[k.t / 60 for k in v.measurement_breaks],
+            y=[k.connected for k in v.measurement_breaks],
+            name="SLO broken by the test setup (not the platform)",
+            mode="markers",
+            marker={"symbol": "circle-open", "size": 12, "color": "#bf8700", "line": {"width": 2}},
+        )
     fig.update_layout(title="Connected tablets over time")
     fig.update_yaxes(title_text="tablets", rangemode="tozero")
     return _with_waves(fig, v)
@@ -322,12 +332,19 @@ def _generator_chart(v: Verdict) -> go.Figure:
         y=[s.generator_cpu * 100 for s in samples],
         name="generator CPU (busiest process, % of a core)",
     )
+    if any(s.host_cpu is not None for s in samples):
+        fig.add_scatter(
+            x=_minutes(samples),
+            y=[None if s.host_cpu is None else s.host_cpu * 100 for s in samples],
+            name="whole machine (% of all cores)",
+            line={"dash": "dot"},
+        )
     fig.add_hline(
         y=v.generator.limit * 100,
         line={"color": _KO, "dash": "dash"},
         annotation_text=f"generator-bound above {v.generator.limit:.0%}",
     )
-    fig.update_layout(title="Load generator CPU")
+    fig.update_layout(title="Load generator CPU", showlegend=True)
     fig.update_yaxes(title_text="% of one core", rangemode="tozero")
     return _with_waves(fig, v)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
-from simulator.certify.knee import Cause, Knee, figure, find_knee, knob_cap
+from simulator.certify.knee import Knee, figure, find_knee, knob_cap
 from simulator.certify.slo import Slo, parse_slo
 from simulator.record import RunRecord
 
@@ -23,7 +23,8 @@ class Verdict:
     reasons: list[str]  # every reason it is not certified (empty when certified)
     planned_tablets: int
     max_connected: int
-    knee: Knee | None
+    knee: Knee | None  # the platform's first break
+    measurement_breaks: list[Knee]  # breaks the test setup explains (never the knee)
     generator: GeneratorLoad
     waves: list[WaveJudgement]
     slos: list[Slo]
@@ -67,6 +68,8 @@ class Verdict:
             ),
             "connection_cap": self.connection_cap,
             "knee": None if self.knee is None else self.knee.to_json(),
+            "measurement_breaks": [k.to_json() for k in self.measurement_breaks],
+            "measurement_valid": not self.measurement_breaks and not self.generator.bound,
             "generator_bound": self.generator.bound,
             "generator": self.generator.to_json(),
             "slos": dict(r.slos),
@@ -91,7 +94,8 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
 
     judgements = judge_waves(record.waves, slos)
     generator = generator_load(record.samples, generator_cpu_limit)
-    knee = find_knee(record, judgements, generator_cpu_limit)
+    search = find_knee(record, judgements, generator_cpu_limit)
+    knee = search.knee
     planned = record.planned_tablets()
     connected = record.max_sockets_open()
 
@@ -107,6 +111,11 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
             reasons.append(f"{slo.describe()} was never measured in any wave")
     if connected < planned:
         reasons.append(f"only {connected:,} of the {planned:,} planned tablets were connected")
+    for setup in search.measurement:
+        reasons.append(
+            f"wave {setup.wave}: {', '.join(setup.slos)} broke at {setup.connected:,} connected "
+            f"tablets because {setup.detail}"
+        )
     if generator.bound:
         reasons.append(
             f"the load generator was CPU-bound (peak {generator.peak_cpu:.0%} of a core, "
@@ -119,11 +128,14 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
     certified = not reasons
     return Verdict(
         certified=certified,
-        headline=_headline(certified, planned, connected, knee, generator, reasons),
+        headline=_headline(
+            certified, planned, connected, knee, search.measurement, generator, reasons
+        ),
         reasons=reasons,
         planned_tablets=planned,
         max_connected=connected,
         knee=knee,
+        measurement_breaks=list(search.measurement),
         generator=generator,
         waves=judgements,
         slos=slos,
@@ -136,6 +148,7 @@ def _headline(
     planned: int,
     connected: int,
     knee: Knee | None,
+    setup_breaks: list[Knee],
     generator: GeneratorLoad,
     reasons: list[str],
 ) -> str:
@@ -143,9 +156,15 @@ def _headline(
         return f"Certified for {planned:,} simultaneous tablets"
     if knee is not None:
         text = f"Failed at {knee.connected:,} connected tablets in wave {knee.wave}: {knee.detail}"
-        if generator.bound and knee.cause is not Cause.GENERATOR:
-            text += " (the load generator was also CPU-bound: the run cannot certify anything)"
+        if setup_breaks or generator.bound:
+            text += " (the test setup was also short of CPU: see the reasons below)"
         return text
+    if setup_breaks:
+        first = setup_breaks[0]
+        return (
+            f"Not certified: the test setup, not the platform, broke the SLOs from "
+            f"{first.connected:,} connected tablets in wave {first.wave}: {first.detail}"
+        )
     if generator.bound:
         return (
             "Not certified: the load generator ran out of CPU "

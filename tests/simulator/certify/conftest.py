@@ -36,6 +36,9 @@ class Platform:
     gen_cpu_per_tablet: float = 0.00004  # generator CPU (fraction of a core) per tablet
     gen_cpu_spike_at: float | None = None  # one-second spike at this t
     max_tablets: int | None = None  # the fleet stops spawning here (a runner cut short)
+    # (t0, t1): other processes eat the machine; the server, starved, answers late now
+    # and then, and the generator reads its frames late.
+    host_overload: tuple[float, float] | None = None
 
 
 @dataclass
@@ -104,8 +107,13 @@ def simulate(run: Run) -> RunRecord:
             over = 0 if p.lag_from is None else max(0, connected - p.lag_from)
             lag = 0.002 + over * p.lag_s_per_tablet
             cpu = 0.05 + connected * p.gen_cpu_per_tablet
+            server_cpu = 0.05 + connected * 0.00003 + over * 0.001  # lag from real work
+            host_cpu = min(1.0, 0.2 + (cpu + server_cpu) / 2)
             # A generator short of CPU reads frames late: round trips it measures grow.
             hb_ms = 4.0 + lag * 1000 * 1.5 + max(0.0, cpu - 0.8) * 5000
+            if p.host_overload is not None and p.host_overload[0] <= t <= p.host_overload[1]:
+                host_cpu, lag, server_cpu = 0.98, max(lag, 0.1), 0.15
+                hb_ms += 1500.0
             if p.gen_cpu_spike_at is not None and t == p.gen_cpu_spike_at:
                 cpu = 0.97  # a spawn burst in another worker: no frame waits for it
             heartbeats = round(connected / run.hb_interval_s)
@@ -131,6 +139,7 @@ def simulate(run: Run) -> RunRecord:
                     failures=dict(failures),
                     hb_p99_ms=max(ms for _, ms in hb_recent) if heartbeats else None,
                     server=scraped,
+                    host_cpu=host_cpu,
                 )
             )
             # The runner scrapes /metrics on its own clock: a sample carries what the
@@ -140,6 +149,7 @@ def simulate(run: Run) -> RunRecord:
                 "websockets_open": float(connected),
                 "connection_cap": float(p.cap or 0),
                 "event_loop_lag_p99_s": lag,
+                "cpu_ratio": server_cpu,
             }
         wave.ended_at = float(t)
     record.ended_at = record.started_at + t

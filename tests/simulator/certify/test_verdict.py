@@ -40,10 +40,22 @@ def test_a_generator_bound_run_is_never_certified(make_run: MakeRun) -> None:
     assert any("CPU-bound" in r for r in verdict.reasons)
 
 
-def test_a_break_caused_by_the_generator_is_blamed_on_it_once(make_run: MakeRun) -> None:
+def test_a_break_caused_by_the_generator_is_not_the_platforms(make_run: MakeRun) -> None:
     verdict = decide(make_run(gen_cpu_per_tablet=0.0001))
-    assert not verdict.certified and verdict.knee is not None
-    assert verdict.headline.count("generator") == 1
+    assert not verdict.certified and verdict.knee is None
+    assert verdict.headline.startswith("Not certified: the test setup, not the platform")
+    assert verdict.to_json()["measurement_valid"] is False
+    assert verdict.to_json()["measurement_breaks"][0]["cause"] == "generator-bound"
+
+
+def test_the_cap_is_still_the_knee_on_an_overloaded_machine(make_run: MakeRun) -> None:
+    verdict = decide(make_run(cap=8000, host_overload=(60.0, 120.0)))
+    assert verdict.headline.startswith(
+        "Failed at 8,000 connected tablets in wave 4: the server refused new connections "
+        "at its connection cap (8,000)"
+    )
+    assert "test setup was also short of CPU" in verdict.headline
+    assert any("test machine was overloaded" in r for r in verdict.reasons)
 
 
 def test_a_spawn_spike_on_the_generator_does_not_void_the_run(make_run: MakeRun) -> None:
