@@ -157,7 +157,7 @@ def _headline(
     if knee is not None:
         text = f"Failed at {knee.connected:,} connected tablets in wave {knee.wave}: {knee.detail}"
         if setup_breaks or generator.bound:
-            text += " (the test setup was also short of CPU: see the reasons below)"
+            text += " (the test setup was also short of CPU at times)"
         return text
     if setup_breaks:
         first = setup_breaks[0]
