@@ -8,11 +8,13 @@ is not, 2 on bad usage or an invalid scenario.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.record import RunRecord
 from simulator.run_cli import (
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
@@ -59,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if scenario is None:
         return EXIT_USAGE
     from simulator.run_summary import print_summary
-    from simulator.runner import FleetOptions, run_fleet
+    from simulator.runner import FleetOptions, Interrupted, run_fleet
+
+    interrupted = Interrupted()
 
     record = run_fleet(
         FleetOptions(
@@ -70,7 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             metrics_port=args.metrics_port,
             log_dir=args.report / "logs",
-        )
+        ),
+        interrupted,
     )
     print_summary(record)
-    return judge(record, args.report, scenario.slos.generator_cpu_max)
+    status = judge(record, args.report, scenario.slos.generator_cpu_max)
+    if interrupted:
+        print("vigie certify: interrupted, the report covers the run until then", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return status

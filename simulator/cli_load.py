@@ -7,10 +7,12 @@ Prints a summary per wave; ``--record PATH`` keeps the run record (JSON) for
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.run_cli import (
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
@@ -42,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if scenario is None:
         return EXIT_USAGE
     from simulator.run_summary import print_summary
-    from simulator.runner import FleetOptions, run_fleet
+    from simulator.runner import FleetOptions, Interrupted, run_fleet
+
+    interrupted = Interrupted()
 
     record = run_fleet(
         FleetOptions(
@@ -52,10 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides=overrides_of(args),
             workers=args.workers,
             metrics_port=args.metrics_port,
-        )
+        ),
+        interrupted,
     )
     if args.record is not None:
         record.save(args.record)
         print(f"run record: {args.record}")
     print_summary(record)
+    if interrupted:
+        print("vigie load: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from simulator.run_cli import (
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
@@ -26,8 +27,6 @@ from simulator.run_cli import (
     overrides_of,
     parse,
 )
-
-EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from simulator.cli_certify import judge
     from simulator.run_live import LiveProgress
     from simulator.run_procs import ServiceError, Services
-    from simulator.runner import FleetOptions, raise_fd_limit, run_fleet
+    from simulator.runner import FleetOptions, Interrupted, raise_fd_limit, run_fleet
 
     raise_fd_limit()
     run_dir: Path = args.report or Path("reports") / (
@@ -85,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.metrics_port:
             print(f"fleet metrics: http://127.0.0.1:{args.metrics_port}/metrics")
         live = LiveProgress(scenario, quiet=args.quiet)
+        interrupted = Interrupted()
         started = time.monotonic()
         with live:
             record = run_fleet(
@@ -97,15 +97,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                     metrics_port=args.metrics_port,
                     on_sample=live.update,
                     log_dir=run_dir / "logs",
-                )
+                ),
+                interrupted,
             )
         print(f"fleet done in {time.monotonic() - started:.0f} s")
-        return judge(record, run_dir, scenario.slos.generator_cpu_max)
+        status = judge(record, run_dir, scenario.slos.generator_cpu_max)
+        if interrupted:
+            raise KeyboardInterrupt
+        return status
     except ServiceError as exc:
         print(f"vigie rehearse: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\nvigie rehearse: interrupted, stopping everything", file=sys.stderr)
+        print("vigie rehearse: interrupted, stopping everything", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         services.stop()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from scenarios import Scenario, ScenarioError, load_scenario
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 DEFAULT_METRICS_PORT = 9646  # docs/protocol.md: the fleet's metrics on the master
 
 

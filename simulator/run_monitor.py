@@ -165,6 +165,7 @@ class FleetMonitor:
         """Start the clock (call right before the shape starts) and the greenlets."""
         self._t0 = time.monotonic()
         self.record.started_at = time.time()
+        self._process.cpu_percent(None)  # measure from now on, not from the setup
         self._greenlets = [gevent.spawn(self._scrape_loop), gevent.spawn(self._sample_loop)]
 
     def note(self, text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +47,17 @@ class FleetOptions:
     worker_env: dict[str, str] = field(default_factory=dict)
 
 
+class Interrupted:
+    """Set by a SIGINT/SIGTERM during a run: the run stops early but still returns its
+    record (marked interrupted), so that what was seen can be judged and kept."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal is not None
+
+
 def raise_fd_limit() -> int:
     """Soft open-files limit up to the hard one: each tablet holds a socket or two."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -66,7 +78,8 @@ def free_port() -> int:
         return port
 
 
-def run_fleet(opts: FleetOptions) -> RunRecord:
+def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> RunRecord:
+    """Run the scenario's fleet to its end (or to a Ctrl-C) and return the run record."""
     from locust.argument_parser import parse_options
     from locust.env import Environment
     from locust.runners import STATE_STOPPED
@@ -80,6 +93,11 @@ def run_fleet(opts: FleetOptions) -> RunRecord:
     from simulator.shape import ScenarioShape
 
     raise_fd_limit()
+    interrupted = interrupted if interrupted is not None else Interrupted()
+    handlers = [
+        gevent.signal_handler(sig, _flag, interrupted, sig)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    ]
     scenario = opts.scenario
     target = opts.target.rstrip("/")
     args = ["--headless", "--vigie-managed", "--scenario", opts.scenario_ref, "--target", target]
@@ -127,6 +145,9 @@ def run_fleet(opts: FleetOptions) -> RunRecord:
         deadline = scenario.end_s + STOP_GRACE_S
         gevent.sleep(1.0)
         while runner.state != STATE_STOPPED and runner.shape_greenlet is not None:
+            if interrupted:
+                monitor.note(f"runner: interrupted by signal {interrupted.signal}, run cut short")
+                break
             if monitor.now() > deadline:
                 monitor.note("runner: the shape did not stop in time, stopping the run")
                 break
@@ -147,7 +168,13 @@ def run_fleet(opts: FleetOptions) -> RunRecord:
         _stop_workers(workers)
         if metrics_server is not None:
             metrics_server.shutdown()
+        for handler in handlers:
+            handler.cancel()
     return record
+
+
+def _flag(interrupted: Interrupted, sig: int) -> None:
+    interrupted.signal = sig
 
 
 def _worker_command(opts: FleetOptions, port: int) -> list[str]:

@@ -92,9 +92,16 @@ def test_reduced_scale_without_the_cap_is_certified(tmp_path: Path) -> None:
 
 
 FULL_BUDGET_S = 15 * 60
+# A full-scale run holds ~10 GiB in its generator and both cores for ~9 minutes: CI (the
+# README's `./dev test`, CI=true) runs it; on a workstation shared with others, ask for it.
+full_scale = pytest.mark.skipif(
+    os.environ.get("CI") != "true" and os.environ.get("VIGIE_FULL_SCALE") != "1",
+    reason="full-scale acceptance: set VIGIE_FULL_SCALE=1 (CI runs it)",
+)
 
 
 @pytest.mark.slow
+@full_scale
 def test_full_scale_2022_fails_at_the_cap_in_wave_4(tmp_path: Path) -> None:
     rc, report, elapsed = rehearse("ecnp-2022-01-21", tmp_path / "r", timeout=FULL_BUDGET_S + 60)
     assert rc == 1
@@ -107,6 +114,7 @@ def test_full_scale_2022_fails_at_the_cap_in_wave_4(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@full_scale
 def test_full_scale_2022_without_the_cap_is_certified(tmp_path: Path) -> None:
     rc, report, elapsed = rehearse(
         "ecnp-2022-01-21", tmp_path / "r", "--no-cap", timeout=FULL_BUDGET_S + 60
