@@ -135,3 +135,20 @@ def test_nan_from_a_scrape_neither_crashes_nor_leaks_into_the_json(
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text)["knee"]["cause"] == "connection cap"
     assert not verdict.certified
+
+
+def test_a_run_that_died_at_once_still_gets_a_failed_report(tmp_path: Path) -> None:
+    # The runner crashed before its first sample: the report must still say so plainly.
+    record = RunRecord(
+        scenario="smoke",
+        scenario_path="scenarios/smoke.yaml",
+        target="http://127.0.0.1:9",
+        started_at=1_700_000_000.0,
+        slos={"heartbeat_p99_ms": 1000.0},
+    )
+    verdict = certify(record, tmp_path)
+    report = json.loads((tmp_path / REPORT_JSON).read_text())
+    assert report["verdict"] == "failed" and report["max_connected"] == 0
+    assert report["knee"] is None and report["waves"] == []
+    assert "the run did not finish (no end time recorded)" in verdict.reasons
+    assert verdict.headline in (tmp_path / REPORT_HTML).read_text()
