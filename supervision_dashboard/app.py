@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
 from supervision_dashboard.pages import actions, candidate, centre, national, report
 
+log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
 DEFAULT_REFRESH_MS = 1500
 
@@ -102,7 +104,11 @@ def create_app(
         session = ctx.session()
         if session is None:
             return html.A(t("login", ctx.lang()), href="/login")
-        return route(ctx, session, path or "/")
+        try:
+            return route(ctx, session, path or "/")
+        except Exception:  # a page that fails says so instead of a blank screen and a 500
+            log.exception("page %s failed", path)
+            return html.Div(t("page_failed", session.lang), className="error", id="page-failed")
 
     national.register(app, ctx)
     centre.register(app, ctx)

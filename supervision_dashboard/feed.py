@@ -23,6 +23,7 @@ from vigie.protocol import ErrorCode
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+FRAUD_EVERY_POLLS = 3
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Feed:
         self.last_error: str | None = None
         self.fraud: list[JSON] = []
         self._fraud_since: Any = None
+        self._polls = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[Feed], None]] = []
@@ -142,7 +144,13 @@ class Feed:
                     # The server forgot our cursor: a fresh snapshot is the only truth.
                     data = self.client.snapshot(self.centre)
                     snapshot = True
-            fraud = self.client.fraud_alerts(self._fraud_since)
+            self._polls += 1
+            # Fraud records are rare and read from SQLite: every few polls is enough.
+            fraud = (
+                self.client.fraud_alerts(self._fraud_since)
+                if self._polls % FRAUD_EVERY_POLLS == 1
+                else []
+            )
         except JuryApiError as exc:
             self.last_error = f"{exc.code}: {exc.message}"
             log.warning("jury feed %s: %s", self.centre or "national", self.last_error)

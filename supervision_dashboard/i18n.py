@@ -124,6 +124,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "print_html": ("Version imprimable", "Printable version"),
     "empty": ("Néant.", "None."),
     "forbidden": ("Accès refusé à ce centre.", "Access to this centre is refused."),
+    "page_failed": (
+        "Cette page n'a pas pu être affichée ; réessayez.",
+        "This page could not be shown; try again.",
+    ),
     "not_found": ("Introuvable.", "Not found."),
     "back": ("Retour", "Back"),
     "language": ("English", "Français"),

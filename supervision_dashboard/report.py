@@ -19,7 +19,7 @@ from typing import Any
 from supervision_dashboard.i18n import t
 
 SECTIONS = ("incidents", "extra_time", "events", "fraud_alerts")
-_SECTION_TITLE = {
+SECTION_TITLES = {
     "incidents": "report_incidents",
     "extra_time": "report_extra",
     "events": "report_events",
@@ -146,7 +146,7 @@ def to_html(report: Report, lang: str = "fr") -> str:
         _table(report.per_centre, lang),
     ]
     for name in SECTIONS:
-        parts.append(f"<h2>{html.escape(t(_SECTION_TITLE[name], lang))}</h2>")
+        parts.append(f"<h2>{html.escape(t(SECTION_TITLES[name], lang))}</h2>")
         parts.append(_table(report.sections.get(name) or [], lang))
     parts.append("</body></html>")
     return "".join(parts)

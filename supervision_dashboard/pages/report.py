@@ -13,13 +13,14 @@ from werkzeug.wrappers import Response
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
-from supervision_dashboard.report import SECTIONS, Report, build_report, to_csv, to_html
-
-_TITLES = {
-    "incidents": "report_incidents",
-    "extra_time": "report_extra",
-    "fraud_alerts": "report_fraud",
-}
+from supervision_dashboard.report import (
+    SECTION_TITLES,
+    SECTIONS,
+    Report,
+    build_report,
+    to_csv,
+    to_html,
+)
 
 
 def make_report(ctx: AppContext, session: JurySession, centre: str | None) -> Report:
@@ -67,7 +68,7 @@ def layout(ctx: AppContext, session: JurySession, centre: str | None) -> Any:
     ]
     for name in SECTIONS:
         parts += [
-            html.H4(t(_TITLES[name], lang)),
+            html.H4(t(SECTION_TITLES[name], lang)),
             _grid(report.sections.get(name) or [], f"report-{name}", lang),
         ]
     return html.Div(parts)

@@ -51,7 +51,7 @@ def free_port() -> int:
         return port
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -99,7 +99,8 @@ def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("exam") / "exam.sqlite3"
     cmd = [*VIGIE, "serve", "--demo", "120", "--port", str(port), "--db", str(db)]
     cmd += ["--heartbeat-interval", "1", "--late-after", "3", "--lost-after", "5"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (db.parent / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/healthz", proc)
@@ -109,7 +110,7 @@ def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def dashboard(exam_server: str) -> Iterator[str]:
+def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     cmd = [
         *VIGIE,
@@ -145,14 +146,21 @@ class Tablets:
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Tablets:
-        self._thread.start()
+    def start(self, timeout_s: float = 30.0) -> Tablets:
+        """Start (once) and wait until every tablet holds its socket."""
+        if not self._thread.is_alive() and self._stop is None:
+            self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while len(self.connected) < len(self.ids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(self.connected) == len(self.ids), f"only {len(self.connected)} tablets connected"
         return self
 
     def stop(self) -> None:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(15)
+        if self._thread.is_alive():
+            self._thread.join(15)
 
     def _run(self) -> None:
         self._loop.run_until_complete(self._main())

@@ -78,7 +78,6 @@ def test_national_counts_change_as_tablets_connect(
     until(lambda: text_of(browser, "count-total") == str(len(roster)), what="total count")
     before = int(text_of(browser, "count-not_connected"))
     tablets.start()
-    until(lambda: len(tablets.connected) == len(tablets.ids), what="tablets connected")
 
     def connected_count() -> bool:
         live = sum(int(text_of(browser, f"count-{s}")) for s in ("waiting", "in_progress"))
@@ -100,7 +99,8 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    until(lambda: tablets.units, what="units known to the tablets")
+    tablets.start()
+    login(browser, dashboard, "national", "national-demo")
     unit = tablets.units[0]["unit_id"]
     try:
         jury_api.post(
@@ -140,6 +140,16 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
 
     until(audited, what="the extra time in the audit timeline, with the juror's name")
     shot(browser, screenshots, "candidate.png")
+
+    # After the unit: the procès-verbal material lists the grant, with who and why.
+    browser.get(f"{dashboard}/report")
+
+    def reported() -> bool:
+        rows = browser.find_elements(By.CSS_SELECTOR, "#report-extra_time .ag-row")
+        return any("Coupure réseau salle 2" in r.text for r in rows)
+
+    until(reported, what="the extra time in the incident report")
+    shot(browser, screenshots, "report.png")
 
 
 def _session_cookie_payload(browser: Any) -> dict[str, Any]:
