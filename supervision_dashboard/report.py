@@ -35,6 +35,13 @@ class Report:
     per_centre: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _field(key: str, value: Any) -> Any:
+    # Server timestamps are unix seconds: the procès-verbal needs a readable UTC time.
+    if key in {"ts", "paused_at", "resumed_at", "granted_at"} and isinstance(value, int | float):
+        return _iso(float(value))
+    return _scalar(value)
+
+
 def _scalar(value: Any) -> Any:
     if isinstance(value, dict | list):
         return (
@@ -56,7 +63,7 @@ def build_report(
         items = server_answer.get(name) or []
         if isinstance(items, list):
             sections[name] = [
-                {k: _scalar(v) for k, v in item.items()}
+                {k: _field(k, v) for k, v in item.items()}
                 for item in items
                 if isinstance(item, dict)
                 and (centre is None or item.get("centre") in (None, centre))

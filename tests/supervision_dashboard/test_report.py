@@ -34,6 +34,7 @@ SERVER = {
 def test_centre_report_keeps_only_its_centre(snapshot: dict[str, Any]) -> None:
     report = build_report(SERVER, snapshot["candidates"], "AMU", 1737460000.0)
     assert [i["candidate_id"] for i in report.sections["incidents"]] == ["AMU-00003"]
+    assert report.sections["incidents"][0]["ts"] == "2025-01-21 08:59:30 UTC"
     assert [a["centre"] for a in report.per_centre] == ["AMU"]
     amu = report.per_centre[0]
     assert amu["candidates"] == 3 and amu["disconnected"] == 2 and amu["disconnected_s"] == 42
