@@ -25,23 +25,23 @@ def columns(lang: str) -> list[dict[str, Any]]:
     state_rules = {f"state-{s.value}": f"params.data.state == '{s.value}'" for s in STATE_ORDER}
     return [
         {"field": "rank", "hide": True, "sort": "asc"},
-        {"field": "id", "headerName": t("col_id", lang), "pinned": "left", "width": 170},
+        {"field": "id", "headerName": t("col_id", lang), "pinned": "left", "width": 160},
         {
             "field": "state_label",
             "headerName": t("col_state", lang),
             "width": 140,
             "cellClassRules": state_rules,
         },
-        {"field": "age", "headerName": t("col_age", lang), "width": 120},
-        {"field": "question", "headerName": t("col_question", lang), "width": 100},
+        {"field": "age", "headerName": t("col_age", lang), "width": 135},
+        {"field": "question", "headerName": t("col_question", lang), "width": 110},
         {
             "field": "progress",
             "headerName": t("col_progress", lang) + " %",
             "width": 120,
             "type": "numericColumn",
         },
-        {"field": "left", "headerName": t("col_left", lang), "width": 130},
-        {"field": "extra", "headerName": t("col_extra", lang), "width": 110},
+        {"field": "left", "headerName": t("col_left", lang), "width": 145},
+        {"field": "extra", "headerName": t("col_extra", lang), "width": 130},
         {
             "field": "battery",
             "headerName": t("col_battery", lang) + " %",
@@ -54,7 +54,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
             "width": 120,
             "type": "numericColumn",
         },
-        {"field": "disconnected", "headerName": t("col_disconnected", lang), "width": 140},
+        {"field": "disconnected", "headerName": t("col_disconnected", lang), "width": 165},
     ]
 
 
@@ -78,7 +78,6 @@ def layout(session: JurySession, centre: str) -> Any:
                             getRowId="params.data.id",
                             defaultColDef={"sortable": True, "resizable": True, "filter": True},
                             style={"height": "560px"},
-                            columnSize="autoSize",
                             dashGridOptions={"animateRows": False},
                         ),
                         className="main-col",
