@@ -114,7 +114,10 @@ def attach_to_plain_locust(environment: Any) -> None:
         state.update(monitor=monitor, jury=gevent.spawn(timeline.run))
         port = int(getattr(options, "metrics_port", 0) or 0)
         if port:
-            state["metrics"] = serve_metrics(monitor, port)
+            try:
+                state["metrics"] = serve_metrics(monitor, port)
+            except OSError as exc:
+                monitor.note(f"fleet metrics not served on port {port}: {exc.strerror}")
 
     environment.events.test_start.add_listener(_start)
 

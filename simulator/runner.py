@@ -138,7 +138,16 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             tally.install(env.events, report_to_master=False)
             monitor.local_tally = tally
         if opts.metrics_port:
-            metrics_server = serve_metrics(monitor, opts.metrics_port)
+            try:
+                metrics_server = serve_metrics(monitor, opts.metrics_port)
+            except OSError as exc:
+                # A busy port must not cost the run: say so and go on without the endpoint.
+                monitor.note(
+                    f"fleet metrics not served on port {opts.metrics_port}: {exc.strerror}"
+                )
+                print(
+                    f"vigie: fleet metrics not served on port {opts.metrics_port}: {exc.strerror}"
+                )
         monitor.start()
         jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
         runner.start_shape()
