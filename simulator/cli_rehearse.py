@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="run directory: database, logs, record and report (default reports/<scenario>-<time>)",
     )
-    add_fleet_arguments(parser, default_workers=1)
+    add_fleet_arguments(parser, default_workers=2)
     parser.add_argument(
         "--port", type=int, default=0, help="exam server port (default: a free one)"
     )

@@ -69,7 +69,9 @@ class FleetMonitor:
         self._hb_window: deque[tuple[float, LatencyHistogram]] = deque()
         self._t0 = time.monotonic()
         self._process = psutil.Process(os.getpid())
-        self._process.cpu_percent(None)
+        times = self._process.cpu_times()
+        self._cpu_mark = (time.monotonic(), float(times.user + times.system))
+        self._cpu_ratio = 0.0
         self._greenlets: list[gevent.Greenlet] = []
         self._scrape_state: dict[str, Any] = {}
         self.gc_pause_max_ms = 0.0  # longest garbage-collector pause in a generator process
@@ -115,8 +117,19 @@ class FleetMonitor:
         fresh: list[float] = [
             w["cpu"] for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S
         ]
-        own = float(self._process.cpu_percent(None)) / 100.0
-        return max([own, *fresh])
+        return max([self._own_cpu(), *fresh])
+
+    def _own_cpu(self) -> float:
+        # psutil.cpu_percent over a few milliseconds is clock-tick noise (200%, 400%):
+        # measure over at least half a second and keep the last figure in between.
+        now = time.monotonic()
+        times = self._process.cpu_times()
+        used = float(times.user + times.system)
+        last_at, last_used = self._cpu_mark
+        if now - last_at >= 0.5:
+            self._cpu_ratio = max(0.0, (used - last_used) / (now - last_at))
+            self._cpu_mark = (now, used)
+        return self._cpu_ratio
 
     def hb_p99_ms(self) -> float | None:
         horizon = self.now() - HB_WINDOW_S
@@ -165,7 +178,8 @@ class FleetMonitor:
         """Start the clock (call right before the shape starts) and the greenlets."""
         self._t0 = time.monotonic()
         self.record.started_at = time.time()
-        self._process.cpu_percent(None)  # measure from now on, not from the setup
+        times = self._process.cpu_times()  # measure from now on, not from the setup
+        self._cpu_mark = (self._t0, float(times.user + times.system))
         self._greenlets = [gevent.spawn(self._scrape_loop), gevent.spawn(self._sample_loop)]
 
     def note(self, text: str) -> None:

@@ -41,7 +41,8 @@ class Tally:
     def __init__(self) -> None:
         self.ops: dict[str, OpTally] = {}
         self._process = psutil.Process(os.getpid())
-        self._process.cpu_percent(None)  # the first call only starts the measurement
+        self._cpu_mark = self._cpu_now()
+        self._cpu_ratio = 0.0
         self.gc_pause_max_ms = 0.0
         self._gc_started = 0.0
 
@@ -78,8 +79,21 @@ class Tally:
             "ops": {name: tally.to_json() for name, tally in ops.items()},
             "sockets_open": FleetCounters.sockets_open,
             "sockets_peak": FleetCounters.sockets_peak,
-            "cpu": self._process.cpu_percent(None) / 100.0,
+            "cpu": self._cpu(),
         }
+
+    def _cpu_now(self) -> tuple[float, float]:
+        times = self._process.cpu_times()
+        return time.monotonic(), float(times.user + times.system)
+
+    def _cpu(self) -> float:
+        """This process's CPU since the last report, as a fraction of one core (over at
+        least half a second: shorter spans are clock-tick noise)."""
+        now, used = self._cpu_now()
+        if now - self._cpu_mark[0] >= 0.5:
+            self._cpu_ratio = max(0.0, (used - self._cpu_mark[1]) / (now - self._cpu_mark[0]))
+            self._cpu_mark = (now, used)
+        return self._cpu_ratio
 
     def install(self, events: Any, report_to_master: bool) -> None:
         events.request.add_listener(self.on_request)

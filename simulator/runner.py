@@ -80,7 +80,7 @@ def free_port() -> int:
 
 def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> RunRecord:
     """Run the scenario's fleet to its end (or to a Ctrl-C) and return the run record."""
-    from locust.argument_parser import parse_options
+    from locust.argument_parser import get_parser
     from locust.env import Environment
     from locust.runners import STATE_STOPPED
 
@@ -105,7 +105,8 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         args += ["--set", item]
     if opts.workers:
         args += ["--expect-workers", str(opts.workers)]
-    options = parse_options(args=args)
+    # No config files: a locust.conf lying in the working directory must not change the run.
+    options = get_parser(default_config_files=[]).parse_args(args=args)
     # Not headless for Locust: at the shape's end the master then stops (and keeps
     # receiving the workers' last reports) instead of quitting at once.
     options.headless = False
