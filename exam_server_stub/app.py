@@ -95,13 +95,15 @@ async def _sweep(app: web.Application) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            for c in exam.sweep(time.time()):
-                sock = c.ws
-                if sock is not None and id(sock) not in reasons:
-                    reasons[id(sock)] = DisconnectReason.HEARTBEAT_TIMEOUT.value
-                    task = asyncio.create_task(_close(sock))
-                    closing.add(task)
-                    task.add_done_callback(closing.discard)
+            for silent in exam.sweep_slices(time.time()):
+                for c in silent:
+                    sock = c.ws
+                    if sock is not None and id(sock) not in reasons:
+                        reasons[id(sock)] = DisconnectReason.HEARTBEAT_TIMEOUT.value
+                        task = asyncio.create_task(_close(sock))
+                        closing.add(task)
+                        task.add_done_callback(closing.discard)
+                await asyncio.sleep(0)  # heartbeats go between slices
         except Exception:  # a sweeper that dies silently would freeze the jury's view
             log.exception("sweep failed")
 

@@ -10,11 +10,12 @@ failed request leaves nothing half-written.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,15 @@ from .bootstrap import read_meta
 from .errors import ApiError
 from .metrics import Metrics
 from .package import build_package
+from .reconnects import replay_connections
 from .settings import ServerSettings
 from .state import AnswerRec, Cand, UnitRt
 from .store import Writer, connect
+from .supervision import ChangeLog, HeardOrder, StateCounts
 
 log = logging.getLogger(__name__)
 PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
+SWEEP_SLICE = 500  # candidates judged per slice of a sweep (about a millisecond)
 
 
 def _dumps(doc: Any) -> str:
@@ -65,6 +69,14 @@ class Exam:
         # process is below the floor and gets 410 cursor_expired, never wrong rows.
         self.cursor_floor = int(time.time() * 1_000_000)
         self.cursor = self.cursor_floor
+        self.counts = StateCounts()
+        self.changes = ChangeLog()
+        self.heard = HeardOrder()
+        for state in CandidateState:
+            # Read at scrape time from the counts: nothing to update on the hot paths.
+            metrics.candidates.labels(state.value).set_function(
+                functools.partial(self.counts.national.__getitem__, state.value)
+            )
         self.writer: Writer | None = None
         self.secret = b""
         self._load(settings.db_path)
@@ -81,6 +93,7 @@ class Exam:
                 c = Cand(row["id"], row["centre"], row["birth_date"], row["access_code"])
                 self.cands[c.id] = c
                 self.by_centre.setdefault(c.centre, []).append(c)
+                self.counts.add(c)
             rows = {r["id"]: r for r in conn.execute("SELECT * FROM units")}
             for unit in session.units:
                 r = rows[unit.id]
@@ -117,6 +130,7 @@ class Exam:
                 "SELECT * FROM instructions WHERE acked_at IS NULL ORDER BY created_at"
             ):
                 self.cands[r["candidate_id"]].instructions[r["id"]] = orjson.loads(r["body"])
+            replay_connections(conn, self.cands)
         finally:
             conn.close()
         now = time.time()
@@ -225,11 +239,14 @@ class Exam:
             round(deadline) if deadline is not None else None,
             c.reconnects,
         )
-        c.state = state
+        if state is not c.state:
+            self.counts.move(c.centre, c.state, state)
+            c.state = state
         if sig != c.sig:
             c.sig = sig
             self.cursor += 1
             c.version = self.cursor
+            self.changes.touch(c)
 
     def row(self, c: Cand, u: UnitRt | None, now: float) -> dict[str, Any]:
         count = len(u.unit.questions) if u is not None else 0
@@ -253,31 +270,42 @@ class Exam:
             "disconnected_s": disc,
         }
 
-    def counts(self, cands: Iterable[Cand]) -> dict[str, Any]:
-        national = dict.fromkeys((s.value for s in CandidateState), 0)
-        centres: dict[str, dict[str, int]] = {}
-        for c in cands:
-            national[c.state.value] += 1
-            per = centres.get(c.centre)
-            if per is None:
-                per = centres[c.centre] = dict.fromkeys((s.value for s in CandidateState), 0)
-            per[c.state.value] += 1
-        return {"national": national, "centres": centres}
-
     def sweep(self, now: float) -> list[Cand]:
-        """Periodic: refresh every state; returns candidates silent past ``lost_after_s``."""
+        """A whole sweep at once (tests, benches); the server runs :meth:`sweep_slices`."""
+        silent: list[Cand] = []
+        for part in self.sweep_slices(now):
+            silent += part
+        return silent
+
+    def sweep_slices(self, now: float) -> Iterator[list[Cand]]:
+        """Judge tablets gone quiet, a slice at a time; yields those silent past ``lost_after_s``.
+
+        Only a connected candidate's state moves with the clock alone (in progress ->
+        late -> lost), and only once it has been silent for ``late_after_s``: the
+        heard order yields exactly those, so a sweep costs nothing while tablets
+        heartbeat, and a candidate is refreshed only when its silence crosses the next
+        threshold. Slices let the caller give the loop back to heartbeats when a whole
+        network drops at once. A paused centre's rows keep the deadline of their last
+        change until the resume (the row itself is computed at each read).
+        """
+        late_after, lost_after = self.settings.late_after_s, self.settings.lost_after_s
         u = self.current_unit()
         silent: list[Cand] = []
-        lost_after = self.settings.lost_after_s
-        tally = dict.fromkeys(CandidateState, 0)
-        for c in self.cands.values():
-            self.refresh(c, now, u)
-            tally[c.state] += 1
-            if c.ws is not None and c.last_hb is not None and now - c.last_hb > lost_after:
+        for n, c in enumerate(self.heard.silent_for(late_after, now), 1):
+            if c.ws is None or c.last_hb is None:
+                continue  # dropped during an earlier slice: detach refreshed it
+            age = now - c.last_hb
+            if c.state is CandidateState.IN_PROGRESS or (
+                c.state is CandidateState.LATE and age > lost_after
+            ):
+                self.refresh(c, now, u)
+            if age > lost_after:
                 silent.append(c)
-        for state, n in tally.items():
-            self.metrics.candidates.labels(state.value).set(n)
-        return silent
+            if n % SWEEP_SLICE == 0:
+                yield silent
+                silent = []
+                u = self.current_unit()  # a jury action may have run meanwhile
+        yield silent
 
     # --- audit helpers -------------------------------------------------------------------
     @staticmethod
@@ -474,6 +502,7 @@ class Exam:
                 c.disc_since = None
         c.ws = ws
         c.last_hb = now
+        self.heard.heard(c)
         if old is None:
             self.open_ws += 1
             self.open_by_centre[c.centre] = self.open_by_centre.get(c.centre, 0) + 1
@@ -486,6 +515,7 @@ class Exam:
         if c.ws is not ws:
             return False
         c.ws = None
+        self.heard.forget(c)
         self.open_ws -= 1
         self.open_by_centre[c.centre] -= 1
         self.metrics.ws_open.labels(c.centre).dec()

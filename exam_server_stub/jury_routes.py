@@ -179,7 +179,7 @@ async def snapshot(request: web.Request) -> web.Response:
             "cursor": exam.cursor,
             "server_ts": now,
             "unit_id": u.unit.id if u is not None else None,
-            "counts": exam.counts(pool),
+            "counts": exam.counts.doc(centre),
             "candidates": [exam.row(c, u, now) for c in pool],
         }
     )
@@ -199,14 +199,14 @@ async def changes(request: web.Request) -> web.Response:
         )
     now = time.time()
     u = exam.current_unit()
-    pool = _pool(request, centre)
+    # O(changes): counts are kept at each transition, changed rows come from the log.
     return json(
         {
             "cursor": exam.cursor,
             "server_ts": now,
             "unit_id": u.unit.id if u is not None else None,
-            "counts": exam.counts(pool),
-            "candidates": [exam.row(c, u, now) for c in pool if c.version > since],
+            "counts": exam.counts.doc(centre),
+            "candidates": [exam.row(c, u, now) for c in exam.changes.since(since, centre)],
         }
     )
 

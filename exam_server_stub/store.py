@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS audit (
     candidate_id TEXT, centre TEXT, kind TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_candidate ON audit (candidate_id, seq);
+-- Partial: answers never touch it; a restart replays connections from it (reconnects,
+-- time disconnected) without reading the whole audit.
+CREATE INDEX IF NOT EXISTS audit_connection ON audit (seq)
+    WHERE kind IN ('connect', 'disconnect', 'launch', 'close');
 CREATE TABLE IF NOT EXISTS fraud_alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, candidate_id TEXT NOT NULL,
     centre TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, user_agent TEXT NOT NULL

@@ -169,6 +169,7 @@ async def _handle(exam: Exam, c: Cand, data: str) -> str | None:
             raise ProtocolError("hb field of the wrong type")
         now = time.time()
         c.last_hb = now
+        exam.heard.heard(c)  # the sweeper looks only at the least recently heard
         c.hb_unit = unit_id
         c.position = position
         c.battery = battery

@@ -1,0 +1,72 @@
+"""Connection history after a restart: reconnects and time disconnected, from the audit.
+
+Tablets' connections are audited anyway (``connect`` / ``disconnect`` rows, next
+to the units' ``launch`` / ``close``), so rather than writing counters on every
+connection we replay those rows at startup with the same rules as
+:meth:`Exam.attach` and :meth:`Exam.detach`. A partial index keeps the replay off
+the answers' rows, which are most of the audit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+import orjson
+
+from .state import Cand
+
+_ROWS = (
+    "SELECT ts, kind, candidate_id, data FROM audit"
+    " WHERE kind IN ('connect', 'disconnect', 'launch', 'close') ORDER BY seq"
+)
+
+
+def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> None:
+    """Set ``was_connected``, ``reconnects``, ``disc_total``, ``disc_since`` as before a crash."""
+    live: str | None = None  # the unit running at this point of the log
+    connected: set[str] = set()
+    for ts, kind, cid, data in conn.execute(_ROWS):
+        if kind == "launch":
+            live = orjson.loads(data)["unit_id"]
+            for each in cands.values():  # a new unit starts every history afresh
+                each.was_connected = each.id in connected
+                each.disc_since, each.disc_total, each.reconnects = None, 0.0, 0
+            continue
+        if kind == "close":
+            live = None
+            continue
+        c = cands.get(cid)
+        if c is None:
+            continue
+        if kind == "connect":
+            connected.add(c.id)
+            if live is not None:
+                _attached(c, ts)
+        else:
+            connected.discard(c.id)
+            if live is not None and not _finished_by(c, live, ts):
+                c.disc_since = ts
+    if live is None or not connected:
+        return
+    # Sockets still open when the process died (kill -9 wrote no disconnect): they
+    # dropped with it. The last audit row is the last moment the server is known alive.
+    last = conn.execute("SELECT ts FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    for cid in connected:
+        c = cands[cid]
+        if not _finished_by(c, live, last[0]):
+            c.disc_since = last[0]
+
+
+def _attached(c: Cand, ts: float) -> None:
+    if c.was_connected:
+        c.reconnects += 1
+    c.was_connected = True
+    if c.disc_since is not None:
+        c.disc_total += ts - c.disc_since
+        c.disc_since = None
+
+
+def _finished_by(c: Cand, unit_id: str, ts: float) -> bool:
+    finished_at = c.finished.get(unit_id)
+    return finished_at is not None and finished_at <= ts
