@@ -192,3 +192,63 @@ async def test_sigterm_closes_sockets_with_1001(server: Server) -> None:
         msg = await ws.receive(timeout=15)
         assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
     assert server.proc is not None and server.proc.wait(timeout=30) == 0
+
+
+async def test_kill_9_keeps_reconnects_and_time_disconnected(server: Server) -> None:
+    server.start()
+    async with aiohttp.ClientSession() as s:
+        token = await _login(s, server.url, "AMU-00001")
+        async with s.post(
+            f"{server.url}/api/v1/jury/login",
+            json={"username": "national", "password": "national-demo"},
+        ) as r:
+            jury = {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+        async def row(cid: str) -> tuple[dict[str, Any], float]:
+            async with s.get(f"{server.url}/api/v1/jury/snapshot", headers=jury) as r:
+                assert r.status == 200
+                doc = await r.json()
+            return next(x for x in doc["candidates"] if x["id"] == cid), doc["server_ts"]
+
+        async def connect() -> aiohttp.ClientWebSocketResponse:
+            ws = await s.ws_connect(f"{server.url}/api/v1/ws?token={token}")
+            assert (await ws.receive_json(timeout=10))["type"] == "welcome"
+            return ws
+
+        ws = await connect()
+        async with s.post(
+            f"{server.url}/api/v1/jury/units/ue1/launch", json={"reason": "go"}, headers=jury
+        ) as r:
+            assert r.status == 200
+        for _ in range(2):  # two drops during the unit, each followed by a reconnect
+            await ws.close()
+            for _ in range(200):  # bounded: the server notices the close promptly
+                if (await row("AMU-00001"))[0]["state"] == "lost":
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+            ws = await connect()
+        # An awaited jury action: the connection audit queued before it is committed too.
+        async with s.post(
+            f"{server.url}/api/v1/jury/messages",
+            json={"candidate_id": "AMU-00001", "text": "ok?", "reason": "check"},
+            headers=jury,
+        ) as r:
+            assert r.status == 200
+            last_commit = (await r.json())["ts"]
+        before, _ = await row("AMU-00001")
+        assert before["reconnects"] == 2 and before["disconnected_s"] >= 0.4
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        await ws.close()
+
+        server.start()
+        after, server_ts = await row("AMU-00001")
+        never, _ = await row("NANTES-00001")
+    assert after["reconnects"] == 2
+    assert after["state"] == "lost"  # its socket died with the process
+    # Time disconnected: the drops before the crash, plus the outage since the last
+    # moment the server is known alive (its last committed audit row).
+    outage = server_ts - last_commit
+    assert after["disconnected_s"] == pytest.approx(before["disconnected_s"] + outage, abs=0.05)
+    assert never["state"] == "not_connected" and never["reconnects"] == 0
+    assert never["disconnected_s"] == 0
