@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -101,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app  # aiohttp app import after argument errors are reported
 
     app = create_app(settings)
+    # The roster, packages and libraries live as long as the process: out of the cyclic
+    # GC's reach, a full collection no longer walks them (~45 ms at 12,000 candidates).
+    gc.collect()
+    gc.freeze()
     # run_app handles SIGINT/SIGTERM: on_shutdown closes sockets (1001), cleanup flushes the writer.
     web.run_app(
         app,

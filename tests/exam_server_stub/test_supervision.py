@@ -255,6 +255,9 @@ async def test_feed_returns_exactly_the_changed_rows_per_centre(api: Any) -> Non
     assert [row["id"] for row in mine["candidates"]] == ["AMU-00002"]
     assert mine["counts"]["national"] == mine["counts"]["centres"]["AMU"]
     assert set(mine["counts"]["centres"]) == {"AMU"} and mine["counts"]["national"]["waiting"] == 1
+    metrics = await (await c.get("/metrics")).text()
+    assert 'vigie_candidates{state="waiting"} 1.0' in metrics  # read from the kept counts
+    assert 'vigie_candidates{state="not_connected"} 5.0' in metrics
     theirs = await feed(lille, snap["cursor"])
     assert theirs["candidates"] == [] and set(theirs["counts"]["centres"]) == {"LILLE"}
     # A heartbeat changes nothing the jury sees: the row does not enter the feed again.
