@@ -68,9 +68,10 @@ def test_locust_shape_follows_the_waves_and_stops_at_the_end() -> None:
     )
     ticks = json.loads(proc.stdout.strip().splitlines()[-1])
     at = [ticks[str(t)] for t in times]
-    assert at[0] == at[1] == [2596, 50.0]
-    assert at[2] == [2596 + 2247, 50.0]
-    assert at[3] == at[4] == [9800, 50.0]
+    rate = [w.rate_per_s for w in s.waves]
+    assert at[0] == at[1] == [2596, rate[0]]
+    assert at[2] == [2596 + 2247, rate[1]]
+    assert at[3] == at[4] == [9800, rate[3]]
     assert at[5] is None  # the scenario's end stops the test
     # three workers: two spare users so that no worker's last identity is left out
-    assert ticks["spare"] == [9802, 50.0]
+    assert ticks["spare"] == [9802, rate[3]]
