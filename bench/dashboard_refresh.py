@@ -260,8 +260,8 @@ async def _tablets(
 
     import aiohttp
 
-    from exam_server_stub.demo import access_code
     from exam_server_stub.settings import DEFAULT_SEED
+    from vigie.demo import access_code
 
     rtts: dict[str, list[float]] = {name: [] for name, _ in phases}
     current = [phases[0][0]]

@@ -92,7 +92,7 @@ async def server_process(cmd: list[str], port: int) -> AsyncIterator[psutil.Proc
 
 
 async def vigie_tokens(base: str, n: int) -> list[str]:
-    from exam_server_stub.demo import access_code, demo_counts, roster
+    from vigie.demo import access_code, demo_counts, roster
 
     candidates = roster(demo_counts(n), SEED)
     sem = asyncio.Semaphore(64)

@@ -28,13 +28,13 @@ import orjson
 from aiohttp import web
 
 from exam_server_stub.bootstrap import bootstrap
-from exam_server_stub.demo import demo_counts
 from exam_server_stub.exam import Exam
 from exam_server_stub.metrics import Metrics
 from exam_server_stub.settings import ServerSettings
 from exam_server_stub.store import Writer
 from exam_server_stub.supervision import recount
 from vigie.centres import load_centres
+from vigie.demo import demo_counts
 
 
 class StandIn:

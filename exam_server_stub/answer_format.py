@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigie.demo import Question
 from vigie.protocol import QuestionFormat
-
-from .demo import Question
 
 MAX_ZAP_POINTS = 10
 MAX_QROC_WORDS = 5

@@ -16,10 +16,10 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from vigie import demo
 from vigie.centres import Centre
 from vigie.protocol import JuryRole
 
-from . import demo
 from .store import connect, init_db
 
 # scrypt for the few jury accounts only (candidates use HMAC access codes: 9,800 logins

@@ -14,9 +14,9 @@ from pathlib import Path
 from aiohttp import web
 
 from vigie.centres import load_centres
+from vigie.demo import demo_counts
 from vigie.protocol import DEFAULT_HEARTBEAT_INTERVAL_S, DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
 
-from .demo import demo_counts
 from .settings import DEFAULT_SEED, DEFAULT_TOKEN_TTL_S, ServerSettings
 
 

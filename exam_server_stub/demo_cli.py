@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigie.centres import load_centres
+from vigie.demo import demo_counts, generate_session, roster
 
-from .demo import demo_counts, generate_session, roster
 from .settings import DEFAULT_SEED
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from vigie import demo
 from vigie.centres import Centre
 from vigie.protocol import (
     CandidateState,
@@ -30,7 +31,6 @@ from vigie.protocol import (
     UnitState,
 )
 
-from . import demo
 from .answer_format import answer_problem
 from .bootstrap import read_meta
 from .errors import ApiError

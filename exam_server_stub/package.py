@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .demo import Unit
+from vigie.demo import Unit
 
 
 def package_document(unit: Unit) -> dict[str, Any]:

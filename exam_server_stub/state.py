@@ -12,9 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from vigie.demo import Unit
 from vigie.protocol import CandidateState
-
-from .demo import Unit
 
 
 class AnswerRec:

@@ -1,7 +1,7 @@
 """Tablet identities for a scenario: candidates in wave order, split over worker processes.
 
 The fleet logs in from the scenario and its seed alone (no roster file): candidate ids are
-``<CENTRE>-<n:05d>`` and access codes come from ``exam_server_stub.demo.access_code``, exactly
+``<CENTRE>-<n:05d>`` and access codes come from ``vigie.demo.access_code``, exactly
 as the server's demo roster builds them. Identities are taken in wave order so that the users
 Locust starts during wave k are the candidates of wave k; worker ``i`` of ``n`` takes every
 n-th identity, so two workers never log in the same candidate.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from exam_server_stub.demo import access_code, candidate_id
 from scenarios.model import Scenario
 from simulator.settings import TabletIdentity
+from vigie.demo import access_code, candidate_id
 
 
 def wave_order(scenario: Scenario) -> Iterator[TabletIdentity]:

@@ -23,8 +23,8 @@ import pytest
 from dashboards.mixin_files import committed_dashboards, rule_files
 from dashboards.promql import checkable_expressions
 from dashboards.testing import free_port, http_get, start_prometheus, wait_for_data
-from exam_server_stub.demo import access_code
 from scenarios import load_scenario
+from vigie.demo import access_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.prometheus]
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from exam_server_stub.app import create_app
-from exam_server_stub.demo import access_code
 from exam_server_stub.settings import ServerSettings
+from vigie.demo import access_code
 
 SEED = 7
 COUNTS = {"AMU": 3, "LILLE": 2, "LILLE-CATHO": 1}

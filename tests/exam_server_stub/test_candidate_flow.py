@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from exam_server_stub.demo import Question, generate_session
 from exam_server_stub.package import open_package
+from vigie.demo import Question, generate_session
 from vigie.protocol import QuestionFormat
 
 SEED = 7  # the seed of the conftest app

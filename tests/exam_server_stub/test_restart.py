@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from exam_server_stub.demo import access_code, generate_session
+from vigie.demo import access_code, generate_session
 
 SEED = 11
 COUNTS = '{"AMU": 4, "NANTES": 2}'

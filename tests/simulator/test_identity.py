@@ -1,8 +1,8 @@
 from collections import Counter
 
-from exam_server_stub.demo import access_code, roster
 from scenarios import load_scenario
 from simulator.identity import partition, wave_order
+from vigie.demo import access_code, roster
 
 
 def test_every_candidate_once_in_wave_order() -> None:

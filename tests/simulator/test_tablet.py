@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from exam_server_stub.demo import generate_session
+from vigie.demo import generate_session
 
 TABLETS = 3
 DRIVER = textwrap.dedent(
@@ -33,7 +33,7 @@ DRIVER = textwrap.dedent(
     import locust  # gevent monkey-patching first
     import gevent
     from locust.env import Environment
-    from exam_server_stub.demo import demo_counts, roster
+    from vigie.demo import demo_counts, roster
     from simulator import settings as fleet
     from simulator.tablet import TabletUser
 

@@ -176,8 +176,8 @@ class Tablets:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _tablet(self, session: aiohttp.ClientSession, cid: str) -> None:
-        from exam_server_stub.demo import access_code
         from exam_server_stub.settings import DEFAULT_SEED
+        from vigie.demo import access_code
 
         centre = cid.rsplit("-", 1)[0]
         body = {

@@ -1,8 +1,9 @@
 """Deterministic demo exam: roster, access codes and a rule-conformant session.
 
-Import-light on purpose (stdlib, yaml and ``vigie.*`` only): the gevent-patched
-Locust fleet imports :func:`access_code` and :func:`roster` from here, and must
-be able to log in from a scenario and a seed alone, without a roster file.
+Shared by the exam server and the fleet, so that neither imports the other. Import-light
+on purpose (stdlib, yaml and ``vigie.*`` only): the gevent-patched Locust fleet imports
+:func:`access_code` and :func:`roster` from here, and must be able to log in from a
+scenario and a seed alone, without a roster file.
 
 The content is synthetic but the shape follows the 2021 EDN rules: three 3-hour
 units of 90-110 questions mixing isolated questions and progressive dossiers of

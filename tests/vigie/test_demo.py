@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from exam_server_stub.demo import access_code, demo_counts, generate_session, roster
 from vigie.centres import default_centres
+from vigie.demo import access_code, demo_counts, generate_session, roster
 from vigie.protocol import QuestionFormat, UnitKind
 
 
@@ -59,6 +59,6 @@ def test_session_follows_the_rules() -> None:
 
 
 def test_demo_module_stays_import_light() -> None:
-    code = "import sys, exam_server_stub.demo; print(sorted(m for m in ('aiohttp', 'gevent', 'locust', 'pydantic') if m in sys.modules))"
+    code = "import sys, vigie.demo; print(sorted(m for m in ('aiohttp', 'gevent', 'locust', 'pydantic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
