@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from vigie.centres import load_centres
 from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
 
-from . import candidate_routes, jury_routes, ws
+from . import bad_requests, candidate_routes, jury_routes, ws
 from .bootstrap import bootstrap
 from .candidate_routes import json
 from .exam import Exam
@@ -31,6 +31,7 @@ LAG_PROBE_S = 0.25
 
 
 def create_app(settings: ServerSettings) -> web.Application:
+    bad_requests.install()
     centres = load_centres(settings.centres_file)
     bootstrap(settings.db_path, settings.demo_counts, settings.seed, centres)
     metrics = Metrics()

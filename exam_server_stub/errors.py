@@ -6,6 +6,7 @@ from vigie.protocol import ErrorCode
 
 STATUS: dict[ErrorCode, int] = {
     ErrorCode.MALFORMED_JSON: 400,
+    ErrorCode.MALFORMED_REQUEST: 400,
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.BODY_TOO_LARGE: 413,
     ErrorCode.UNAUTHENTICATED: 401,
@@ -25,6 +26,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.QUESTION_FINAL: 409,
     ErrorCode.INVALID_ANSWER: 422,
     ErrorCode.CENTRE_PAUSED: 409,
+    ErrorCode.CENTRE_NOT_PAUSED: 409,
+    ErrorCode.ACTION_ID_REUSED: 409,
     ErrorCode.UNIT_FINISHED: 409,
     ErrorCode.CURSOR_EXPIRED: 410,
     ErrorCode.CONNECTION_CAP: 503,
@@ -36,9 +39,18 @@ STATUS: dict[ErrorCode, int] = {
 class ApiError(Exception):
     """A refused request: nothing was changed."""
 
-    def __init__(self, code: ErrorCode, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = STATUS[code]
-        self.retry_after = retry_after
+        self.headers = dict(headers or {})
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)

@@ -45,6 +45,7 @@ from .supervision import ChangeLog, HeardOrder, StateCounts
 log = logging.getLogger(__name__)
 PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
 SWEEP_SLICE = 500  # candidates judged per slice of a sweep (about a millisecond)
+ANSWER_OP, FINISH_OP = "answer", "finish"  # action ids are scoped per operation
 
 
 def _dumps(doc: Any) -> str:
@@ -116,16 +117,23 @@ class Exam:
                 c.answers.setdefault(r["unit_id"], {})[r["question_id"]] = AnswerRec(
                     answer, bool(r["final"]), r["server_ts"]
                 )
-                c.actions[r["action_id"]] = _answer_result(
-                    r["action_id"], r["question_id"], r["server_ts"], r["client_ts"], r["unlocked"]
+                c.actions[(ANSWER_OP, r["action_id"])] = (
+                    _answer_print(r["unit_id"], r["question_id"], answer, bool(r["final"])),
+                    _answer_result(
+                        r["action_id"],
+                        r["question_id"],
+                        r["server_ts"],
+                        r["client_ts"],
+                        r["unlocked"],
+                    ),
                 )
             for r in conn.execute("SELECT * FROM finishes"):
                 c = self.cands[r["candidate_id"]]
                 c.finished[r["unit_id"]] = r["finished_at"]
-                c.actions[r["action_id"]] = {
-                    "unit_id": r["unit_id"],
-                    "finished_at": r["finished_at"],
-                }
+                c.actions[(FINISH_OP, r["action_id"])] = (
+                    r["unit_id"],
+                    {"unit_id": r["unit_id"], "finished_at": r["finished_at"]},
+                )
             for r in conn.execute(
                 "SELECT * FROM instructions WHERE acked_at IS NULL ORDER BY created_at"
             ):
@@ -363,11 +371,38 @@ class Exam:
             )
 
     def question(self, c: Cand, u: UnitRt, question_id: str) -> demo.Question:
+        q = self.known_question(u, question_id)
+        self.check_unlocked(c, u, q)
+        return q
+
+    @staticmethod
+    def known_question(u: UnitRt, question_id: str) -> demo.Question:
         q = u.unit.by_id.get(question_id)
         if q is None:
             raise ApiError(
                 ErrorCode.UNKNOWN_QUESTION, f"Unit {u.unit.id} has no question {question_id!r}."
             )
+        return q
+
+    @staticmethod
+    def replay(c: Cand, op: str, action_id: str, fingerprint: object) -> dict[str, Any] | None:
+        """The first result of a re-sent action, None for a new one; 409 for a reused id.
+
+        Action ids are scoped per candidate and per operation, and a replay must be the
+        same request: a different request under a known id is refused, never answered
+        with another request's result.
+        """
+        first = c.actions.get((op, action_id))
+        if first is None:
+            return None
+        if first[0] != fingerprint:
+            raise ApiError(
+                ErrorCode.ACTION_ID_REUSED,
+                f"Action id {action_id!r} was already used for a different {op}.",
+            )
+        return first[1]
+
+    def check_unlocked(self, c: Cand, u: UnitRt, q: demo.Question) -> None:
         prev = u.unit.previous_in_dossier(q)
         if prev is not None:
             rec = c.answers.get(u.unit.id, {}).get(prev.id)
@@ -376,7 +411,6 @@ class Exam:
                     ErrorCode.QUESTION_LOCKED,
                     f"Question {q.id} of dossier {q.dossier_id} unlocks once {prev.id} is final.",
                 )
-        return q
 
     async def answer(
         self,
@@ -390,25 +424,31 @@ class Exam:
     ) -> dict[str, Any]:
         arrived = time.perf_counter()
         async with c.get_lock():  # one candidate's answers are decided one at a time
-            first = c.actions.get(action_id)
-            if first is not None:
-                self.metrics.answers.labels("duplicate").inc()
-                return {**first, "duplicate": True}
             try:
+                # What the request is comes first: a malformed answer is refused even under
+                # a known action id. Whether it may still be stored comes after the replay
+                # check, so a re-send of an acknowledged answer is acknowledged again after
+                # the deadline too.
                 u = self.unit(unit_id)
+                q = self.known_question(u, question_id)
+                problem = answer_problem(q, answer)
+                if problem is not None:
+                    raise ApiError(
+                        ErrorCode.INVALID_ANSWER, f"Question {q.id} ({q.format}): {problem}."
+                    )
+                fingerprint = _answer_print(unit_id, q.id, answer, final)
+                first = self.replay(c, ANSWER_OP, action_id, fingerprint)
+                if first is not None:
+                    self.metrics.answers.labels("duplicate").inc()
+                    return {**first, "duplicate": True}
                 now = time.time()
-                q = self.question(c, u, question_id)
+                self.check_unlocked(c, u, q)
                 self.check_window(c, u, now)
                 current = c.answers.get(unit_id, {}).get(q.id)
                 progressive = q.dossier_id is not None
                 if current is not None and current.final and progressive:
                     raise ApiError(
                         ErrorCode.QUESTION_FINAL, f"Question {q.id} is final and cannot change."
-                    )
-                problem = answer_problem(q, answer)
-                if problem is not None:
-                    raise ApiError(
-                        ErrorCode.INVALID_ANSWER, f"Question {q.id} ({q.format}): {problem}."
                     )
             except ApiError:
                 self.metrics.answers.labels("rejected").inc()
@@ -435,7 +475,7 @@ class Exam:
             self.metrics.answer_commit.observe(time.perf_counter() - arrived)
             c.answers.setdefault(unit_id, {})[q.id] = AnswerRec(answer, final, now)
             result = _answer_result(action_id, q.id, now, client_ts, unlocked)
-            c.actions[action_id] = result
+            c.actions[(ANSWER_OP, action_id)] = (fingerprint, result)
             self.metrics.answers.labels("accepted").inc()
             self.refresh(c, now)
             return {**result}
@@ -444,10 +484,10 @@ class Exam:
         self, c: Cand, unit_id: str, action_id: str, client_ts: float
     ) -> dict[str, Any]:
         async with c.get_lock():
-            first = c.actions.get(action_id)
+            u = self.unit(unit_id)
+            first = self.replay(c, FINISH_OP, action_id, unit_id)
             if first is not None:
                 return {**first}
-            u = self.unit(unit_id)
             if unit_id in c.finished:
                 return {"unit_id": unit_id, "finished_at": c.finished[unit_id]}
             if u.launched_at is None:
@@ -468,7 +508,7 @@ class Exam:
             await self.write(job)
             c.finished[unit_id] = now
             result = {"unit_id": unit_id, "finished_at": now}
-            c.actions[action_id] = result
+            c.actions[(FINISH_OP, action_id)] = (unit_id, result)
             self.refresh(c, now)
             return {**result}
 
@@ -666,6 +706,11 @@ class Exam:
             c.instructions[b["id"]] = b
             self.refresh(c, now)
         return bodies
+
+
+def _answer_print(unit_id: str, question_id: str, answer: Any, final: bool) -> tuple[Any, ...]:
+    """What makes two answer requests the same request (the tablet's clock aside)."""
+    return (unit_id, question_id, orjson.dumps(answer, option=orjson.OPT_SORT_KEYS), final)
 
 
 def _answer_result(

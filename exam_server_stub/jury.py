@@ -53,7 +53,7 @@ async def pause_centre(exam: Exam, centre: str, reason: str, actor: str) -> dict
 async def resume_centre(exam: Exam, centre: str, reason: str, actor: str) -> dict[str, Any]:
     exam.check_centre(centre)
     if not exam.is_paused(centre):
-        raise ApiError(ErrorCode.INVALID_REQUEST, f"Centre {centre} is not paused.")
+        raise ApiError(ErrorCode.CENTRE_NOT_PAUSED, f"Centre {centre} is not paused.")
     u = exam.current_unit()
     now = time.time()
     cands = exam.by_centre.get(centre, [])

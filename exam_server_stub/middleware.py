@@ -36,10 +36,9 @@ def looks_like_fraud(raw_path: str) -> bool:
 
 def error_response(err: ApiError) -> web.Response:
     body = orjson.dumps({"error": {"code": err.code.value, "message": err.message}})
-    resp = web.Response(body=body, status=err.status, content_type="application/json")
-    if err.retry_after is not None:
-        resp.headers["Retry-After"] = str(err.retry_after)
-    return resp
+    return web.Response(
+        body=body, status=err.status, content_type="application/json", headers=err.headers
+    )
 
 
 def _route(request: web.Request) -> str:
@@ -68,9 +67,11 @@ async def error_mw(request: web.Request, handler: Handler) -> web.StreamResponse
     except web.HTTPRequestEntityTooLarge:
         failure = ApiError(ErrorCode.BODY_TOO_LARGE, "The body is over 64 KiB.")
     except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
         failure = ApiError(
             ErrorCode.METHOD_NOT_ALLOWED,
-            f"{request.method} is not allowed here (allowed: {', '.join(sorted(exc.allowed_methods))}).",
+            f"{request.method} is not allowed here (allowed: {allowed}).",
+            headers={"Allow": allowed},  # RFC 9110 15.5.6
         )
     except web.HTTPNotFound:
         await _maybe_fraud(request)

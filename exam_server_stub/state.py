@@ -71,8 +71,8 @@ class Cand:
         self.disc_total = 0.0
         # unit id -> question id -> latest answer
         self.answers: dict[str, dict[str, AnswerRec]] = {}
-        # action id -> the first result, for idempotent re-sends
-        self.actions: dict[str, dict[str, Any]] = {}
+        # (operation, action id) -> (what the request was, its first result), for re-sends
+        self.actions: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
         self.finished: dict[str, float] = {}
         self.extra: dict[str, float] = {}  # unit id -> personal extra time
         self.instructions: dict[str, dict[str, Any]] = {}  # pending, unconfirmed

@@ -58,7 +58,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         )
     ws = web.WebSocketResponse(
         compress=settings.ws_compression,
-        max_msg_size=MAX_WS_MESSAGE_BYTES,
+        # aiohttp refuses a plain frame of exactly max_msg_size but accepts a compressed
+        # one of max_msg_size + 1 bytes: one more here, and the exact limit ("over 8 KiB")
+        # is checked in _handle for both.
+        max_msg_size=MAX_WS_MESSAGE_BYTES + 1,
         autoping=True,
         heartbeat=None,  # our own heartbeats and the sweeper judge liveness
     )
@@ -113,6 +116,10 @@ async def _serve(
                 reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
                 await ws.close(code=WsClose.POLICY_VIOLATION, message=b"text frames only")
                 break
+            if _too_big(msg.data):
+                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                await ws.close(code=WsClose.MESSAGE_TOO_BIG, message=b"message over 8 KiB")
+                break
             try:
                 reply = await _handle(exam, c, msg.data)
             except ProtocolError as exc:
@@ -137,6 +144,11 @@ async def _serve(
         if exam.detach(c, ws, time.time()):
             exam.audit_later(c, "disconnect", {"reason": reason, "code": ws.close_code})
     return ws
+
+
+def _too_big(data: str) -> bool:
+    # A UTF-8 character is at most 4 bytes: short messages (every heartbeat) skip the encode.
+    return len(data) * 4 > MAX_WS_MESSAGE_BYTES and len(data.encode()) > MAX_WS_MESSAGE_BYTES
 
 
 async def _handle(exam: Exam, c: Cand, data: str) -> str | None:

@@ -169,6 +169,7 @@ class Welcome(TypedDict):
 # --- HTTP errors: every 4xx carries {"error": {"code": ..., "message": ...}}.
 class ErrorCode(StrEnum):
     MALFORMED_JSON = "malformed_json"
+    MALFORMED_REQUEST = "malformed_request"  # not parseable HTTP (e.g. a NUL in a header)
     INVALID_REQUEST = "invalid_request"  # missing, unknown or ill-typed field
     BODY_TOO_LARGE = "body_too_large"
     UNAUTHENTICATED = "unauthenticated"  # missing/bad token
@@ -188,6 +189,8 @@ class ErrorCode(StrEnum):
     QUESTION_FINAL = "question_final"
     INVALID_ANSWER = "invalid_answer"
     CENTRE_PAUSED = "centre_paused"
+    CENTRE_NOT_PAUSED = "centre_not_paused"
+    ACTION_ID_REUSED = "action_id_reused"  # a known action id sent with a different request
     UNIT_FINISHED = "unit_finished"
     CURSOR_EXPIRED = "cursor_expired"
     CONNECTION_CAP = "connection_cap"  # 503 + Retry-After

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from exam_server_stub.tokens import TokenSigner
@@ -169,3 +172,35 @@ async def test_injected_faults(make_api: Any) -> None:
     assert r.status == 503 and await api.error_code(r) == "injected_fault"
     assert int(r.headers["Retry-After"]) > 0
     assert (await api.client.get("/healthz")).status == 200  # knobs spare the probes
+
+
+async def test_405_says_what_is_allowed(api: Any) -> None:
+    r = await api.client.get(LOGIN)
+    assert r.status == 405
+    assert r.headers["Allow"] == "POST"
+    r = await api.client.delete("/api/v1/me")
+    assert r.status == 405 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+async def test_resuming_a_centre_that_is_not_paused_is_409(api: Any) -> None:
+    jury = await api.jury()
+    r = await api.client.post("/api/v1/jury/centres/AMU/resume", json={"reason": "x"}, headers=jury)
+    assert r.status == 409 and await api.error_code(r) == "centre_not_paused"
+
+
+async def test_unparseable_request_gets_the_json_error_and_no_traceback(
+    api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = api.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Evil: a\x00b<script>\r\n\r\n")
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(65536), 5)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"400"
+    assert b"application/json" in head
+    doc = orjson.loads(body)
+    assert set(doc) == {"error"} and doc["error"]["code"] == "malformed_request"
+    assert b"<script>" not in raw and b"\x00" not in raw  # never echoed back
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

