@@ -9,19 +9,16 @@ import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vigie.centres import load_centres
 from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
 
-from . import bad_requests, candidate_routes, jury_routes, ws
+from . import bad_requests, candidate_routes, jury_routes, service_routes, ws
 from .bootstrap import bootstrap
-from .candidate_routes import json
 from .exam import Exam
 from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
-from .openapi import spec
 from .settings import ServerSettings
 from .store import Writer
 from .tokens import TokenSigner
@@ -48,27 +45,12 @@ def create_app(settings: ServerSettings) -> web.Application:
     app.add_routes(candidate_routes.routes)
     app.add_routes(jury_routes.routes)
     app.add_routes(ws.routes)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get("/openapi.json", openapi_handler)
+    app.add_routes(service_routes.routes)
     app.cleanup_ctx.append(_writer_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
     app.cleanup_ctx.append(_lag_probe_ctx)
     app.on_shutdown.append(_close_sockets)
     return app
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return json({"status": "ok"})
-
-
-async def metrics_handler(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-async def openapi_handler(request: web.Request) -> web.Response:
-    return json(spec())
 
 
 async def _writer_ctx(app: web.Application) -> AsyncIterator[None]:

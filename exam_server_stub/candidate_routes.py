@@ -5,28 +5,31 @@ from __future__ import annotations
 import base64
 import hmac
 import time
-from typing import Any
 
-import orjson
 from aiohttp import web
 
 from vigie.protocol import API_PREFIX, ErrorCode
+from vigie.wire import http as w
 
-from . import auth, bodies
+from . import auth
+from .api import Api, Caller, Param, parse, respond
 from .errors import ApiError
 from .keys import EXAM, SETTINGS, SIGNER
 from .tokens import CANDIDATE_ROLE
 
-routes = web.RouteTableDef()
+routes = Api()
+P = API_PREFIX
+E = ErrorCode
+TAG = "candidate"
 
 
-def json(doc: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(doc), status=status, content_type="application/json")
-
-
-@routes.post(f"{API_PREFIX}/login")
+@routes.route(
+    "POST", f"{P}/login", summary="Log a tablet in", tag=TAG, caller=Caller.ANYONE,
+    body=w.Login, ok=w.LoginOk, errors=(E.BAD_CREDENTIALS,),
+    description="One refusal for every mistake: it never tells which of id, centre or code was wrong.",
+)  # fmt: skip
 async def login(request: web.Request) -> web.Response:
-    body = bodies.parse(bodies.Login, await request.read())
+    body = parse(w.Login, await request.read())
     exam = request.app[EXAM]
     c = exam.cands.get(body.candidate_id)
     # One answer for every refusal: do not tell which of id, centre or code was wrong.
@@ -39,18 +42,30 @@ async def login(request: web.Request) -> web.Response:
     now = time.time()
     token = request.app[SIGNER].issue(c.id, CANDIDATE_ROLE, c.centre, now)
     exam.audit_later(c, "login", {"remote": request.remote})
-    return json(
-        {
-            "token": token,
-            "candidate_id": c.id,
-            "centre": c.centre,
-            "heartbeat_interval_s": request.app[SETTINGS].heartbeat_interval_s,
-            "units": exam.units_json(c, now),
-        }
+    return respond(
+        w.LoginOk(
+            token=token,
+            candidate_id=c.id,
+            centre=c.centre,
+            heartbeat_interval_s=request.app[SETTINGS].heartbeat_interval_s,
+            units=exam.units_json(c, now),
+        )
     )
 
 
-@routes.get(f"{API_PREFIX}/units/{{unit_id}}/package")
+UNIT = Param("unit_id", "a unit id, e.g. ue1", where="path", required=True)
+QUESTION = Param("question_id", "a question id", where="path", required=True)
+
+
+@routes.route(
+    "GET", f"{P}/units/{{unit_id}}/package", summary="The encrypted subject of a unit",
+    tag=TAG, caller=Caller.CANDIDATE, ok="application/octet-stream",
+    errors=(E.UNKNOWN_UNIT,), params=(UNIT,),
+    description="Available any time (pre-download): a 12-byte nonce, then the AES-256-GCM"
+    " ciphertext with its tag of a UTF-8 JSON PackageDoc; associated data: the unit id.",
+    headers={"ETag": "the package's sha256, quoted", "X-Vigie-Sha256": "hex sha256 of the body"},
+    extra_responses={304: "Not modified (If-None-Match matched the ETag)"},
+)  # fmt: skip
 async def package(request: web.Request) -> web.Response:
     auth.candidate(request)
     u = request.app[EXAM].unit(request.match_info["unit_id"])
@@ -64,7 +79,11 @@ async def package(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"{API_PREFIX}/units/{{unit_id}}/key")
+@routes.route(
+    "GET", f"{P}/units/{{unit_id}}/key", summary="The key of a launched unit", tag=TAG,
+    caller=Caller.CANDIDATE, ok=w.UnitKey, errors=(E.UNKNOWN_UNIT, E.UNIT_NOT_LAUNCHED),
+    params=(UNIT,),
+)  # fmt: skip
 async def key(request: web.Request) -> web.Response:
     c = auth.candidate(request)
     exam = request.app[EXAM]
@@ -74,30 +93,46 @@ async def key(request: web.Request) -> web.Response:
             ErrorCode.UNIT_NOT_LAUNCHED,
             f"The key of unit {u.unit.id} is given only after the national launch.",
         )
-    return json(
-        {
-            "unit_id": u.unit.id,
-            "key": base64.b64encode(u.key).decode("ascii"),
-            "launched_at": u.launched_at,
-            "deadline": exam.deadline(c, u, time.time()),
-        }
+    return respond(
+        w.UnitKey(
+            unit_id=u.unit.id,
+            key=base64.b64encode(u.key).decode("ascii"),
+            launched_at=u.launched_at,
+            deadline=exam.deadline(c, u, time.time()),
+        )
     )
 
 
-@routes.get(f"{API_PREFIX}/units/{{unit_id}}/questions/{{question_id}}")
+@routes.route(
+    "GET", f"{P}/units/{{unit_id}}/questions/{{question_id}}", summary="A question in clear",
+    tag=TAG, caller=Caller.CANDIDATE, ok=w.QuestionDoc, params=(UNIT, QUESTION),
+    errors=(E.UNKNOWN_UNIT, E.UNKNOWN_QUESTION, E.UNIT_NOT_LAUNCHED, E.QUESTION_LOCKED),
+    description="After the launch; a dossier question unlocks once its predecessor is final.",
+)  # fmt: skip
 async def question(request: web.Request) -> web.Response:
     c = auth.candidate(request)
     exam = request.app[EXAM]
     u = exam.unit(request.match_info["unit_id"])
     if u.launched_at is None:
         raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {u.unit.id} is not launched yet.")
-    return json(exam.question(c, u, request.match_info["question_id"]).to_json())
+    doc = exam.question(c, u, request.match_info["question_id"]).to_json()
+    return web.json_response(doc, dumps=_dumps)
 
 
-@routes.post(f"{API_PREFIX}/units/{{unit_id}}/answers")
+@routes.route(
+    "POST", f"{P}/units/{{unit_id}}/answers", summary="Store an answer", tag=TAG,
+    caller=Caller.CANDIDATE, body=w.AnswerIn, ok=w.AnswerResult, params=(UNIT,),
+    errors=(
+        E.UNKNOWN_UNIT, E.UNKNOWN_QUESTION, E.INVALID_ANSWER, E.ACTION_ID_REUSED,
+        E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED, E.UNIT_FINISHED, E.CENTRE_PAUSED,
+        E.OUTSIDE_TIME_WINDOW, E.QUESTION_LOCKED, E.QUESTION_FINAL,
+    ),
+    description="Answered only once the answer is committed to disk. A re-send of the same"
+    " request under its action id returns the first result with duplicate: true.",
+)  # fmt: skip
 async def answer(request: web.Request) -> web.Response:
     c = auth.candidate(request)
-    body = bodies.parse(bodies.AnswerIn, await request.read())
+    body = parse(w.AnswerIn, await request.read())
     result = await request.app[EXAM].answer(
         c,
         request.match_info["unit_id"],
@@ -107,21 +142,31 @@ async def answer(request: web.Request) -> web.Response:
         body.final,
         body.client_ts,
     )
-    return json(result)
+    return respond(result)
 
 
-@routes.post(f"{API_PREFIX}/units/{{unit_id}}/finish")
+@routes.route(
+    "POST", f"{P}/units/{{unit_id}}/finish", summary="Hand the unit in", tag=TAG,
+    caller=Caller.CANDIDATE, body=w.Finish, ok=w.FinishResult, params=(UNIT,),
+    errors=(E.UNKNOWN_UNIT, E.UNIT_NOT_LAUNCHED, E.ACTION_ID_REUSED),
+)  # fmt: skip
 async def finish(request: web.Request) -> web.Response:
     c = auth.candidate(request)
-    body = bodies.parse(bodies.Finish, await request.read())
-    return json(
-        await request.app[EXAM].finish(
-            c, request.match_info["unit_id"], body.action_id, body.client_ts
-        )
+    body = parse(w.Finish, await request.read())
+    exam = request.app[EXAM]
+    return respond(
+        await exam.finish(c, request.match_info["unit_id"], body.action_id, body.client_ts)
     )
 
 
-@routes.get(f"{API_PREFIX}/me")
+@routes.route(
+    "GET", f"{P}/me", summary="The candidate's state, to resume after a reload", tag=TAG,
+    caller=Caller.CANDIDATE, ok=w.Me,
+)  # fmt: skip
 async def me(request: web.Request) -> web.Response:
     c = auth.candidate(request)
-    return json(request.app[EXAM].me(c, time.time()))
+    return respond(request.app[EXAM].me(c, time.time()))
+
+
+def _dumps(doc: object) -> str:
+    return w.encoder.encode(doc).decode()

@@ -19,17 +19,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 from aiohttp import web
 
 from vigie import demo
 from vigie.centres import Centre
-from vigie.protocol import (
-    CandidateState,
-    ErrorCode,
-    MsgType,
-    UnitState,
-)
+from vigie.protocol import INCIDENT_STATES, CandidateState, ErrorCode, UnitState
+from vigie.wire.http import AnswerResult, FinishResult, Me, Row, StoredAnswer
+from vigie.wire.ws import CloseUnitPush, Heartbeat, Instruction, LaunchPush, UnitInfo
 
 from .answer_format import answer_problem
 from .bootstrap import read_meta
@@ -46,6 +44,10 @@ log = logging.getLogger(__name__)
 PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
 SWEEP_SLICE = 500  # candidates judged per slice of a sweep (about a millisecond)
 ANSWER_OP, FINISH_OP = "answer", "finish"  # action ids are scoped per operation
+
+
+_ENCODE = msgspec.json.Encoder().encode
+_INSTRUCTION = msgspec.json.Decoder(Instruction)
 
 
 def _dumps(doc: Any) -> str:
@@ -132,12 +134,12 @@ class Exam:
                 c.finished[r["unit_id"]] = r["finished_at"]
                 c.actions[(FINISH_OP, r["action_id"])] = (
                     r["unit_id"],
-                    {"unit_id": r["unit_id"], "finished_at": r["finished_at"]},
+                    FinishResult(unit_id=r["unit_id"], finished_at=r["finished_at"]),
                 )
             for r in conn.execute(
                 "SELECT * FROM instructions WHERE acked_at IS NULL ORDER BY created_at"
             ):
-                self.cands[r["candidate_id"]].instructions[r["id"]] = orjson.loads(r["body"])
+                self.cands[r["candidate_id"]].instructions[r["id"]] = _INSTRUCTION.decode(r["body"])
             replay_connections(conn, self.cands)
         finally:
             conn.close()
@@ -183,30 +185,30 @@ class Exam:
             return None
         return u.deadline + self.extra_time(c, u) + self.paused_seconds(c.centre, u, now)
 
-    def unit_json(self, c: Cand, u: UnitRt, now: float) -> dict[str, Any]:
+    def unit_json(self, c: Cand, u: UnitRt, now: float) -> UnitInfo:
         if u.closed_at is not None:
             state = UnitState.CLOSED
         elif u.launched_at is not None:
             state = UnitState.LAUNCHED
         else:
             state = UnitState.SCHEDULED
-        return {
-            "unit_id": u.unit.id,
-            "title": u.unit.title,
-            "kind": u.unit.kind.value,
-            "question_count": len(u.unit.questions),
-            "duration_s": (u.deadline - u.launched_at)
+        return UnitInfo(
+            unit_id=u.unit.id,
+            title=u.unit.title,
+            kind=u.unit.kind.value,
+            question_count=len(u.unit.questions),
+            duration_s=(u.deadline - u.launched_at)
             if u.deadline is not None and u.launched_at is not None
             else u.unit.duration_s,
-            "state": state.value,
-            "launched_at": u.launched_at,
-            "deadline": self.deadline(c, u, now),
-            "extra_time_s": self.extra_time(c, u),
-            "finished": u.unit.id in c.finished,
-            "package_sha256": u.sha256,
-        }
+            state=state.value,
+            launched_at=u.launched_at,
+            deadline=self.deadline(c, u, now),
+            extra_time_s=self.extra_time(c, u),
+            finished=u.unit.id in c.finished,
+            package_sha256=u.sha256,
+        )
 
-    def units_json(self, c: Cand, now: float) -> list[dict[str, Any]]:
+    def units_json(self, c: Cand, now: float) -> list[UnitInfo]:
         return [self.unit_json(c, u, now) for u in self.units.values()]
 
     # --- supervision -----------------------------------------------------------------
@@ -256,27 +258,27 @@ class Exam:
             c.version = self.cursor
             self.changes.touch(c)
 
-    def row(self, c: Cand, u: UnitRt | None, now: float) -> dict[str, Any]:
+    def row(self, c: Cand, u: UnitRt | None, now: float) -> Row:
         count = len(u.unit.questions) if u is not None else 0
         answered = self.answered_count(c, u)
         disc = c.disc_total + (now - c.disc_since if c.disc_since is not None else 0.0)
-        return {
-            "id": c.id,
-            "centre": c.centre,
-            "state": c.state.value,
-            "last_hb": c.last_hb,
-            "unit_id": u.unit.id if u is not None else None,
-            "position": c.position,
-            "answered": answered,
-            "question_count": count,
-            "progress": answered / count if count else 0.0,
-            "deadline": self.deadline(c, u, now) if u is not None else None,
-            "extra_time_s": self.extra_time(c, u) if u is not None else 0.0,
-            "battery": c.battery,
-            "network": c.network,
-            "reconnects": c.reconnects,
-            "disconnected_s": disc,
-        }
+        return Row(
+            id=c.id,
+            centre=c.centre,
+            state=c.state,
+            last_hb=c.last_hb,
+            unit_id=u.unit.id if u is not None else None,
+            position=c.position,
+            answered=answered,
+            question_count=count,
+            progress=answered / count if count else 0.0,
+            deadline=self.deadline(c, u, now) if u is not None else None,
+            extra_time_s=self.extra_time(c, u) if u is not None else 0.0,
+            battery=c.battery,
+            network=c.network,
+            reconnects=c.reconnects,
+            disconnected_s=disc,
+        )
 
     def sweep(self, now: float) -> list[Cand]:
         """A whole sweep at once (tests, benches); the server runs :meth:`sweep_slices`."""
@@ -385,7 +387,7 @@ class Exam:
         return q
 
     @staticmethod
-    def replay(c: Cand, op: str, action_id: str, fingerprint: object) -> dict[str, Any] | None:
+    def replay(c: Cand, op: str, action_id: str, fingerprint: object) -> Any:
         """The first result of a re-sent action, None for a new one; 409 for a reused id.
 
         Action ids are scoped per candidate and per operation, and a replay must be the
@@ -421,7 +423,7 @@ class Exam:
         answer: dict[str, Any],
         final: bool,
         client_ts: float,
-    ) -> dict[str, Any]:
+    ) -> AnswerResult:
         arrived = time.perf_counter()
         async with c.get_lock():  # one candidate's answers are decided one at a time
             try:
@@ -437,10 +439,10 @@ class Exam:
                         ErrorCode.INVALID_ANSWER, f"Question {q.id} ({q.format}): {problem}."
                     )
                 fingerprint = _answer_print(unit_id, q.id, answer, final)
-                first = self.replay(c, ANSWER_OP, action_id, fingerprint)
+                first: AnswerResult | None = self.replay(c, ANSWER_OP, action_id, fingerprint)
                 if first is not None:
                     self.metrics.answers.labels("duplicate").inc()
-                    return {**first, "duplicate": True}
+                    return msgspec.structs.replace(first, duplicate=True)
                 now = time.time()
                 self.check_unlocked(c, u, q)
                 self.check_window(c, u, now)
@@ -478,18 +480,16 @@ class Exam:
             c.actions[(ANSWER_OP, action_id)] = (fingerprint, result)
             self.metrics.answers.labels("accepted").inc()
             self.refresh(c, now)
-            return {**result}
+            return result
 
-    async def finish(
-        self, c: Cand, unit_id: str, action_id: str, client_ts: float
-    ) -> dict[str, Any]:
+    async def finish(self, c: Cand, unit_id: str, action_id: str, client_ts: float) -> FinishResult:
         async with c.get_lock():
             u = self.unit(unit_id)
-            first = self.replay(c, FINISH_OP, action_id, unit_id)
-            if first is not None:
-                return {**first}
+            done: FinishResult | None = self.replay(c, FINISH_OP, action_id, unit_id)
+            if done is not None:
+                return done
             if unit_id in c.finished:
-                return {"unit_id": unit_id, "finished_at": c.finished[unit_id]}
+                return FinishResult(unit_id=unit_id, finished_at=c.finished[unit_id])
             if u.launched_at is None:
                 raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched yet.")
             now = time.time()
@@ -507,24 +507,24 @@ class Exam:
 
             await self.write(job)
             c.finished[unit_id] = now
-            result = {"unit_id": unit_id, "finished_at": now}
+            result = FinishResult(unit_id=unit_id, finished_at=now)
             c.actions[(FINISH_OP, action_id)] = (unit_id, result)
             self.refresh(c, now)
-            return {**result}
+            return result
 
-    def me(self, c: Cand, now: float) -> dict[str, Any]:
-        return {
-            "candidate_id": c.id,
-            "centre": c.centre,
-            "units": self.units_json(c, now),
-            "answers": {
+    def me(self, c: Cand, now: float) -> Me:
+        return Me(
+            candidate_id=c.id,
+            centre=c.centre,
+            units=self.units_json(c, now),
+            answers={
                 uid: {
-                    qid: {"answer": r.answer, "final": r.final, "server_ts": r.server_ts}
+                    qid: StoredAnswer(answer=r.answer, final=r.final, server_ts=r.server_ts)
                     for qid, r in per.items()
                 }
                 for uid, per in c.answers.items()
             },
-        }
+        )
 
     # --- websockets ----------------------------------------------------------------------
     def attach(
@@ -564,6 +564,17 @@ class Exam:
             c.disc_since = now
         self.refresh(c, now, u)
         return True
+
+    def heartbeat(self, c: Cand, hb: Heartbeat, now: float) -> None:
+        """A tablet is alive and says where it is; no write, no histogram (the hot path)."""
+        c.last_hb = now
+        self.heard.heard(c)  # the sweeper looks only at the least recently heard
+        c.hb_unit = hb.unit_id
+        c.position = hb.position
+        c.battery = hb.battery
+        c.network = hb.network
+        if c.state in INCIDENT_STATES:
+            self.refresh(c, now)  # a late tablet that speaks again is back in progress
 
     async def ack_instructions(self, c: Cand, ids: list[str]) -> None:
         done = [i for i in ids if i in c.instructions]
@@ -645,14 +656,8 @@ class Exam:
             self.refresh(c, now, u)
 
         def message(c: Cand) -> str:
-            return _dumps(
-                {
-                    "type": MsgType.LAUNCH.value,
-                    "unit_id": unit_id,
-                    "launched_at": now,
-                    "deadline": self.deadline(c, u, now),
-                }
-            )
+            push = LaunchPush(unit_id=unit_id, launched_at=now, deadline=self.deadline(c, u, now))
+            return _ENCODE(push).decode()
 
         await self.push(list(self.cands.values()), message)
         return u
@@ -673,18 +678,18 @@ class Exam:
         u.closed_at = now
         for c in self.cands.values():
             self.refresh(c, now, u)
-        text = _dumps({"type": MsgType.CLOSE_UNIT.value, "unit_id": unit_id, "closed_at": now})
+        text = _ENCODE(CloseUnitPush(unit_id=unit_id, closed_at=now)).decode()
         await self.push(list(self.cands.values()), lambda _c: text)
         return u
 
     async def instruct(
         self,
         cands: Sequence[Cand],
-        make: Callable[[Cand, str], dict[str, Any]],
+        make: Callable[[Cand, str], Instruction],
         change: Callable[[sqlite3.Connection], None],
         apply: Callable[[], None],
         now: float,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Instruction]:
         """Commit a jury change, its audit and one instruction per candidate in ONE transaction.
 
         ``make`` builds each instruction body (with its id) before the commit, so a new
@@ -697,13 +702,13 @@ class Exam:
             change(conn)
             conn.executemany(
                 "INSERT INTO instructions (id, candidate_id, body, created_at) VALUES (?, ?, ?, ?)",
-                [(b["id"], c.id, _dumps(b), now) for b, c in zip(bodies, cands, strict=True)],
+                [(b.id, c.id, _ENCODE(b), now) for b, c in zip(bodies, cands, strict=True)],
             )
 
         await self.write(job)
         apply()
         for b, c in zip(bodies, cands, strict=True):
-            c.instructions[b["id"]] = b
+            c.instructions[b.id] = b
             self.refresh(c, now)
         return bodies
 
@@ -715,15 +720,15 @@ def _answer_print(unit_id: str, question_id: str, answer: Any, final: bool) -> t
 
 def _answer_result(
     action_id: str, question_id: str, server_ts: float, client_ts: float, unlocked: str | None
-) -> dict[str, Any]:
-    return {
-        "action_id": action_id,
-        "question_id": question_id,
-        "server_ts": server_ts,
-        "client_ts": client_ts,
-        "duplicate": False,
-        "unlocked": unlocked,
-    }
+) -> AnswerResult:
+    return AnswerResult(
+        action_id=action_id,
+        question_id=question_id,
+        server_ts=server_ts,
+        client_ts=client_ts,
+        duplicate=False,
+        unlocked=unlocked,
+    )
 
 
 async def _send(ws: web.WebSocketResponse, text: str) -> None:

@@ -9,75 +9,60 @@ from typing import Any
 import orjson
 
 from vigie.protocol import ErrorCode, InstructionKind
+from vigie.wire.http import AuditEvent, ExtraTimeResult, MessageResult, PauseResult
+from vigie.wire.ws import Instruction
 
 from .errors import ApiError
 from .exam import Exam
-from .state import Cand, UnitRt
+from .state import Cand
 
 
-def _live_unit(exam: Exam) -> UnitRt:
-    u = exam.current_unit()
-    if u is None or not u.live:
-        raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, "No unit is running.")
-    return u
-
-
-async def pause_centre(exam: Exam, centre: str, reason: str, actor: str) -> dict[str, Any]:
+async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: str) -> PauseResult:
+    """Pause or resume a centre: one transaction, one instruction per tablet."""
     exam.check_centre(centre)
-    if exam.is_paused(centre):
+    if paused and exam.is_paused(centre):
         raise ApiError(ErrorCode.CENTRE_PAUSED, f"Centre {centre} is already paused.")
-    u = exam.current_unit()
-    unit_id = u.unit.id if u is not None and u.live else None
-    now = time.time()
-    cands = exam.by_centre.get(centre, [])
-
-    def make(c: Cand, iid: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": iid, "kind": InstructionKind.PAUSE.value, "reason": reason}
-        if unit_id is not None:
-            body["unit_id"] = unit_id
-        return body
-
-    def change(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO pauses (centre, paused_at) VALUES (?, ?)", (centre, now))
-        exam._audit(
-            conn, now, "pause", actor, {"reason": reason, "unit_id": unit_id}, centre=centre
-        )
-
-    def apply() -> None:
-        exam.pauses.setdefault(centre, []).append([now, None])
-
-    await exam.instruct(cands, make, change, apply, now)
-    return {"centre": centre, "paused": True, "ts": now}
-
-
-async def resume_centre(exam: Exam, centre: str, reason: str, actor: str) -> dict[str, Any]:
-    exam.check_centre(centre)
-    if not exam.is_paused(centre):
+    if not paused and not exam.is_paused(centre):
         raise ApiError(ErrorCode.CENTRE_NOT_PAUSED, f"Centre {centre} is not paused.")
     u = exam.current_unit()
+    live = u if u is not None and u.live else None
     now = time.time()
-    cands = exam.by_centre.get(centre, [])
+    kind = InstructionKind.PAUSE if paused else InstructionKind.RESUME
 
-    def make(c: Cand, iid: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": iid, "kind": InstructionKind.RESUME.value, "reason": reason}
-        if u is not None and u.live:
-            # Paused time is credited back: the deadline moved on while the centre waited.
-            body["unit_id"] = u.unit.id
-            body["deadline"] = exam.deadline(c, u, now)
-        return body
+    def make(c: Cand, iid: str) -> Instruction:
+        # On resume, paused time is credited back: the deadline moved on while the centre waited.
+        deadline = exam.deadline(c, live, now) if live is not None and not paused else None
+        return Instruction(
+            id=iid,
+            kind=kind,
+            reason=reason,
+            unit_id=live.unit.id if live is not None else None,
+            deadline=deadline,
+        )
 
     def change(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "UPDATE pauses SET resumed_at = ? WHERE centre = ? AND resumed_at IS NULL",
-            (now, centre),
-        )
-        exam._audit(conn, now, "resume", actor, {"reason": reason}, centre=centre)
+        if paused:
+            conn.execute("INSERT INTO pauses (centre, paused_at) VALUES (?, ?)", (centre, now))
+            data: dict[str, Any] = {
+                "reason": reason,
+                "unit_id": live.unit.id if live is not None else None,
+            }
+        else:
+            conn.execute(
+                "UPDATE pauses SET resumed_at = ? WHERE centre = ? AND resumed_at IS NULL",
+                (now, centre),
+            )
+            data = {"reason": reason}
+        exam._audit(conn, now, kind.value, actor, data, centre=centre)
 
     def apply() -> None:
-        exam.pauses[centre][-1][1] = now
+        if paused:
+            exam.pauses.setdefault(centre, []).append([now, None])
+        else:
+            exam.pauses[centre][-1][1] = now
 
-    await exam.instruct(cands, make, change, apply, now)
-    return {"centre": centre, "paused": False, "ts": now}
+    await exam.instruct(exam.by_centre.get(centre, []), make, change, apply, now)
+    return PauseResult(centre=centre, paused=paused, ts=now)
 
 
 async def grant_extra_time(
@@ -88,7 +73,7 @@ async def grant_extra_time(
     seconds: float,
     reason: str,
     actor: str,
-) -> dict[str, Any]:
+) -> ExtraTimeResult:
     u = exam.unit(unit_id)
     if u.closed_at is not None:
         raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {unit_id} is closed.")
@@ -97,18 +82,16 @@ async def grant_extra_time(
     # Kept on candidate grants too, so that a centre's incident report finds them.
     target_centre = centre if centre is not None else cands[0].centre
 
-    def make(c: Cand, iid: str) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": iid,
-            "kind": InstructionKind.EXTRA_TIME.value,
-            "unit_id": unit_id,
-            "seconds": seconds,
-            "reason": reason,
-        }
+    def make(c: Cand, iid: str) -> Instruction:
         deadline = exam.deadline(c, u, now)
-        if deadline is not None:
-            body["deadline"] = deadline + seconds
-        return body
+        return Instruction(
+            id=iid,
+            kind=InstructionKind.EXTRA_TIME,
+            unit_id=unit_id,
+            seconds=seconds,
+            reason=reason,
+            deadline=deadline + seconds if deadline is not None else None,
+        )
 
     def change(conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -131,17 +114,17 @@ async def grant_extra_time(
             exam.centre_extra[key] = exam.centre_extra.get(key, 0.0) + seconds
 
     bodies = await exam.instruct(cands, make, change, apply, now)
-    return {"unit_id": unit_id, "seconds": seconds, "candidates": len(bodies), "ts": now}
+    return ExtraTimeResult(unit_id=unit_id, seconds=seconds, candidates=len(bodies), ts=now)
 
 
 async def send_message(
     exam: Exam, candidate_id: str | None, centre: str | None, text: str, reason: str, actor: str
-) -> dict[str, Any]:
+) -> MessageResult:
     cands = exam.targets(candidate_id, centre)
     now = time.time()
 
-    def make(c: Cand, iid: str) -> dict[str, Any]:
-        return {"id": iid, "kind": InstructionKind.MESSAGE.value, "text": text, "reason": reason}
+    def make(c: Cand, iid: str) -> Instruction:
+        return Instruction(id=iid, kind=InstructionKind.MESSAGE, text=text, reason=reason)
 
     def change(conn: sqlite3.Connection) -> None:
         target_centre = centre if centre is not None else cands[0].centre
@@ -151,10 +134,10 @@ async def send_message(
         )  # fmt: skip
 
     bodies = await exam.instruct(cands, make, change, lambda: None, now)
-    return {"candidates": len(bodies), "ts": now}
+    return MessageResult(candidates=len(bodies), ts=now)
 
 
-def timeline(conn: sqlite3.Connection, c: Cand) -> list[dict[str, Any]]:
+def timeline(conn: sqlite3.Connection, c: Cand) -> list[AuditEvent]:
     """The candidate's own events, plus jury actions on its centre and national ones."""
     rows = conn.execute(
         "SELECT seq, ts, client_ts, kind, actor, centre, candidate_id, data FROM audit"
@@ -162,14 +145,14 @@ def timeline(conn: sqlite3.Connection, c: Cand) -> list[dict[str, Any]]:
         (c.id,),
     )
     return [
-        {
-            "seq": r["seq"],
-            "ts": r["ts"],
-            "client_ts": r["client_ts"],
-            "kind": r["kind"],
-            "actor": r["actor"],
-            "data": orjson.loads(r["data"]),
-        }
+        AuditEvent(
+            seq=r["seq"],
+            ts=r["ts"],
+            client_ts=r["client_ts"],
+            kind=r["kind"],
+            actor=r["actor"],
+            data=orjson.loads(r["data"]),
+        )
         for r in rows
         if r["candidate_id"] is not None or r["centre"] in (None, c.centre)
     ]

@@ -4,30 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
+import msgspec
 import orjson
 from aiohttp import web
 
 from vigie.protocol import API_PREFIX, INCIDENT_STATES, ErrorCode, JuryRole
+from vigie.wire import http as w
 
-from . import auth, bodies, jury
+from . import auth, jury
+from .api import Api, Caller, Param, parse, respond
 from .bootstrap import check_password
-from .candidate_routes import json
 from .errors import ApiError
 from .keys import EXAM, SIGNER
 from .state import Cand
 from .store import connect
+from .tokens import Claims
 
-routes = web.RouteTableDef()
+routes = Api()
 J = f"{API_PREFIX}/jury"
+E = ErrorCode
+TAG = "jury"
+T = TypeVar("T")
+UNIT = Param("unit_id", "a unit id, e.g. ue1", where="path", required=True)
+CENTRE_PATH = Param("centre", "a centre code, e.g. PARIS-CITE", where="path", required=True)
+CENTRE_QUERY = Param("centre", "only this centre (a centre jury sees its own only)")
 
 
-@routes.post(f"{J}/login")
+@routes.route(
+    "POST", f"{J}/login", summary="Log a jury member in", tag=TAG, caller=Caller.ANYONE,
+    body=w.JuryLogin, ok=w.JuryLoginOk, errors=(E.BAD_CREDENTIALS,),
+)  # fmt: skip
 async def login(request: web.Request) -> web.Response:
-    body = bodies.parse(bodies.JuryLogin, await request.read())
+    body = parse(w.JuryLogin, await request.read())
     exam = request.app[EXAM]
-    row = await asyncio.to_thread(_account, exam.settings.db_path, body.username)
+    row = await asyncio.to_thread(
+        _read, exam.settings.db_path, lambda c: _account(c, body.username)
+    )
     ok = row is not None and await asyncio.to_thread(
         check_password, body.password, row["salt"], row["hash"]
     )
@@ -35,86 +51,98 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.BAD_CREDENTIALS, "Unknown username or wrong password.")
     role, centre = row["role"], row["centre"]
     token = request.app[SIGNER].issue(body.username, role, centre)
-    return json({"token": token, "username": body.username, "role": role, "centre": centre})
+    return respond(w.JuryLoginOk(token=token, username=body.username, role=role, centre=centre))
 
 
-def _account(path: Any, username: str) -> Any:
-    conn = connect(path, readonly=True)
-    try:
-        return conn.execute(
-            "SELECT * FROM jury_accounts WHERE username = ?", (username,)
-        ).fetchone()
-    finally:
-        conn.close()
+def _account(conn: Any, username: str) -> Any:
+    return conn.execute("SELECT * FROM jury_accounts WHERE username = ?", (username,)).fetchone()
 
 
-@routes.get(f"{J}/centres")
+@routes.route(
+    "GET", f"{J}/centres", summary="The centres this jury member sees", tag=TAG,
+    caller=Caller.JURY, ok=list[w.CentreInfo],
+)  # fmt: skip
 async def centres(request: web.Request) -> web.Response:
     cl = auth.jury(request)
     exam = request.app[EXAM]
     only = auth.scope(cl, None)
-    return json(
+    return respond(
         [
-            {"code": c.code, "name": c.name, "candidates": len(exam.by_centre.get(c.code, ()))}
+            w.CentreInfo(code=c.code, name=c.name, candidates=len(exam.by_centre.get(c.code, ())))
             for c in exam.centres.values()
             if only is None or c.code == only
         ]
     )
 
 
-def _unit_doc(request: web.Request, unit_id: str) -> dict[str, Any]:
+def _unit_doc(request: web.Request, unit_id: str) -> w.UnitInfo:
     exam = request.app[EXAM]
     u = exam.unit(unit_id)
-    now = time.time()
     # The national view of a unit: a candidate with no extra time stands for everyone.
-    doc = exam.unit_json(_NOBODY, u, now)
-    doc["deadline"] = u.deadline
-    doc["extra_time_s"] = 0.0
-    doc["finished"] = False
-    return doc
+    doc = exam.unit_json(_NOBODY, u, time.time())
+    return msgspec.structs.replace(doc, deadline=u.deadline, extra_time_s=0.0, finished=False)
 
 
 _NOBODY = Cand("", "", "", "")
 
 
-@routes.post(f"{J}/units/{{unit_id}}/launch")
+@routes.route(
+    "POST", f"{J}/units/{{unit_id}}/launch", summary="Launch a unit on every site", tag=TAG,
+    caller=Caller.NATIONAL, body=w.LaunchRequest, ok=w.UnitInfo, params=(UNIT,),
+    errors=(E.UNKNOWN_UNIT, E.UNIT_ALREADY_LAUNCHED),
+    description="Pushes `launch` to every connected tablet; `duration_s` defaults to the unit's.",
+)  # fmt: skip
 async def launch(request: web.Request) -> web.Response:
     cl = auth.national(request)
-    body = bodies.parse(bodies.Launch, await request.read())
+    body = parse(w.LaunchRequest, await request.read())
     unit_id = request.match_info["unit_id"]
     await request.app[EXAM].launch(unit_id, body.duration_s, body.reason, auth.actor(cl))
-    return json(_unit_doc(request, unit_id))
+    return respond(_unit_doc(request, unit_id))
 
 
-@routes.post(f"{J}/units/{{unit_id}}/close")
+@routes.route(
+    "POST", f"{J}/units/{{unit_id}}/close", summary="Close a unit on every site", tag=TAG,
+    caller=Caller.NATIONAL, body=w.ReasonOnly, ok=w.UnitInfo, params=(UNIT,),
+    errors=(E.UNKNOWN_UNIT, E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED),
+)  # fmt: skip
 async def close(request: web.Request) -> web.Response:
     cl = auth.national(request)
-    body = bodies.parse(bodies.ReasonOnly, await request.read())
+    body = parse(w.ReasonOnly, await request.read())
     unit_id = request.match_info["unit_id"]
     await request.app[EXAM].close_unit(unit_id, body.reason, auth.actor(cl))
-    return json(_unit_doc(request, unit_id))
+    return respond(_unit_doc(request, unit_id))
 
 
-@routes.post(f"{J}/centres/{{centre}}/pause")
+async def _pause(request: web.Request, paused: bool) -> web.Response:
+    cl = auth.jury(request, act=True)
+    body = parse(w.ReasonOnly, await request.read())
+    centre = request.match_info["centre"]
+    auth.scope(cl, centre)
+    exam = request.app[EXAM]
+    return respond(await jury.set_paused(exam, centre, paused, body.reason, auth.actor(cl)))
+
+
+@routes.route(
+    "POST", f"{J}/centres/{{centre}}/pause", summary="Pause a centre", tag=TAG,
+    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.PauseResult, params=(CENTRE_PATH,),
+    errors=(E.UNKNOWN_CENTRE, E.CENTRE_PAUSED),
+    description="Its tablets show a pause screen; the paused time is credited back on resume.",
+)  # fmt: skip
 async def pause(request: web.Request) -> web.Response:
-    cl = auth.jury(request, act=True)
-    body = bodies.parse(bodies.ReasonOnly, await request.read())
-    centre = request.match_info["centre"]
-    auth.scope(cl, centre)
-    return json(await jury.pause_centre(request.app[EXAM], centre, body.reason, auth.actor(cl)))
+    return await _pause(request, True)
 
 
-@routes.post(f"{J}/centres/{{centre}}/resume")
+@routes.route(
+    "POST", f"{J}/centres/{{centre}}/resume", summary="Resume a paused centre", tag=TAG,
+    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.PauseResult, params=(CENTRE_PATH,),
+    errors=(E.UNKNOWN_CENTRE, E.CENTRE_NOT_PAUSED),
+)  # fmt: skip
 async def resume(request: web.Request) -> web.Response:
-    cl = auth.jury(request, act=True)
-    body = bodies.parse(bodies.ReasonOnly, await request.read())
-    centre = request.match_info["centre"]
-    auth.scope(cl, centre)
-    return json(await jury.resume_centre(request.app[EXAM], centre, body.reason, auth.actor(cl)))
+    return await _pause(request, False)
 
 
 def _scope_target(
-    request: web.Request, cl: Any, candidate_id: str | None, centre: str | None
+    request: web.Request, cl: Claims, candidate_id: str | None, centre: str | None
 ) -> None:
     if cl.role != JuryRole.CENTRE:
         return
@@ -126,10 +154,14 @@ def _scope_target(
             auth.scope(cl, c.centre)
 
 
-@routes.post(f"{J}/extra-time")
+@routes.route(
+    "POST", f"{J}/extra-time", summary="Grant extra time to a candidate or a centre", tag=TAG,
+    caller=Caller.JURY_ACT, body=w.ExtraTimeRequest, ok=w.ExtraTimeResult,
+    errors=(E.UNKNOWN_UNIT, E.UNKNOWN_CANDIDATE, E.UNKNOWN_CENTRE, E.UNIT_CLOSED),
+)  # fmt: skip
 async def extra_time(request: web.Request) -> web.Response:
     cl = auth.jury(request, act=True)
-    body = bodies.parse(bodies.ExtraTime, await request.read())
+    body = parse(w.ExtraTimeRequest, await request.read())
     _scope_target(request, cl, body.candidate_id, body.centre)
     result = await jury.grant_extra_time(
         request.app[EXAM],
@@ -140,18 +172,22 @@ async def extra_time(request: web.Request) -> web.Response:
         body.reason,
         auth.actor(cl),
     )
-    return json(result)
+    return respond(result)
 
 
-@routes.post(f"{J}/messages")
+@routes.route(
+    "POST", f"{J}/messages", summary="Send a message to a candidate's or a centre's tablets",
+    tag=TAG, caller=Caller.JURY_ACT, body=w.MessageRequest, ok=w.MessageResult,
+    errors=(E.UNKNOWN_CANDIDATE, E.UNKNOWN_CENTRE),
+)  # fmt: skip
 async def message(request: web.Request) -> web.Response:
     cl = auth.jury(request, act=True)
-    body = bodies.parse(bodies.Message, await request.read())
+    body = parse(w.MessageRequest, await request.read())
     _scope_target(request, cl, body.candidate_id, body.centre)
     result = await jury.send_message(
         request.app[EXAM], body.candidate_id, body.centre, body.text, body.reason, auth.actor(cl)
     )
-    return json(result)
+    return respond(result)
 
 
 def _centre_param(request: web.Request) -> str | None:
@@ -167,25 +203,39 @@ def _pool(request: web.Request, centre: str | None) -> list[Cand]:
     return list(exam.by_centre.get(centre, ())) if centre is not None else list(exam.cands.values())
 
 
-@routes.get(f"{J}/snapshot")
-async def snapshot(request: web.Request) -> web.Response:
-    centre = _centre_param(request)
+def _feed(request: web.Request, centre: str | None, pool: list[Cand]) -> web.Response:
     exam = request.app[EXAM]
     now = time.time()
     u = exam.current_unit()
-    pool = _pool(request, centre)
-    return json(
-        {
-            "cursor": exam.cursor,
-            "server_ts": now,
-            "unit_id": u.unit.id if u is not None else None,
-            "counts": exam.counts.doc(centre),
-            "candidates": [exam.row(c, u, now) for c in pool],
-        }
+    return respond(
+        w.Feed(
+            cursor=exam.cursor,
+            server_ts=now,
+            unit_id=u.unit.id if u is not None else None,
+            counts=exam.counts.doc(centre),
+            candidates=[exam.row(c, u, now) for c in pool],
+        )
     )
 
 
-@routes.get(f"{J}/changes")
+@routes.route(
+    "GET", f"{J}/snapshot", summary="Every candidate's supervision row, and the counts", tag=TAG,
+    caller=Caller.JURY, ok=w.Feed, params=(CENTRE_QUERY,), errors=(E.UNKNOWN_CENTRE,),
+)  # fmt: skip
+async def snapshot(request: web.Request) -> web.Response:
+    centre = _centre_param(request)
+    return _feed(request, centre, _pool(request, centre))
+
+
+SINCE = Param("since", "a cursor from a snapshot or an earlier change feed", {"type": "integer"}, required=True)  # fmt: skip
+
+
+@routes.route(
+    "GET", f"{J}/changes", summary="The rows changed since a cursor", tag=TAG,
+    caller=Caller.JURY, ok=w.Feed, params=(SINCE, CENTRE_QUERY),
+    errors=(E.UNKNOWN_CENTRE, E.CURSOR_EXPIRED, E.INVALID_REQUEST),
+    description="O(changes): counts are kept at each transition, changed rows come from a log.",
+)  # fmt: skip
 async def changes(request: web.Request) -> web.Response:
     centre = _centre_param(request)
     exam = request.app[EXAM]
@@ -197,21 +247,17 @@ async def changes(request: web.Request) -> web.Response:
         raise ApiError(
             ErrorCode.CURSOR_EXPIRED, "This cursor is from another server run: take a new snapshot."
         )
-    now = time.time()
-    u = exam.current_unit()
-    # O(changes): counts are kept at each transition, changed rows come from the log.
-    return json(
-        {
-            "cursor": exam.cursor,
-            "server_ts": now,
-            "unit_id": u.unit.id if u is not None else None,
-            "counts": exam.counts.doc(centre),
-            "candidates": [exam.row(c, u, now) for c in exam.changes.since(since, centre)],
-        }
-    )
+    return _feed(request, centre, list(exam.changes.since(since, centre)))
 
 
-@routes.get(f"{J}/candidates/{{candidate_id}}/timeline")
+CANDIDATE = Param("candidate_id", "a candidate id", where="path", required=True)
+
+
+@routes.route(
+    "GET", f"{J}/candidates/{{candidate_id}}/timeline", summary="A candidate's audit trail",
+    tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE,),
+    errors=(E.UNKNOWN_CANDIDATE,),
+)  # fmt: skip
 async def timeline(request: web.Request) -> web.Response:
     cl = auth.jury(request)
     exam = request.app[EXAM]
@@ -222,10 +268,10 @@ async def timeline(request: web.Request) -> web.Response:
     events = await asyncio.to_thread(
         _read, exam.settings.db_path, lambda conn: jury.timeline(conn, c)
     )
-    return json({"candidate_id": c.id, "events": events})
+    return respond(w.Timeline(candidate_id=c.id, events=events))
 
 
-def _read(path: Any, fn: Any) -> Any:
+def _read(path: Path, fn: Callable[[Any], T]) -> T:
     conn = connect(path, readonly=True)
     try:
         return fn(conn)
@@ -233,16 +279,23 @@ def _read(path: Any, fn: Any) -> Any:
         conn.close()
 
 
-def _fraud_rows(conn: Any, since: int, centre: str | None) -> list[dict[str, Any]]:
+def _fraud_rows(conn: Any, since: int, centre: str | None) -> list[w.FraudAlert]:
     sql = "SELECT * FROM fraud_alerts WHERE id > ?"
     args: list[Any] = [since]
     if centre is not None:
         sql += " AND centre = ?"
         args.append(centre)
-    return [dict(r) for r in conn.execute(sql + " ORDER BY id", args)]
+    return [w.FraudAlert(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
 
 
-@routes.get(f"{J}/fraud-alerts")
+ALERT_SINCE = Param("since", "only alerts after this id", {"type": "integer"})
+
+
+@routes.route(
+    "GET", f"{J}/fraud-alerts", summary="Fraud alerts (candidates typing suspicious URLs)",
+    tag=TAG, caller=Caller.JURY, ok=w.FraudAlerts, params=(ALERT_SINCE, CENTRE_QUERY),
+    errors=(E.UNKNOWN_CENTRE, E.INVALID_REQUEST),
+)  # fmt: skip
 async def fraud_alerts(request: web.Request) -> web.Response:
     centre = _centre_param(request)
     try:
@@ -251,7 +304,7 @@ async def fraud_alerts(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.INVALID_REQUEST, "since must be an integer alert id.") from exc
     path = request.app[EXAM].settings.db_path
     alerts = await asyncio.to_thread(_read, path, lambda conn: _fraud_rows(conn, since, centre))
-    return json({"alerts": alerts})
+    return respond(w.FraudAlerts(alerts=alerts))
 
 
 def _incident_material(conn: Any, centre: str | None) -> dict[str, Any]:
@@ -260,18 +313,21 @@ def _incident_material(conn: Any, centre: str | None) -> dict[str, Any]:
     if centre is not None:
         sql += " WHERE centre = ?"
         args.append(centre)
-    extra = [dict(r) for r in conn.execute(sql + " ORDER BY id", args)]
+    extra = [w.ExtraTimeGrant(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
     sql = "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit WHERE kind IN ('pause', 'resume', 'message', 'disconnect')"
     if centre is not None:
         sql += " AND centre = ?"
     events = [
-        {**dict(r), "data": orjson.loads(r["data"])}
+        w.IncidentEvent(**{**dict(r), "data": orjson.loads(r["data"])})
         for r in conn.execute(sql + " ORDER BY seq", [centre] if centre is not None else [])
     ]
     return {"extra_time": extra, "events": events, "fraud_alerts": _fraud_rows(conn, 0, centre)}
 
 
-@routes.get(f"{J}/incidents")
+@routes.route(
+    "GET", f"{J}/incidents", summary="Incidents: who is late or lost now, and the record", tag=TAG,
+    caller=Caller.JURY, ok=w.Incidents, params=(CENTRE_QUERY,), errors=(E.UNKNOWN_CENTRE,),
+)  # fmt: skip
 async def incidents(request: web.Request) -> web.Response:
     centre = _centre_param(request)
     exam = request.app[EXAM]
@@ -281,4 +337,4 @@ async def incidents(request: web.Request) -> web.Response:
     material = await asyncio.to_thread(
         _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre)
     )
-    return json({"server_ts": now, "centre": centre, "incidents": current, **material})
+    return respond(w.Incidents(server_ts=now, centre=centre, incidents=current, **material))

@@ -1,326 +1,230 @@
-"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
+"""The OpenAPI 3.1 document, generated from the typed route table and the wire types.
 
-``docs/openapi.json`` is this document, written by
-``python -m exam_server_stub.openapi > docs/openapi.json``; a test keeps them equal
-and checks that every route of the app appears here.
+Served at ``/openapi.json`` (``servers`` names where it is served from) and committed as
+``docs/openapi.json``, written by ``vigie openapi > docs/openapi.json``; a test fails when
+the committed file is stale. Nothing here is written by hand but prose: each route's
+operation comes from its :meth:`Api.route` declaration, each schema from ``vigie.wire``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, get_args, get_origin
 
-from vigie.protocol import API_PREFIX, CandidateState, ErrorCode, UnitState
+import msgspec
 
-P = API_PREFIX
-J = f"{API_PREFIX}/jury"
+from vigie.protocol import API_PREFIX, PROTOCOL_VERSION, ErrorCode
+from vigie.wire import http as w
+from vigie.wire import ws as wsm
+
+from .api import Caller, Operation
+from .errors import STATUS
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+_REF = "#/components/schemas/{name}"
+E = ErrorCode
+_AUTH_ERRORS = (E.UNAUTHENTICATED, E.TOKEN_EXPIRED, E.FORBIDDEN)
+_BODY_ERRORS = (E.MALFORMED_JSON, E.INVALID_REQUEST, E.BODY_TOO_LARGE)
+# Documented for the reader (docs/protocol.md), not returned by any route as such.
+_EXTRA_TYPES: tuple[Any, ...] = (
+    w.ErrorResponse, w.PackageDoc, w.QuestionDoc, w.LockedQuestion, w.ChoicesAnswer, w.PointsAnswer, w.TextAnswer, w.ScaleAnswer,
+    wsm.Heartbeat, wsm.InstructionAck, wsm.Welcome, wsm.HeartbeatAck, wsm.LaunchPush,
+    wsm.CloseUnitPush,
+)  # fmt: skip
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def operations() -> list[Operation]:
+    # Imported here: service_routes serves this document and imports this module.
+    from . import candidate_routes, jury_routes, service_routes, ws
+
+    tables = (candidate_routes, jury_routes, ws, service_routes)
+    return [op for t in tables for op in t.routes.operations]
 
 
-def _obj(
-    props: dict[str, Any], required: list[str] | None = None, extra: bool = False
-) -> dict[str, Any]:
-    doc: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": extra}
-    doc["required"] = list(props) if required is None else required
+def _types(ops: Sequence[Operation]) -> list[Any]:
+    found: list[Any] = []
+    for op in ops:
+        for t in (op.body, op.ok):
+            if t is None or isinstance(t, str):
+                continue
+            t = get_args(t)[0] if get_origin(t) is list else t
+            if t not in found:
+                found.append(t)
+    found += [t for t in _EXTRA_TYPES if t not in found]
+    return found
+
+
+def _schema_of(t: Any, names: dict[Any, str]) -> dict[str, Any]:
+    if get_origin(t) is list:
+        return {"type": "array", "items": _schema_of(get_args(t)[0], names)}
+    return {"$ref": _REF.format(name=names[t])}
+
+
+def _error_codes(op: Operation) -> list[ErrorCode]:
+    codes: list[ErrorCode] = [E.MALFORMED_REQUEST]
+    if op.caller is not Caller.ANYONE:
+        codes += _AUTH_ERRORS
+    if op.body is not None:
+        codes += _BODY_ERRORS
+    codes += op.errors
+    if op.path.startswith(API_PREFIX):
+        codes.append(E.INJECTED_FAULT)  # the error-rate knob spares only the probes
+    return list(dict.fromkeys(codes))
+
+
+def _responses(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if op.ok is not None:
+        ok: dict[str, Any] = {"description": "OK"}
+        if isinstance(op.ok, str):
+            schema: dict[str, Any] = {"type": "object" if op.ok.endswith("json") else "string"}
+            if op.ok == "application/octet-stream":
+                schema["contentMediaType"] = op.ok
+            ok["content"] = {op.ok: {"schema": schema}}
+        else:
+            ok["content"] = {"application/json": {"schema": _schema_of(op.ok, names)}}
+        if op.headers:
+            ok["headers"] = {h: {"description": d, "schema": {"type": "string"}} for h, d in op.headers.items()}  # fmt: skip
+        out["200"] = ok
+    for status, text in op.extra_responses.items():
+        out[str(status)] = {"description": text}
+    by_status: dict[int, list[str]] = {}
+    for code in _error_codes(op):
+        by_status.setdefault(STATUS[code], []).append(code.value)
+    for status in sorted(by_status):
+        codes = by_status[status]
+        resp: dict[str, Any] = {
+            "description": ", ".join(f"`{c}`" for c in codes),
+            "content": {"application/json": {"schema": _error_schema(codes)}},
+        }
+        if status == 503:
+            resp["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "string"}}}  # fmt: skip
+        out[str(status)] = resp
+    return out
+
+
+def _error_schema(codes: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {"code": {"enum": codes}, "message": {"type": "string"}},
+                "required": ["code", "message"],
+            }
+        },
+        "required": ["error"],
+    }
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "in": p.where,
+            "required": p.required or p.where == "path",
+            "description": p.description,
+            "schema": p.schema,
+        }
+        for p in op.params
+    ]
+
+
+def _operation(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": _responses(op, names),
+    }
+    who = {
+        Caller.ANYONE: "no token",
+        Caller.CANDIDATE: "a candidate's token",
+        Caller.JURY: "a jury token (any role)",
+        Caller.JURY_ACT: "a national or centre jury token (observers are read-only)",
+        Caller.NATIONAL: "the national jury's token",
+    }[op.caller]
+    doc["description"] = (op.description + "\n\n" if op.description else "") + f"Caller: {who}."
+    if op.caller is Caller.ANYONE:
+        doc["security"] = []
+    params = _parameters(op)
+    if params:
+        doc["parameters"] = params
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_of(op.body, names)}},
+        }
     return doc
 
 
-S = {"type": "string"}
-N = {"type": "number"}
-I = {"type": "integer"}  # noqa: E741
-B = {"type": "boolean"}
-NS = {"type": ["number", "null"]}
-SS = {"type": ["string", "null"]}
-ANY_OBJ = {"type": "object"}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
-
-
-def _op(
-    summary: str,
-    ok: dict[str, Any],
-    *,
-    body: dict[str, Any] | None = None,
-    errors: tuple[int, ...] = (),
-    auth: bool = True,
-    params: list[dict[str, Any]] | None = None,
-    tag: str = "candidate",
-) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {"200": ok}}
-    codes = set(errors) | {503}
-    if auth:
-        codes |= {401}
-    if body is not None:
-        codes |= {400, 413, 422}
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    op["responses"].update(_errors(*sorted(codes)))
-    if not auth:
-        op["security"] = []
-    if params:
-        op["parameters"] = params
-    return op
-
-
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": S}
-
-
-def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema}
-
-
-REASON = {"type": "string", "minLength": 1, "maxLength": 500}
-ID = {"type": "string", "minLength": 1, "maxLength": 64}
-
-
-def _schemas() -> dict[str, Any]:
-    state = {"type": "string", "enum": [s.value for s in CandidateState]}
-    counts = {"type": "object", "additionalProperties": I}
-    return {
-        "Error": _obj(
-            {
-                "error": _obj(
-                    {
-                        "code": {
-                            "type": "string",
-                            "enum": [c.value for c in ErrorCode] + ["internal"],
-                        },
-                        "message": S,
-                    }
-                )
-            }
-        ),
-        "Unit": _obj(
-            {
-                "unit_id": S,
-                "title": S,
-                "kind": {"type": "string", "enum": ["standard", "lca"]},
-                "question_count": I,
-                "duration_s": N,
-                "state": {"type": "string", "enum": [s.value for s in UnitState]},
-                "launched_at": NS,
-                "deadline": NS,
-                "extra_time_s": N,
-                "finished": B,
-                "package_sha256": S,
-            }
-        ),
-        "Answer": {
-            "description": "By format: QRU/QRM/QRP/QRPL {choices}, ZAP {points}, QROC {text}, TCS {scale}.",
-            "oneOf": [
-                _obj({"choices": {"type": "array", "items": I}}),
-                _obj(
-                    {
-                        "points": {
-                            "type": "array",
-                            "items": {"type": "array", "items": N, "minItems": 2, "maxItems": 2},
-                        }
-                    }
-                ),
-                _obj({"text": S}),
-                _obj({"scale": {"type": "integer", "minimum": -2, "maximum": 2}}),
-            ],
-        },
-        "AnswerResult": _obj(
-            {
-                "action_id": S,
-                "question_id": S,
-                "server_ts": N,
-                "client_ts": N,
-                "duplicate": B,
-                "unlocked": SS,
-            }
-        ),
-        "Question": {
-            "type": "object",
-            "description": "A question in clear: id, format, index, text, propositions, dossier_id, dossier_index, expected_count?, context?, image?",
-        },
-        "Row": _obj(
-            {
-                "id": S,
-                "centre": S,
-                "state": state,
-                "last_hb": NS,
-                "unit_id": SS,
-                "position": I,
-                "answered": I,
-                "question_count": I,
-                "progress": N,
-                "deadline": NS,
-                "extra_time_s": N,
-                "battery": {"type": ["integer", "null"]},
-                "network": SS,
-                "reconnects": I,
-                "disconnected_s": N,
-            }
-        ),
-        "Counts": _obj(
-            {"national": counts, "centres": {"type": "object", "additionalProperties": counts}}
-        ),
-        "Feed": _obj(
-            {
-                "cursor": I,
-                "server_ts": N,
-                "unit_id": SS,
-                "counts": _ref("Counts"),
-                "candidates": {"type": "array", "items": _ref("Row")},
-            }
-        ),
-        "AuditEvent": _obj(
-            {"seq": I, "ts": N, "client_ts": NS, "kind": S, "actor": S, "data": ANY_OBJ}
-        ),
-        "FraudAlert": _obj(
-            {
-                "id": I,
-                "ts": N,
-                "candidate_id": S,
-                "centre": S,
-                "method": S,
-                "path": S,
-                "user_agent": S,
-            }
-        ),
-        "Target": {
-            "description": "Exactly one of candidate_id or centre.",
-            "properties": {"candidate_id": ID, "centre": ID},
-        },
-    }
-
-
 @cache
-def spec() -> dict[str, Any]:
-    e = _errors
-    unit_p = _path_param("unit_id")
-    centre_q = _query("centre", S)
-    paths: dict[str, Any] = {
-        f"{P}/login": {"post": _op(
-            "Candidate login with id, centre and access code", _json(_obj({"token": S, "candidate_id": S, "centre": S, "heartbeat_interval_s": N, "units": {"type": "array", "items": _ref("Unit")}})),
-            body=_obj({"candidate_id": ID, "centre": ID, "access_code": S}), auth=False)},
-        f"{P}/units/{{unit_id}}/package": {"get": _op(
-            "Encrypted subject package (12-byte nonce + AES-256-GCM ciphertext, AAD = unit id)",
-            {"description": "The package", "headers": {"ETag": {"schema": S}, "X-Vigie-Sha256": {"schema": S}},
-             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            errors=(404,), params=[unit_p])},
-        f"{P}/units/{{unit_id}}/key": {"get": _op(
-            "Package key, after the national launch only", _json(_obj({"unit_id": S, "key": S, "launched_at": N, "deadline": N})),
-            errors=(404, 409), params=[unit_p])},
-        f"{P}/units/{{unit_id}}/questions/{{question_id}}": {"get": _op(
-            "A question in clear (after launch; dossier questions unlock in order)", _json(_ref("Question")),
-            errors=(404, 409), params=[unit_p, _path_param("question_id")])},
-        f"{P}/units/{{unit_id}}/answers": {"post": _op(
-            "Submit an answer; 200 only after it is committed to disk; idempotent by action_id", _json(_ref("AnswerResult")),
-            body=_obj({"action_id": ID, "question_id": ID, "answer": _ref("Answer"), "final": B, "client_ts": N}),
-            errors=(404, 409), params=[unit_p])},
-        f"{P}/units/{{unit_id}}/finish": {"post": _op(
-            "Finish a unit", _json(_obj({"unit_id": S, "finished_at": N})),
-            body=_obj({"action_id": ID, "client_ts": N}), errors=(404, 409), params=[unit_p])},
-        f"{P}/me": {"get": _op(
-            "The candidate's own state, to resume after a reconnect",
-            _json(_obj({"candidate_id": S, "centre": S, "units": {"type": "array", "items": _ref("Unit")}, "answers": ANY_OBJ})))},
-        f"{P}/ws": {"get": _op(
-            "Tablet websocket (see docs/protocol.md); token as Bearer or ?token=",
-            {"description": "Switching protocols (101)"}, errors=(400,), params=[_query("token", S)])},
-        f"{J}/login": {"post": _op(
-            "Jury login", _json(_obj({"token": S, "username": S, "role": {"type": "string", "enum": ["national", "centre", "observer"]}, "centre": SS})),
-            body=_obj({"username": ID, "password": S}), auth=False, tag="jury")},
-        f"{J}/centres": {"get": _op(
-            "Centres and their candidate counts", _json({"type": "array", "items": _obj({"code": S, "name": S, "candidates": I})}), tag="jury")},
-        f"{J}/units/{{unit_id}}/launch": {"post": _op(
-            "Launch a unit nationally (national jury)", _json(_ref("Unit")),
-            body=_obj({"reason": REASON, "duration_s": {"type": "number", "exclusiveMinimum": 0}}, ["reason"]),
-            errors=(403, 404, 409), params=[unit_p], tag="jury")},
-        f"{J}/units/{{unit_id}}/close": {"post": _op(
-            "Close a unit nationally (national jury)", _json(_ref("Unit")), body=_obj({"reason": REASON}),
-            errors=(403, 404, 409), params=[unit_p], tag="jury")},
-        f"{J}/centres/{{centre}}/pause": {"post": _op(
-            "Pause a centre", _json(_obj({"centre": S, "paused": B, "ts": N})), body=_obj({"reason": REASON}),
-            errors=(403, 404, 409), params=[_path_param("centre")], tag="jury")},
-        f"{J}/centres/{{centre}}/resume": {"post": _op(
-            "Resume a centre (paused time is credited back)", _json(_obj({"centre": S, "paused": B, "ts": N})),
-            body=_obj({"reason": REASON}), errors=(403, 404), params=[_path_param("centre")], tag="jury")},
-        f"{J}/extra-time": {"post": _op(
-            "Grant extra time to a candidate or a centre", _json(_obj({"unit_id": S, "seconds": N, "candidates": I, "ts": N})),
-            body={"allOf": [_ref("Target"), _obj({"unit_id": ID, "seconds": N, "reason": REASON, "candidate_id": ID, "centre": ID}, ["unit_id", "seconds", "reason"])]},
-            errors=(403, 404, 409), tag="jury")},
-        f"{J}/messages": {"post": _op(
-            "Send a message to a candidate or a centre", _json(_obj({"candidates": I, "ts": N})),
-            body={"allOf": [_ref("Target"), _obj({"text": S, "reason": REASON, "candidate_id": ID, "centre": ID}, ["text", "reason"])]},
-            errors=(403, 404), tag="jury")},
-        f"{J}/snapshot": {"get": _op(
-            "Supervision snapshot of every candidate", _json(_ref("Feed")), errors=(403, 404), params=[centre_q], tag="jury")},
-        f"{J}/changes": {"get": _op(
-            "Rows changed since a cursor", _json(_ref("Feed")), errors=(403, 404, 410, 422),
-            params=[_query("since", I, True), centre_q], tag="jury")},
-        f"{J}/candidates/{{candidate_id}}/timeline": {"get": _op(
-            "A candidate's audit timeline", _json(_obj({"candidate_id": S, "events": {"type": "array", "items": _ref("AuditEvent")}})),
-            errors=(403, 404), params=[_path_param("candidate_id")], tag="jury")},
-        f"{J}/fraud-alerts": {"get": _op(
-            "Fraud alerts (URLs that look like cheating, with the candidate's identity)",
-            _json(_obj({"alerts": {"type": "array", "items": _ref("FraudAlert")}})),
-            errors=(403, 404, 422), params=[_query("since", I), centre_q], tag="jury")},
-        f"{J}/incidents": {"get": _op(
-            "Incident report material: current incidents, extra time, pauses, messages, fraud alerts",
-            _json({"type": "object"}), errors=(403, 404), params=[centre_q], tag="jury")},
-        "/healthz": {"get": _op("Liveness", _json(_obj({"status": S})), auth=False, tag="ops")},
-        "/metrics": {"get": _op(
-            "Prometheus metrics (text exposition format)",
-            {"description": "Metrics", "content": {"text/plain": {"schema": S}}}, auth=False, tag="ops")},
-        "/openapi.json": {"get": _op("This document", _json(ANY_OBJ), auth=False, tag="ops")},
-    }  # fmt: skip
-    descriptions = {
-        400: "malformed_json",
-        401: "unauthenticated, token_expired or bad_credentials",
-        403: "forbidden",
-        404: "not_found or unknown_*",
-        409: "action in the wrong state",
-        410: "cursor_expired",
-        413: "body_too_large",
-        422: "invalid_request or invalid_answer",
-        503: "connection_cap or injected_fault (Retry-After set)",
+def _document() -> dict[str, Any]:
+    ops = operations()
+    types = _types(ops)
+    (_, components) = msgspec.json.schema_components(types, ref_template=_REF)
+    names = {t: t.__name__ for t in types}
+    # The answer is checked against its question's format, so the body types it as an
+    # object; the document says which shapes it takes.
+    answer_in = components["AnswerIn"]["properties"]["answer"]
+    answer_in.pop("type", None)
+    answer_in.pop("additionalProperties", None)
+    answer_in["oneOf"] = [
+        {"$ref": _REF.format(name=n)}
+        for n in ("ChoicesAnswer", "PointsAnswer", "TextAnswer", "ScaleAnswer")
+    ]
+    components["PackageDoc"]["properties"]["questions"]["items"] = {
+        "oneOf": [{"$ref": _REF.format(name=n)} for n in ("QuestionDoc", "LockedQuestion")]
     }
-    responses = {
-        f"E{status}": {
-            "description": text,
-            "headers": {"Retry-After": {"schema": I}} if status == 503 else {},
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-        for status, text in descriptions.items()
-    }
-    del e
+    components["ErrorBody"]["properties"]["code"]["enum"] = list(w.ERROR_CODES)
+    for name in ("ExtraTimeRequest", "MessageRequest"):
+        components[name]["oneOf"] = [
+            {"required": ["candidate_id"], "not": {"required": ["centre"]}},
+            {"required": ["centre"], "not": {"required": ["candidate_id"]}},
+        ]
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, names)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "vigie exam server",
-            "version": "1",
-            "description": "HTTP API of the vigie exam server. The websocket messages, supervision "
-            "states and metrics are specified in docs/protocol.md.",
+            "version": f"{PROTOCOL_VERSION}",
+            "description": (
+                "Generated from vigie.wire and the route table (vigie openapi). The websocket"
+                " and the exam rules are in docs/protocol.md. Every error is"
+                ' {"error": {"code", "message"}}; a method a path does not take is 405'
+                " method_not_allowed with an Allow header."
+            ),
         },
-        "servers": [{"url": "http://127.0.0.1:8080"}],
-        "security": [{"bearer": []}],
         "paths": paths,
         "components": {
-            "schemas": _schemas(),
-            "responses": responses,
+            "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
+        "security": [{"bearer": []}],
     }
 
 
-def main() -> None:
-    json.dump(spec(), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+def spec(server_url: str = DEFAULT_SERVER) -> bytes:
+    """The document as served: ``servers`` is where it is read from."""
+    doc = {**_document(), "servers": [{"url": server_url}]}
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False).encode() + b"\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="vigie openapi", description="print the exam server's OpenAPI document"
+    )
+    ap.add_argument("--server", default=DEFAULT_SERVER, help="the servers URL to write")
+    args = ap.parse_args(argv)
+    sys.stdout.buffer.write(spec(args.server))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

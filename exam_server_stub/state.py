@@ -14,6 +14,7 @@ from aiohttp import web
 
 from vigie.demo import Unit
 from vigie.protocol import CandidateState
+from vigie.wire.ws import Instruction
 
 
 class AnswerRec:
@@ -72,10 +73,10 @@ class Cand:
         # unit id -> question id -> latest answer
         self.answers: dict[str, dict[str, AnswerRec]] = {}
         # (operation, action id) -> (what the request was, its first result), for re-sends
-        self.actions: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+        self.actions: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.finished: dict[str, float] = {}
         self.extra: dict[str, float] = {}  # unit id -> personal extra time
-        self.instructions: dict[str, dict[str, Any]] = {}  # pending, unconfirmed
+        self.instructions: dict[str, Instruction] = {}  # pending, unconfirmed
         self.lock: asyncio.Lock | None = None  # created on first answer
         self.state = CandidateState.NOT_CONNECTED
         self.sig: tuple[Any, ...] = ()

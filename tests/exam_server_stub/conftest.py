@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from aiohttp.typedefs import Handler
 
 from exam_server_stub.app import create_app
+from exam_server_stub.openapi import spec
 from exam_server_stub.settings import ServerSettings
 from vigie.demo import access_code
 
@@ -31,14 +37,73 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "exam.sqlite3"
 
 
+@cache
+def _document() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(spec())
+    return doc
+
+
+def _pointer(*parts: str) -> str:
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def contract_problems(path: str, method: str, status: int, media: str, body: bytes) -> list[str]:
+    """Why a response contradicts the OpenAPI document (empty when it does not)."""
+    op = _document()["paths"].get(path, {}).get(method.lower())
+    if op is None:
+        return [f"{method} {path} is not in the document"]
+    response = op["responses"].get(str(status))
+    if response is None:
+        return [f"{method} {path} answered {status}, which the document does not list"]
+    content = response.get("content")
+    if content is None or media not in content:
+        return [f"{method} {path} {status}: {media} is not what the document says"] if body else []
+    if media != "application/json":
+        return []
+    pointer = _pointer("paths", path, method.lower(), "responses", str(status), "content", media, "schema")  # fmt: skip
+    # The whole document is the root, so that its #/components references resolve.
+    validator = jsonschema.Draft202012Validator({**_document(), "$ref": pointer})
+    try:
+        instance = json.loads(body)
+    except ValueError:
+        return [f"{method} {path} {status}: the body is not JSON"]
+    return [f"{method} {path} {status}: {e.json_path}: {e.message[:300]}" for e in validator.iter_errors(instance)]  # fmt: skip
+
+
+@web.middleware
+async def _contract_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resp = await handler(request)
+    resource = request.match_info.route.resource
+    if isinstance(resp, web.Response) and resource is not None and request.method != "HEAD":
+        if resp.status == 405 or (resp.status == 404 and not resource.canonical.startswith("/")):
+            return resp  # no operation to check against (documented globally)
+        body = resp.body if isinstance(resp.body, bytes) else b""
+        request.app[CONTRACT_PROBLEMS].extend(
+            contract_problems(
+                resource.canonical, request.method, resp.status, resp.content_type, body
+            )
+        )
+    return resp
+
+
+CONTRACT_PROBLEMS = web.AppKey("contract_problems", list[str])
+
+
 @pytest.fixture
 def make_client(
     aiohttp_client: Callable[..., Awaitable[Client]], db_path: Path
-) -> Callable[..., Awaitable[Client]]:
-    async def make(**kw: Any) -> Client:
-        return await aiohttp_client(create_app(make_settings(db_path, **kw)))
+) -> Iterator[Callable[..., Awaitable[Client]]]:
+    """Every response a test receives is checked against docs/openapi.json's document."""
+    found: list[str] = []
 
-    return make
+    async def make(**kw: Any) -> Client:
+        app = create_app(make_settings(db_path, **kw))
+        app[CONTRACT_PROBLEMS] = found
+        app.middlewares.insert(0, _contract_mw)
+        return await aiohttp_client(app)
+
+    yield make
+    assert not found, "responses that contradict the OpenAPI document:\n" + "\n".join(found)
 
 
 def bearer(token: str) -> dict[str, str]:

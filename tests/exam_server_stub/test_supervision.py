@@ -155,9 +155,9 @@ async def apply(
     elif kind == "close" and u is not None and u.live:
         await exam.close_unit(u.unit.id, "end", "jury:test")
     elif kind == "pause" and not exam.is_paused(op[1]):
-        await jury.pause_centre(exam, op[1], "fire drill", "jury:test")
+        await jury.set_paused(exam, op[1], True, "fire drill", "jury:test")
     elif kind == "resume" and exam.is_paused(op[1]):
-        await jury.resume_centre(exam, op[1], "over", "jury:test")
+        await jury.set_paused(exam, op[1], False, "over", "jury:test")
     elif kind == "extra" and u is not None and u.live:
         c = cands[op[1]]
         await jury.grant_extra_time(exam, u.unit.id, c.id, None, 60, "tablet", "jury:test")

@@ -108,9 +108,9 @@ async def test_the_limit_is_over_8_kib(api: Any, compress: int) -> None:
     assert await closed_with(ws) == WsClose.MESSAGE_TOO_BIG
     # Bytes, not characters: 2,100 two-byte characters are over 4 KiB but under 8 KiB.
     ws = await connect(api, compress=compress)
-    await ws.send_str(padded(hb(3, network="é" * 2100), 4300))
+    await ws.send_str(padded(hb(3, unit_id="é" * 2100), 4300))
     assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
-    await ws.send_str(padded(hb(4, network="é" * 4100), 8300))
+    await ws.send_str(padded(hb(4, unit_id="é" * 4100), 8300))
     assert await closed_with(ws) == WsClose.MESSAGE_TOO_BIG
 
 

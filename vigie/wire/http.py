@@ -1,0 +1,373 @@
+"""The HTTP API's bodies, requests and responses: one definition for the server, the
+tablets, the dashboard and the generated ``docs/openapi.json``.
+
+Requests are strict (an unknown or ill-typed field is ``422 invalid_request``) and carry
+the limits the server enforces, so that the document states them. Responses are what the
+server encodes; the test suite validates every response it receives against the document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from vigie.protocol import CandidateState, ErrorCode, JuryRole, QuestionFormat
+
+from .ws import Count, Seconds, UnixTs
+from .ws import UnitInfo as UnitInfo  # in login and /me bodies too
+
+Id = Annotated[str, Meta(min_length=1, max_length=64)]
+Reason = Annotated[
+    str, Meta(min_length=1, max_length=500, description="why: kept in the audit trail")
+]
+
+
+class _Request(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class _Response(msgspec.Struct):
+    pass
+
+
+# --- errors ---------------------------------------------------------------------------
+class ErrorBody(_Response):
+    code: Annotated[str, Meta(description="an ErrorCode, or `internal` for a server bug")]
+    message: Annotated[str, Meta(description="for humans")]
+
+
+class ErrorResponse(_Response):
+    error: ErrorBody
+
+
+ERROR_CODES: tuple[str, ...] = (*(c.value for c in ErrorCode), "internal")
+
+
+class Health(_Response):
+    status: str
+
+
+# --- candidate ------------------------------------------------------------------------
+class Login(_Request):
+    candidate_id: Id
+    centre: Id
+    access_code: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class LoginOk(_Response):
+    token: Annotated[str, Meta(description="send as `Authorization: Bearer <token>`")]
+    candidate_id: str
+    centre: str
+    heartbeat_interval_s: Annotated[float, Meta(gt=0)]
+    units: list[UnitInfo]
+
+
+class UnitKey(_Response):
+    unit_id: str
+    key: Annotated[str, Meta(description="base64 of the 32-byte AES-256-GCM key")]
+    launched_at: UnixTs
+    deadline: Annotated[float | None, Meta(description="this candidate's own deadline")]
+
+
+class Image(_Response):
+    mime: str
+    data: Annotated[str, Meta(description="base64")]
+
+
+class QuestionDoc(_Response, omit_defaults=True):
+    """A question in clear (after the launch), and in the decrypted package."""
+
+    id: str
+    format: QuestionFormat
+    index: Annotated[int, Meta(ge=0, description="0-based position in the unit")]
+    text: str
+    propositions: Annotated[
+        list[str], Meta(description="choices are 0-based indexes into this list")
+    ]
+    dossier_id: Annotated[str | None, Meta(description="null for an isolated question")]
+    dossier_index: Annotated[int, Meta(ge=0, description="0-based position in its dossier")]
+    expected_count: Annotated[
+        int | None, Meta(description="QRP/QRPL: the stated number of answers")
+    ] = None
+    context: Annotated[str | None, Meta(description="a dossier's opening text")] = None
+    image: Image | None = None
+
+
+class LockedQuestion(_Response):
+    """In a package, a dossier question after the first: fetch it in clear once unlocked."""
+
+    id: str
+    dossier_id: str
+    index: Annotated[int, Meta(ge=0, description="0-based position in its dossier")]
+    locked: bool
+
+
+class PackageDoc(_Response):
+    """The decrypted package of a unit (AES-256-GCM, associated data: the unit id)."""
+
+    unit_id: str
+    questions: Annotated[
+        list[dict[str, Any]],
+        Meta(description="QuestionDoc, or LockedQuestion for a dossier's later questions"),
+    ]
+
+
+Choice = Annotated[int, Meta(ge=0, le=24)]
+Point = Annotated[list[Annotated[float, Meta(ge=0, le=1)]], Meta(min_length=2, max_length=2)]
+
+
+class ChoicesAnswer(_Request):
+    """QRU, QRM, QRP, QRPL: 0-based proposition indexes, no repeats (QRU: exactly one;
+    QRP, QRPL: exactly ``expected_count``)."""
+
+    choices: Annotated[list[Choice], Meta(min_length=1, max_length=25)]
+
+
+class PointsAnswer(_Request):
+    """ZAP: 1-10 points, each ``[x, y]`` as fractions of the image's width and height."""
+
+    points: Annotated[list[Point], Meta(min_length=1, max_length=10)]
+
+
+class TextAnswer(_Request):
+    """QROC: 1-5 words, at most 200 characters."""
+
+    text: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ScaleAnswer(_Request):
+    """TCS: the Likert scale, -2 to 2."""
+
+    scale: Annotated[int, Meta(ge=-2, le=2)]
+
+
+Answer = ChoicesAnswer | PointsAnswer | TextAnswer | ScaleAnswer
+
+
+class AnswerIn(_Request):
+    action_id: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=64,
+            description="client-made, unique per candidate and operation; re-send it unchanged",
+        ),
+    ]
+    question_id: Id
+    answer: Annotated[
+        dict[str, Any],
+        Meta(description="by format: {choices} | {points} | {text} | {scale} (see Answer*)"),
+    ]
+    final: Annotated[
+        bool,
+        Meta(
+            description="progressive question: validates it (no change after) and unlocks the"
+            " next; isolated question: no effect (it can change until the deadline)"
+        ),
+    ]
+    client_ts: float
+
+
+class AnswerResult(_Response):
+    action_id: str
+    question_id: str
+    server_ts: Annotated[float, Meta(description="when it was committed to disk")]
+    client_ts: float
+    duplicate: Annotated[bool, Meta(description="true: a re-send, nothing changed")]
+    unlocked: Annotated[str | None, Meta(description="the next question of the dossier")]
+
+
+class Finish(_Request):
+    action_id: Id
+    client_ts: float
+
+
+class FinishResult(_Response):
+    unit_id: str
+    finished_at: UnixTs
+
+
+class StoredAnswer(_Response):
+    answer: dict[str, Any]
+    final: bool
+    server_ts: UnixTs
+
+
+class Me(_Response):
+    candidate_id: str
+    centre: str
+    units: list[UnitInfo]
+    answers: Annotated[
+        dict[str, dict[str, StoredAnswer]],
+        Meta(description="unit id -> question id -> the last stored answer"),
+    ]
+
+
+# --- jury -----------------------------------------------------------------------------
+class JuryLogin(_Request):
+    username: Id
+    password: Annotated[str, Meta(min_length=1, max_length=256)]
+
+
+class JuryLoginOk(_Response):
+    token: str
+    username: str
+    role: JuryRole
+    centre: str | None
+
+
+class CentreInfo(_Response):
+    code: str
+    name: str
+    candidates: Count
+
+
+class LaunchRequest(_Request):
+    reason: Reason
+    duration_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
+
+
+class ReasonOnly(_Request):
+    reason: Reason
+
+
+class _Target(_Request, kw_only=True):
+    """Exactly one of ``candidate_id`` and ``centre``."""
+
+    candidate_id: Id | None = None
+    centre: Id | None = None
+
+    def __post_init__(self) -> None:
+        if (self.candidate_id is None) == (self.centre is None):
+            raise ValueError("give exactly one of candidate_id or centre")
+
+
+class ExtraTimeRequest(_Target, kw_only=True):
+    unit_id: Id
+    seconds: Annotated[float, Meta(gt=0, le=4 * 3600)]
+    reason: Reason
+
+
+class MessageRequest(_Target, kw_only=True):
+    text: Annotated[str, Meta(min_length=1, max_length=2000)]
+    reason: Reason
+
+
+class PauseResult(_Response):
+    centre: str
+    paused: bool
+    ts: UnixTs
+
+
+class ExtraTimeResult(_Response):
+    unit_id: str
+    seconds: float
+    candidates: Count
+    ts: UnixTs
+
+
+class MessageResult(_Response):
+    candidates: Count
+    ts: UnixTs
+
+
+class Row(_Response):
+    """One candidate in the supervision view."""
+
+    id: str
+    centre: str
+    state: CandidateState
+    last_hb: float | None
+    unit_id: str | None
+    position: Count
+    answered: Count
+    question_count: Count
+    progress: Annotated[float, Meta(ge=0, description="answered / question_count")]
+    deadline: float | None
+    extra_time_s: Seconds
+    battery: int | None
+    network: str | None
+    reconnects: Count
+    disconnected_s: Annotated[float, Meta(description="during the current unit")]
+
+
+StateCounts = dict[str, Count]
+
+
+class Counts(_Response, omit_defaults=True):
+    national: StateCounts | None = None
+    centres: dict[str, StateCounts] | None = None
+    centre: StateCounts | None = None
+
+
+class Feed(_Response):
+    """A snapshot, or the rows changed since a cursor (``/jury/changes``)."""
+
+    cursor: Annotated[int, Meta(description="pass it as `since` to /jury/changes")]
+    server_ts: UnixTs
+    unit_id: str | None
+    counts: dict[str, Any]
+    candidates: list[Row]
+
+
+class AuditEvent(_Response):
+    seq: int
+    ts: UnixTs
+    client_ts: float | None
+    kind: str
+    actor: str
+    data: dict[str, Any]
+
+
+class Timeline(_Response):
+    candidate_id: str
+    events: list[AuditEvent]
+
+
+class FraudAlert(_Response):
+    id: int
+    ts: UnixTs
+    candidate_id: str
+    centre: str
+    method: str
+    path: str
+    user_agent: str
+
+
+class FraudAlerts(_Response):
+    alerts: list[FraudAlert]
+
+
+class ExtraTimeGrant(_Response):
+    id: int
+    unit_id: str
+    candidate_id: str | None
+    centre: str | None
+    seconds: float
+    reason: str
+    actor: str
+    ts: UnixTs
+
+
+class IncidentEvent(_Response):
+    seq: int
+    ts: UnixTs
+    kind: str
+    actor: str
+    centre: str | None
+    candidate_id: str | None
+    data: dict[str, Any]
+
+
+class Incidents(_Response):
+    server_ts: UnixTs
+    centre: str | None
+    incidents: Annotated[list[Row], Meta(description="candidates late or lost now")]
+    extra_time: list[ExtraTimeGrant]
+    events: list[IncidentEvent]
+    fraud_alerts: list[FraudAlert]
+
+
+encoder = msgspec.json.Encoder()
