@@ -10,7 +10,7 @@ WORKDIR /app
 # Dependencies first (pinned in pyproject.toml): a code change does not reinstall them.
 COPY pyproject.toml README.md ./
 RUN mkdir -p vigie && touch vigie/__init__.py \
-    && pip install . \
+    && URLLIB3_NO_OVERRIDE=1 pip install --no-binary urllib3-future . \
     && pip uninstall -y vigie \
     && rm -rf vigie build *.egg-info
 COPY . .

@@ -46,6 +46,18 @@ class Param:
     required: bool = False
 
 
+def _string(*examples: str) -> dict[str, Any]:
+    return {"type": "string", "examples": list(examples)}
+
+
+# Path and query parameters shared by several routes (examples from the demo exam).
+UNIT_ID = Param("unit_id", "a unit id", _string("ue1", "lca1"), where="path", required=True)
+QUESTION_ID = Param("question_id", "a question id", _string("ue1-q001"), where="path", required=True)  # fmt: skip
+CENTRE = Param("centre", "a centre code", _string("AMU", "PARIS-CITE"), where="path", required=True)  # fmt: skip
+CANDIDATE_ID = Param("candidate_id", "a candidate id", _string("AMU-00001"), where="path", required=True)  # fmt: skip
+CENTRE_FILTER = Param("centre", "only this centre (a centre jury sees its own only)", _string("AMU"))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str

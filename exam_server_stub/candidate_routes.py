@@ -12,7 +12,7 @@ from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire import http as w
 
 from . import auth
-from .api import Api, Caller, Param, parse, respond
+from .api import QUESTION_ID, UNIT_ID, Api, Caller, parse, respond
 from .errors import ApiError
 from .keys import EXAM, SETTINGS, SIGNER
 from .tokens import CANDIDATE_ROLE
@@ -53,8 +53,7 @@ async def login(request: web.Request) -> web.Response:
     )
 
 
-UNIT = Param("unit_id", "a unit id, e.g. ue1", where="path", required=True)
-QUESTION = Param("question_id", "a question id", where="path", required=True)
+UNIT, QUESTION = UNIT_ID, QUESTION_ID
 
 
 @routes.route(

@@ -16,7 +16,7 @@ from vigie.protocol import API_PREFIX, INCIDENT_STATES, ErrorCode, JuryRole
 from vigie.wire import http as w
 
 from . import auth, jury
-from .api import Api, Caller, Param, parse, respond
+from .api import CANDIDATE_ID, CENTRE, CENTRE_FILTER, UNIT_ID, Api, Caller, Param, parse, respond
 from .bootstrap import check_password
 from .errors import ApiError
 from .keys import EXAM, SIGNER
@@ -29,9 +29,7 @@ J = f"{API_PREFIX}/jury"
 E = ErrorCode
 TAG = "jury"
 T = TypeVar("T")
-UNIT = Param("unit_id", "a unit id, e.g. ue1", where="path", required=True)
-CENTRE_PATH = Param("centre", "a centre code, e.g. PARIS-CITE", where="path", required=True)
-CENTRE_QUERY = Param("centre", "only this centre (a centre jury sees its own only)")
+UNIT, CENTRE_PATH, CENTRE_QUERY = UNIT_ID, CENTRE, CENTRE_FILTER
 
 
 @routes.route(
@@ -250,7 +248,7 @@ async def changes(request: web.Request) -> web.Response:
     return _feed(request, centre, list(exam.changes.since(since, centre)))
 
 
-CANDIDATE = Param("candidate_id", "a candidate id", where="path", required=True)
+CANDIDATE = CANDIDATE_ID
 
 
 @routes.route(

@@ -182,9 +182,13 @@ def _document() -> dict[str, Any]:
     }
     components["ErrorBody"]["properties"]["code"]["enum"] = list(w.ERROR_CODES)
     for name in ("ExtraTimeRequest", "MessageRequest"):
+        # One target: its field a string, the other absent or null.
         components[name]["oneOf"] = [
-            {"required": ["candidate_id"], "not": {"required": ["centre"]}},
-            {"required": ["centre"], "not": {"required": ["candidate_id"]}},
+            {
+                "required": [mine],
+                "properties": {mine: {"type": "string"}, other: {"type": "null"}},
+            }
+            for mine, other in (("candidate_id", "centre"), ("centre", "candidate_id"))
         ]
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:

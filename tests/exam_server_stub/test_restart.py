@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,60 +15,19 @@ import aiohttp
 import pytest
 
 from vigie.demo import access_code, generate_session
+from vigie.testing import ServerProcess
 
 SEED = 11
 COUNTS = '{"AMU": 4, "NANTES": 2}'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
+class Server(ServerProcess):
     def __init__(self, db: Path, counts_file: Path) -> None:
-        self.db, self.counts_file = db, counts_file
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(db, ["--seed", str(SEED), "--demo-counts", str(counts_file)])
 
-    def start(self) -> None:
-        # The port was free when picked; on a shared machine someone may take it first,
-        # so a start that fails on "address in use" tries again on another port.
-        for _ in range(3):
-            if self._start_once():
-                return
-            self.port = free_port()
-            self.url = f"http://127.0.0.1:{self.port}"
-        raise AssertionError("server did not start")
-
-    def _start_once(self) -> bool:
-        cmd = [sys.executable, "-m", "vigie", "serve", "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port), "--db", str(self.db), "--seed", str(SEED)]
-        cmd += ["--demo-counts", str(self.counts_file)]
-        # Logs go to a file: an undrained pipe could fill up and stall the server.
-        self.log = self.db.with_suffix(".log")
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.log.read_text(errors="replace")
-                assert "address already in use" in err.lower(), err
-                return False
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return True
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("server did not start in 30 s")
-
-    def stop(self, sig: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=30)
+    def start(self, attempts: int = 3) -> Server:
+        super().start(attempts)
+        return self
 
 
 @pytest.fixture
@@ -80,9 +36,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     counts.write_text(COUNTS)
     srv = Server(tmp_path / "exam.sqlite3", counts)
     yield srv
-    if srv.proc is not None and srv.proc.poll() is None:
-        srv.proc.kill()
-        srv.proc.wait(timeout=10)
+    srv.close()
 
 
 async def _login(s: aiohttp.ClientSession, url: str, cid: str) -> str:
