@@ -97,10 +97,14 @@ async def test_kill_9_loses_no_acknowledged_answer(server: Server) -> None:
             ) as r:
                 if r.status == 200:
                     acked[action] = (cid, doc)
+                    first_ack.set()
 
-        # Answers in flight while the process is killed: only acknowledged ones count.
+        # Answers in flight while the process is killed: only acknowledged ones count. The
+        # kill waits for a first acknowledgement (not a fixed delay: a loaded machine may
+        # take longer), while most of the 80 are still in flight.
+        first_ack = asyncio.Event()
         tasks = [asyncio.create_task(answer(cid, n)) for n in range(40) for cid in tokens]
-        await asyncio.sleep(0.15)
+        await asyncio.wait_for(first_ack.wait(), timeout=30)
         assert server.stop(signal.SIGKILL) == -signal.SIGKILL
         await asyncio.gather(*tasks, return_exceptions=True)
         assert acked, "no answer was acknowledged before the kill"
