@@ -47,7 +47,11 @@ def main() -> None:
     app = web.Application()
     app["compress"] = args.compress
     app.router.add_get("/ws", ws_handler)
-    app.router.add_get("/healthz", lambda _r: web.json_response({"status": "ok"}))
+
+    async def healthz(_r: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None, backlog=4096)
 
 

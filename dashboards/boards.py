@@ -17,17 +17,16 @@ from dashboards.builder import (
     stat,
     timeseries,
 )
+from vigie.wire.metrics import Metric as M
 
 SRV = 'job=~"$job"'
 FLEET = 'job=~"$fleet_job"'
 RATE = "$__rate_interval"
 
-JOB_VAR = query_variable("job", "Exam server job", "label_values(vigie_connection_cap, job)")
-FLEET_VAR = query_variable(
-    "fleet_job", "Load generator job", "label_values(vigie_fleet_users, job)"
-)
+JOB_VAR = query_variable("job", "Exam server job", f"label_values({M.CONNECTION_CAP}, job)")
+FLEET_VAR = query_variable("fleet_job", "Load generator job", f"label_values({M.FLEET_USERS}, job)")
 CENTRE_VAR = query_variable(
-    "centre", "Centre", 'label_values(vigie_websockets_open{job=~"$job"}, centre)'
+    "centre", "Centre", f'label_values({M.WEBSOCKETS_OPEN}{{job=~"$job"}}, centre)'
 )
 
 
@@ -53,7 +52,7 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Requests by route",
                 Query(
-                    f"sum by (route) (rate(vigie_http_requests_total{{{SRV}}}[{RATE}]))",
+                    f"sum by (route) (rate({M.HTTP_REQUESTS.total}{{{SRV}}}[{RATE}]))",
                     "{{route}}",
                 ),
                 unit="reqps",
@@ -62,7 +61,7 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Responses by status",
                 Query(
-                    f"sum by (status) (rate(vigie_http_requests_total{{{SRV}}}[{RATE}]))",
+                    f"sum by (status) (rate({M.HTTP_REQUESTS.total}{{{SRV}}}[{RATE}]))",
                     "{{status}}",
                 ),
                 unit="reqps",
@@ -72,7 +71,7 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Errors by route and code",
                 Query(
-                    f"sum by (route, code) (rate(vigie_http_errors_total{{{SRV}}}[{RATE}]))",
+                    f"sum by (route, code) (rate({M.HTTP_ERRORS.total}{{{SRV}}}[{RATE}]))",
                     "{{route}} {{code}}",
                 ),
                 description="Every 4xx/503 carries an ErrorCode: this is the machine-readable why.",
@@ -82,8 +81,8 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Share of 5xx responses",
                 Query(
-                    f'(sum(rate(vigie_http_requests_total{{{SRV}, status=~"5.."}}[{RATE}])) or vector(0))'
-                    f" / sum(rate(vigie_http_requests_total{{{SRV}}}[{RATE}]))",
+                    f'(sum(rate({M.HTTP_REQUESTS.total}{{{SRV}, status=~"5.."}}[{RATE}])) or vector(0))'
+                    f" / sum(rate({M.HTTP_REQUESTS.total}{{{SRV}}}[{RATE}]))",
                     "5xx share",
                 ),
                 description="503s come from the connection cap and the fault-injection knob.",
@@ -94,13 +93,13 @@ def exam_server_red() -> JSON:
             ),
             timeseries(
                 "Request duration p99 by route",
-                *_quantiles("vigie_http_request_duration_seconds", SRV, "route", (0.99,)),
+                *_quantiles(M.HTTP_DURATION, SRV, "route", (0.99,)),
                 unit="s",
                 width=12,
             ),
             timeseries(
                 "Request duration, all routes",
-                *_quantiles("vigie_http_request_duration_seconds", SRV, "", (0.5, 0.9, 0.99)),
+                *_quantiles(M.HTTP_DURATION, SRV, "", (0.5, 0.9, 0.99)),
                 unit="s",
                 width=12,
             ),
@@ -111,14 +110,14 @@ def exam_server_red() -> JSON:
         [
             timeseries(
                 "Connects and heartbeats",
-                Query(f"sum(rate(vigie_websocket_connects_total{{{SRV}}}[{RATE}]))", "connects"),
-                Query(f"sum(rate(vigie_heartbeats_total{{{SRV}}}[{RATE}]))", "heartbeats"),
+                Query(f"sum(rate({M.WEBSOCKET_CONNECTS.total}{{{SRV}}}[{RATE}]))", "connects"),
+                Query(f"sum(rate({M.HEARTBEATS.total}{{{SRV}}}[{RATE}]))", "heartbeats"),
                 unit="ops",
             ),
             timeseries(
                 "Rejected upgrades by reason",
                 Query(
-                    f"sum by (reason) (rate(vigie_websocket_rejections_total{{{SRV}}}[{RATE}]))",
+                    f"sum by (reason) (rate({M.WEBSOCKET_REJECTIONS.total}{{{SRV}}}[{RATE}]))",
                     "{{reason}}",
                 ),
                 description="connection_cap here is what stopped wave 4 on 21 January 2022.",
@@ -127,7 +126,7 @@ def exam_server_red() -> JSON:
             timeseries(
                 "Disconnects by reason",
                 Query(
-                    f"sum by (reason) (rate(vigie_websocket_disconnects_total{{{SRV}}}[{RATE}]))",
+                    f"sum by (reason) (rate({M.WEBSOCKET_DISCONNECTS.total}{{{SRV}}}[{RATE}]))",
                     "{{reason}}",
                 ),
                 description="heartbeat_timeout and network are tablets lost mid-unit.",
@@ -136,21 +135,19 @@ def exam_server_red() -> JSON:
             ),
             timeseries(
                 "Answers by result",
-                Query(
-                    f"sum by (result) (rate(vigie_answers_total{{{SRV}}}[{RATE}]))", "{{result}}"
-                ),
+                Query(f"sum by (result) (rate({M.ANSWERS.total}{{{SRV}}}[{RATE}]))", "{{result}}"),
                 description="duplicate: a tablet re-sent an answer after a reconnect (idempotent).",
                 unit="ops",
                 stacked=True,
             ),
             timeseries(
                 "Fraud alerts",
-                Query(f"sum(increase(vigie_fraud_alerts_total{{{SRV}}}[{RATE}]))", "fraud alerts"),
+                Query(f"sum(increase({M.FRAUD_ALERTS.total}{{{SRV}}}[{RATE}]))", "fraud alerts"),
                 unit="short",
             ),
             stat(
                 "Open websockets",
-                Query(f"sum(vigie_websockets_open{{{SRV}}})", "open"),
+                Query(f"sum({M.WEBSOCKETS_OPEN}{{{SRV}}})", "open"),
                 width=8,
                 height=8,
             ),
@@ -166,8 +163,8 @@ def exam_server_red() -> JSON:
 
 
 def saturation() -> JSON:
-    open_ws = f"sum without (centre) (vigie_websockets_open{{{SRV}}})"
-    cap = f"vigie_connection_cap{{{SRV}}} > 0"
+    open_ws = f"sum without (centre) ({M.WEBSOCKETS_OPEN}{{{SRV}}})"
+    cap = f"{M.CONNECTION_CAP}{{{SRV}}} > 0"
     conns = Row(
         "Connections against the cap",
         [
@@ -225,7 +222,7 @@ def saturation() -> JSON:
         [
             timeseries(
                 "Event-loop lag",
-                *_quantiles("vigie_event_loop_lag_seconds", SRV, "", (0.5, 0.99)),
+                *_quantiles(M.LOOP_LAG, SRV, "", (0.5, 0.99)),
                 description="Every handler and heartbeat waits this long before it even starts.",
                 unit="s",
                 thresholds=[(0.1, "orange"), (0.5, "red")],
@@ -233,7 +230,7 @@ def saturation() -> JSON:
             ),
             timeseries(
                 "Answer commit latency",
-                *_quantiles("vigie_answer_commit_duration_seconds", SRV, "", (0.5, 0.99)),
+                *_quantiles(M.ANSWER_COMMIT, SRV, "", (0.5, 0.99)),
                 description="Time to make an answer durable before the 200 (SQLite commit).",
                 unit="s",
                 thresholds=[(0.25, "orange"), (1, "red")],
@@ -258,7 +255,7 @@ def tablets_by_centre() -> JSON:
             bargauge(
                 "Open websockets per centre",
                 Query(
-                    f"sort_desc(sum by (centre) (vigie_websockets_open{{{by_centre}}}))",
+                    f"sort_desc(sum by (centre) ({M.WEBSOCKETS_OPEN}{{{by_centre}}}))",
                     "{{centre}}",
                     instant=True,
                 ),
@@ -268,7 +265,7 @@ def tablets_by_centre() -> JSON:
             ),
             timeseries(
                 "Open websockets per centre over time",
-                Query(f"sum by (centre) (vigie_websockets_open{{{by_centre}}})", "{{centre}}"),
+                Query(f"sum by (centre) ({M.WEBSOCKETS_OPEN}{{{by_centre}}})", "{{centre}}"),
                 width=12,
                 height=16,
                 stacked=True,
@@ -280,20 +277,20 @@ def tablets_by_centre() -> JSON:
         [
             timeseries(
                 "Candidates by state",
-                Query(f"sum by (state) (vigie_candidates{{{SRV}}})", "{{state}}"),
+                Query(f"sum by (state) ({M.CANDIDATES}{{{SRV}}})", "{{state}}"),
                 width=12,
                 stacked=True,
             ),
             stat(
                 "Incidents (late + lost)",
-                Query(f'sum(vigie_candidates{{{SRV}, state=~"late|lost"}})', "incidents"),
+                Query(f'sum({M.CANDIDATES}{{{SRV}, state=~"late|lost"}})', "incidents"),
                 thresholds=[(1, "orange"), (50, "red")],
                 width=6,
                 height=8,
             ),
             stat(
                 "Heartbeats per second",
-                Query(f"sum(rate(vigie_heartbeats_total{{{SRV}}}[{RATE}]))", "heartbeats/s"),
+                Query(f"sum(rate({M.HEARTBEATS.total}{{{SRV}}}[{RATE}]))", "heartbeats/s"),
                 unit="ops",
                 width=6,
                 height=8,
@@ -315,21 +312,21 @@ def load_generator() -> JSON:
         [
             timeseries(
                 "Simulated users, fleet sockets, server websockets",
-                Query(f"sum(vigie_fleet_users{{{FLEET}}})", "fleet users"),
-                Query(f"sum(vigie_fleet_sockets_open{{{FLEET}}})", "fleet sockets open"),
-                Query(f"sum(vigie_websockets_open{{{SRV}}})", "server websockets open"),
+                Query(f"sum({M.FLEET_USERS}{{{FLEET}}})", "fleet users"),
+                Query(f"sum({M.FLEET_SOCKETS_OPEN}{{{FLEET}}})", "fleet sockets open"),
+                Query(f"sum({M.WEBSOCKETS_OPEN}{{{SRV}}})", "server websockets open"),
                 description="Users the fleet runs, sockets it holds, and what the server counts.",
                 width=16,
             ),
             stat(
                 "Current wave",
-                Query(f"max(vigie_fleet_wave{{{FLEET}}})", "wave"),
+                Query(f"max({M.FLEET_WAVE}{{{FLEET}}})", "wave"),
                 width=8,
                 height=8,
             ),
             timeseries(
                 "Heartbeat round trip (fleet) and event-loop lag (server)",
-                *_quantiles("vigie_fleet_heartbeat_rtt_seconds", FLEET, "", (0.5, 0.95, 0.99)),
+                *_quantiles(M.FLEET_HEARTBEAT_RTT, FLEET, "", (0.5, 0.95, 0.99)),
                 Query(
                     f"histogram_quantile(0.99, sum by (le) (rate(vigie_event_loop_lag_seconds_bucket{{{SRV}}}[{RATE}])))",
                     "server loop lag p99",
@@ -340,7 +337,7 @@ def load_generator() -> JSON:
             timeseries(
                 "Requests by operation",
                 Query(
-                    f"sum by (name) (rate(vigie_fleet_requests_total{{{FLEET}}}[{RATE}]))",
+                    f"sum by (name) (rate({M.FLEET_REQUESTS.total}{{{FLEET}}}[{RATE}]))",
                     "{{name}}",
                 ),
                 unit="ops",
@@ -349,7 +346,7 @@ def load_generator() -> JSON:
             timeseries(
                 "Failures by operation and kind",
                 Query(
-                    f"sum by (name, kind) (rate(vigie_fleet_failures_total{{{FLEET}}}[{RATE}]))",
+                    f"sum by (name, kind) (rate({M.FLEET_FAILURES.total}{{{FLEET}}}[{RATE}]))",
                     "{{name}} {{kind}}",
                 ),
                 description="kind is the FailureKind: connection_cap, refused, timeout, http_5xx...",
@@ -358,7 +355,7 @@ def load_generator() -> JSON:
             ),
             timeseries(
                 "Generator CPU by worker",
-                Query(f"vigie_fleet_cpu_ratio{{{FLEET}}}", "{{worker}}"),
+                Query(f"{M.FLEET_CPU}{{{FLEET}}}", "{{worker}}"),
                 description=(
                     "Share of one core per Locust process. Above 90% the generator, not the"
                     " server, sets the figures: add workers."

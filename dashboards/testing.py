@@ -27,6 +27,7 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from dashboards.mixin_files import rule_files
+from vigie.wire.metrics import Metric as M
 
 
 def free_port() -> int:
@@ -146,70 +147,56 @@ class FakeExposition:
         s, f = self.server, self.fleet
         ProcessCollector(registry=s)
         self.requests = Counter(
-            "vigie_http_requests",
-            "fake vigie_http_requests",
+            M.HTTP_REQUESTS,
+            f"fake {M.HTTP_REQUESTS}",
             ["route", "method", "status"],
             registry=s,
         )
         self.duration = Histogram(
-            "vigie_http_request_duration_seconds",
-            "fake vigie_http_request_duration_seconds",
+            M.HTTP_DURATION,
+            f"fake {M.HTTP_DURATION}",
             ["route", "method"],
             registry=s,
         )
-        self.errors = Counter(
-            "vigie_http_errors", "fake vigie_http_errors", ["route", "code"], registry=s
-        )
-        self.ws_open = Gauge(
-            "vigie_websockets_open", "fake vigie_websockets_open", ["centre"], registry=s
-        )
-        self.cap = Gauge("vigie_connection_cap", "fake vigie_connection_cap", registry=s)
-        self.connects = Counter(
-            "vigie_websocket_connects", "fake vigie_websocket_connects", registry=s
-        )
+        self.errors = Counter(M.HTTP_ERRORS, f"fake {M.HTTP_ERRORS}", ["route", "code"], registry=s)
+        self.ws_open = Gauge(M.WEBSOCKETS_OPEN, f"fake {M.WEBSOCKETS_OPEN}", ["centre"], registry=s)
+        self.cap = Gauge(M.CONNECTION_CAP, f"fake {M.CONNECTION_CAP}", registry=s)
+        self.connects = Counter(M.WEBSOCKET_CONNECTS, f"fake {M.WEBSOCKET_CONNECTS}", registry=s)
         self.rejections = Counter(
-            "vigie_websocket_rejections", "fake vigie_websocket_rejections", ["reason"], registry=s
+            M.WEBSOCKET_REJECTIONS, f"fake {M.WEBSOCKET_REJECTIONS}", ["reason"], registry=s
         )
         self.disconnects = Counter(
-            "vigie_websocket_disconnects",
-            "fake vigie_websocket_disconnects",
+            M.WEBSOCKET_DISCONNECTS,
+            f"fake {M.WEBSOCKET_DISCONNECTS}",
             ["reason"],
             registry=s,
         )
-        self.heartbeats = Counter("vigie_heartbeats", "fake vigie_heartbeats", registry=s)
-        self.candidates = Gauge("vigie_candidates", "fake vigie_candidates", ["state"], registry=s)
-        self.answers = Counter("vigie_answers", "fake vigie_answers", ["result"], registry=s)
+        self.heartbeats = Counter(M.HEARTBEATS, f"fake {M.HEARTBEATS}", registry=s)
+        self.candidates = Gauge(M.CANDIDATES, f"fake {M.CANDIDATES}", ["state"], registry=s)
+        self.answers = Counter(M.ANSWERS, f"fake {M.ANSWERS}", ["result"], registry=s)
         self.commit = Histogram(
-            "vigie_answer_commit_duration_seconds",
-            "fake vigie_answer_commit_duration_seconds",
+            M.ANSWER_COMMIT,
+            f"fake {M.ANSWER_COMMIT}",
             registry=s,
         )
-        self.lag = Histogram(
-            "vigie_event_loop_lag_seconds", "fake vigie_event_loop_lag_seconds", registry=s
-        )
-        self.fraud = Counter("vigie_fraud_alerts", "fake vigie_fraud_alerts", registry=s)
-        self.faults = Counter(
-            "vigie_injected_faults", "fake vigie_injected_faults", ["kind"], registry=s
-        )
-        self.users = Gauge("vigie_fleet_users", "fake vigie_fleet_users", registry=f)
-        self.sockets = Gauge(
-            "vigie_fleet_sockets_open", "fake vigie_fleet_sockets_open", registry=f
-        )
+        self.lag = Histogram(M.LOOP_LAG, f"fake {M.LOOP_LAG}", registry=s)
+        self.fraud = Counter(M.FRAUD_ALERTS, f"fake {M.FRAUD_ALERTS}", registry=s)
+        self.faults = Counter(M.INJECTED_FAULTS, f"fake {M.INJECTED_FAULTS}", ["kind"], registry=s)
+        self.users = Gauge(M.FLEET_USERS, f"fake {M.FLEET_USERS}", registry=f)
+        self.sockets = Gauge(M.FLEET_SOCKETS_OPEN, f"fake {M.FLEET_SOCKETS_OPEN}", registry=f)
         self.rtt = Histogram(
-            "vigie_fleet_heartbeat_rtt_seconds",
-            "fake vigie_fleet_heartbeat_rtt_seconds",
+            M.FLEET_HEARTBEAT_RTT,
+            f"fake {M.FLEET_HEARTBEAT_RTT}",
             registry=f,
         )
         self.fleet_requests = Counter(
-            "vigie_fleet_requests", "fake vigie_fleet_requests", ["name"], registry=f
+            M.FLEET_REQUESTS, f"fake {M.FLEET_REQUESTS}", ["name"], registry=f
         )
         self.fleet_failures = Counter(
-            "vigie_fleet_failures", "fake vigie_fleet_failures", ["name", "kind"], registry=f
+            M.FLEET_FAILURES, f"fake {M.FLEET_FAILURES}", ["name", "kind"], registry=f
         )
-        self.cpu = Gauge(
-            "vigie_fleet_cpu_ratio", "fake vigie_fleet_cpu_ratio", ["worker"], registry=f
-        )
-        self.wave = Gauge("vigie_fleet_wave", "fake vigie_fleet_wave", registry=f)
+        self.cpu = Gauge(M.FLEET_CPU, f"fake {M.FLEET_CPU}", ["worker"], registry=f)
+        self.wave = Gauge(M.FLEET_WAVE, f"fake {M.FLEET_WAVE}", registry=f)
         self.cap.set(100)
         self._stop = threading.Event()
         self._rng = random.Random(2022)

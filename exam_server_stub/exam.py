@@ -27,6 +27,7 @@ from vigie import demo
 from vigie.centres import Centre
 from vigie.protocol import INCIDENT_STATES, CandidateState, ErrorCode, UnitState
 from vigie.wire.http import AnswerResult, FinishResult, Me, Row, StoredAnswer
+from vigie.wire.metrics import AnswerOutcome
 from vigie.wire.ws import CloseUnitPush, Heartbeat, Instruction, LaunchPush, UnitInfo
 
 from .answer_format import answer_problem
@@ -441,7 +442,7 @@ class Exam:
                 fingerprint = _answer_print(unit_id, q.id, answer, final)
                 first: AnswerResult | None = self.replay(c, ANSWER_OP, action_id, fingerprint)
                 if first is not None:
-                    self.metrics.answers.labels("duplicate").inc()
+                    self.metrics.answers.labels(AnswerOutcome.DUPLICATE).inc()
                     return msgspec.structs.replace(first, duplicate=True)
                 now = time.time()
                 self.check_unlocked(c, u, q)
@@ -453,7 +454,7 @@ class Exam:
                         ErrorCode.QUESTION_FINAL, f"Question {q.id} is final and cannot change."
                     )
             except ApiError:
-                self.metrics.answers.labels("rejected").inc()
+                self.metrics.answers.labels(AnswerOutcome.REJECTED).inc()
                 raise
             nxt = u.unit.next_in_dossier(q) if final and progressive else None
             unlocked = nxt.id if nxt is not None else None
@@ -478,7 +479,7 @@ class Exam:
             c.answers.setdefault(unit_id, {})[q.id] = AnswerRec(answer, final, now)
             result = _answer_result(action_id, q.id, now, client_ts, unlocked)
             c.actions[(ANSWER_OP, action_id)] = (fingerprint, result)
-            self.metrics.answers.labels("accepted").inc()
+            self.metrics.answers.labels(AnswerOutcome.ACCEPTED).inc()
             self.refresh(c, now)
             return result
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from vigie.protocol import API_PREFIX, ErrorCode
+from vigie.wire.metrics import FaultKind
 
 from .errors import ApiError
 from .keys import EXAM, METRICS, SETTINGS, SIGNER
@@ -99,10 +100,10 @@ async def fault_mw(request: web.Request, handler: Handler) -> web.StreamResponse
     if request.path.startswith(API_PREFIX):
         m = request.app[METRICS]
         if settings.latency_ms > 0:
-            m.injected_faults.labels("latency").inc()
+            m.injected_faults.labels(FaultKind.LATENCY).inc()
             await asyncio.sleep(settings.latency_ms / 1000)
         if settings.error_rate > 0 and random.random() < settings.error_rate:
-            m.injected_faults.labels("error").inc()
+            m.injected_faults.labels(FaultKind.ERROR).inc()
             raise ApiError(
                 ErrorCode.INJECTED_FAULT,
                 "Injected fault (error-rate knob).",

@@ -56,7 +56,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     m = request.app[METRICS]
     if settings.max_connections and exam.open_ws >= settings.max_connections:
         # What the 2022 server did past its limit: refuse, and say when to retry.
-        m.ws_rejections.labels("connection_cap").inc()
+        m.ws_rejections.labels(ErrorCode.CONNECTION_CAP).inc()
         raise ApiError(
             ErrorCode.CONNECTION_CAP,
             f"The server holds its maximum of {settings.max_connections} tablet connections.",

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from simulator.record import OP_HEARTBEAT
 from simulator.run_cli import DEFAULT_METRICS_PORT
+from vigie.wire.metrics import Metric as M
 
 __all__ = ["DEFAULT_METRICS_PORT", "FleetCollector", "serve_metrics"]
 
@@ -37,17 +38,17 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self.monitor
-        users = GaugeMetricFamily("vigie_fleet_users", "Locust users (tablets started).")
+        users = GaugeMetricFamily(M.FLEET_USERS, "Locust users (tablets started).")
         users.add_metric([], float(getattr(m.runner, "user_count", 0)))
         yield users
-        sockets = GaugeMetricFamily("vigie_fleet_sockets_open", "Open tablet websockets.")
+        sockets = GaugeMetricFamily(M.FLEET_SOCKETS_OPEN, "Open tablet websockets.")
         sockets.add_metric([], float(m.sockets_open()))
         yield sockets
-        wave = GaugeMetricFamily("vigie_fleet_wave", "Current wave number (0 before the first).")
+        wave = GaugeMetricFamily(M.FLEET_WAVE, "Current wave number (0 before the first).")
         wave.add_metric([], float(m.current_wave()))
         yield wave
         cpu = GaugeMetricFamily(
-            "vigie_fleet_cpu_ratio",
+            M.FLEET_CPU,
             "Generator process CPU, fraction of one core.",
             labels=["worker"],
         )
@@ -55,10 +56,10 @@ class FleetCollector(Collector):
             cpu.add_metric([name], float(report["cpu"]))
         yield cpu
         reqs = CounterMetricFamily(
-            "vigie_fleet_requests", "Tablet operations, failed ones included.", labels=["name"]
+            M.FLEET_REQUESTS, "Tablet operations, failed ones included.", labels=["name"]
         )
         fails = CounterMetricFamily(
-            "vigie_fleet_failures", "Failed tablet operations by kind.", labels=["name", "kind"]
+            M.FLEET_FAILURES, "Failed tablet operations by kind.", labels=["name", "kind"]
         )
         for name, tally in sorted(m.totals.items()):
             reqs.add_metric([name], float(tally.count))
@@ -80,7 +81,7 @@ def _rtt_histogram(buckets_ms: dict[int, int]) -> HistogramMetricFamily:
         )
     cumulative.append(("+Inf", float(sum(buckets_ms.values()))))
     family = HistogramMetricFamily(
-        "vigie_fleet_heartbeat_rtt_seconds", "Heartbeat round trip seen by the tablets."
+        M.FLEET_HEARTBEAT_RTT, "Heartbeat round trip seen by the tablets."
     )
     family.add_metric([], cumulative, sum_value=total_sum)
     return family

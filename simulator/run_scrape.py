@@ -18,17 +18,26 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from vigie.protocol import ErrorCode
+from vigie.wire.metrics import PROCESS_CPU_SECONDS, PROCESS_OPEN_FDS, PROCESS_RESIDENT_MEMORY
+from vigie.wire.metrics import Metric as M
+
 SCRAPE_TIMEOUT_S = 2.0
 
 _COUNTERS = {
-    "vigie_websocket_connects": "ws_connects_total",
-    "vigie_websocket_rejections": "ws_rejections_total",
-    "vigie_websocket_disconnects": "ws_disconnects_total",
-    "vigie_http_requests": "http_requests_total",
-    "vigie_injected_faults": "injected_faults_total",
-    "vigie_heartbeats": "heartbeats_total",
-    "vigie_answers": "answers_total",
-    "vigie_fraud_alerts": "fraud_alerts_total",
+    M.WEBSOCKET_CONNECTS.total: "ws_connects_total",
+    M.WEBSOCKET_REJECTIONS.total: "ws_rejections_total",
+    M.WEBSOCKET_DISCONNECTS.total: "ws_disconnects_total",
+    M.HTTP_REQUESTS.total: "http_requests_total",
+    M.INJECTED_FAULTS.total: "injected_faults_total",
+    M.HEARTBEATS.total: "heartbeats_total",
+    M.ANSWERS.total: "answers_total",
+    M.FRAUD_ALERTS.total: "fraud_alerts_total",
+}
+_GAUGES = {
+    M.CONNECTION_CAP.value: "connection_cap",
+    PROCESS_RESIDENT_MEMORY: "resident_memory_bytes",
+    PROCESS_OPEN_FDS: "open_fds",
 }
 
 
@@ -46,53 +55,54 @@ def scrape_server(target: str, state: dict[str, Any], session: Any = None) -> di
 
 
 def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, float]:
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"ws_rejections_cap_total": 0.0, "http_5xx_total": 0.0}
     lag_buckets: dict[float, float] = {}
     http_buckets: dict[float, float] = {}  # summed over routes and methods
     cpu_seconds: float | None = None
+
+    def add(key: str, value: float) -> None:
+        out[key] = out.get(key, 0.0) + value
+
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             name, labels, value = s.name, s.labels, float(s.value)
-            if name == "vigie_websockets_open":
-                out["websockets_open"] = out.get("websockets_open", 0.0) + value
-            elif name == "vigie_connection_cap":
-                out["connection_cap"] = value
-            elif name == "vigie_event_loop_lag_seconds_bucket":
+            if name == M.WEBSOCKETS_OPEN:
+                add("websockets_open", value)
+            elif name in _GAUGES:
+                out[_GAUGES[name]] = value
+            elif name == M.LOOP_LAG.bucket:
                 lag_buckets[float(labels["le"])] = value
-            elif name == "vigie_http_request_duration_seconds_bucket":
+            elif name == M.HTTP_DURATION.bucket:
                 le = float(labels["le"])
                 http_buckets[le] = http_buckets.get(le, 0.0) + value
-            elif name == "process_cpu_seconds_total":
+            elif name == PROCESS_CPU_SECONDS:
                 cpu_seconds = value
-            elif name == "process_resident_memory_bytes":
-                out["resident_memory_bytes"] = value
-            elif name == "process_open_fds":
-                out["open_fds"] = value
-            elif name.endswith("_total") and name.removesuffix("_total") in _COUNTERS:
-                key = _COUNTERS[name.removesuffix("_total")]
-                out[key] = out.get(key, 0.0) + value
-                if key == "ws_rejections_total" and labels.get("reason") == "connection_cap":
-                    out["ws_rejections_cap_total"] = out.get("ws_rejections_cap_total", 0.0) + value
-                if key == "http_requests_total" and labels.get("status", "").startswith("5"):
-                    out["http_5xx_total"] = out.get("http_5xx_total", 0.0) + value
-    out.setdefault("ws_rejections_cap_total", 0.0)
-    out.setdefault("http_5xx_total", 0.0)
+            elif name in _COUNTERS:
+                add(_COUNTERS[name], value)
+                if (
+                    name == M.WEBSOCKET_REJECTIONS.total
+                    and labels.get("reason") == ErrorCode.CONNECTION_CAP
+                ):
+                    add("ws_rejections_cap_total", value)
+                if name == M.HTTP_REQUESTS.total and labels.get("status", "").startswith("5"):
+                    add("http_5xx_total", value)
     if lag_buckets:
-        previous: dict[float, float] = state.get("lag", {})
-        delta = {le: n - previous.get(le, 0.0) for le, n in lag_buckets.items()}
-        out["event_loop_lag_p99_s"] = _bucket_quantile(delta, 0.99)
-        state["lag"] = lag_buckets
+        out["event_loop_lag_p99_s"] = _interval_p99(lag_buckets, state, "lag")
     if http_buckets:
-        previous = state.get("http", {})
-        delta = {le: n - previous.get(le, 0.0) for le, n in http_buckets.items()}
-        out["http_request_p99_s"] = _bucket_quantile(delta, 0.99)
-        state["http"] = http_buckets
+        out["http_request_p99_s"] = _interval_p99(http_buckets, state, "http")
     if cpu_seconds is not None:
         last = state.get("cpu")
         if last is not None and now > last[1]:
             out["cpu_ratio"] = max(0.0, (cpu_seconds - last[0]) / (now - last[1]))
         state["cpu"] = (cpu_seconds, now)
     return out
+
+
+def _interval_p99(buckets: dict[float, float], state: dict[str, Any], key: str) -> float:
+    """p99 over the interval since the previous scrape (kept in ``state[key]``)."""
+    previous: dict[float, float] = state.get(key, {})
+    state[key] = buckets
+    return _bucket_quantile({le: n - previous.get(le, 0.0) for le, n in buckets.items()}, 0.99)
 
 
 def _bucket_quantile(cumulative: dict[float, float], q: float) -> float:

@@ -15,8 +15,9 @@ from vigie.protocol import QuestionFormat
 
 SEED = 7  # the seed of the conftest app
 SESSION = generate_session(SEED)
-UE1 = SESSION.unit("ue1")
-assert UE1 is not None
+_UE1 = SESSION.unit("ue1")
+assert _UE1 is not None
+UE1 = _UE1
 
 
 def valid_answer(q: Question) -> dict[str, Any]:
@@ -158,7 +159,7 @@ async def test_progressive_dossier_unlocks_in_order(api: Any) -> None:
 async def test_invalid_answers_per_format(api: Any) -> None:
     token = await api.candidate_token()
     await api.launch()
-    cases = {
+    cases: dict[QuestionFormat, list[dict[str, Any]]] = {
         QuestionFormat.QRM: [
             {"choices": [99]},
             {"choices": [0, 0]},

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +33,7 @@ async def test_group_commit_isolates_a_failing_job(tmp_path: Path) -> None:
     writer = Writer(db, asyncio.get_running_loop())
     writer.start()
 
-    def ok(n: int) -> object:
+    def ok(n: int) -> Callable[[sqlite3.Connection], int]:
         return lambda conn: (
             conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (f"k{n}",)).rowcount
         )
@@ -40,10 +42,10 @@ async def test_group_commit_isolates_a_failing_job(tmp_path: Path) -> None:
         conn.execute("INSERT INTO meta (key, value) VALUES ('half', 'written')")
         raise ValueError("refused")
 
-    results = await asyncio.gather(
+    results: list[Any] = await asyncio.gather(
         *(writer.run(ok(n)) for n in range(50)),
         writer.run(bad),
-        return_exceptions=True,  # type: ignore[arg-type]
+        return_exceptions=True,
     )
     await writer.stop()
     assert results[:50] == [1] * 50 and isinstance(results[50], ValueError)

@@ -15,7 +15,7 @@ from vigie.protocol import MAX_WS_MESSAGE_BYTES, WsClose
 WS = "/api/v1/ws"
 
 
-def hb(seq: int, unit_id: str | None = None, **over: Any) -> dict[str, Any]:
+def hb(seq: Any, unit_id: str | None = None, **over: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "type": "hb", "seq": seq, "unit_id": unit_id, "position": 0, "answered": 0,
         "battery": 80, "network": "wifi", "client_ts": time.time(),
@@ -115,6 +115,7 @@ async def test_the_limit_is_over_8_kib(api: Any, compress: int) -> None:
 
 
 async def test_bad_token_closes_1008(api: Any) -> None:
+    headers: dict[str, str]
     for headers in ({}, api.bearer("forged.token")):
         ws = await api.client.ws_connect(WS, headers=headers)
         assert await closed_with(ws) == WsClose.POLICY_VIOLATION
