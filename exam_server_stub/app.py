@@ -20,6 +20,7 @@ from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
 from .settings import ServerSettings
+from .state import Socket
 from .store import Writer
 from .tokens import TokenSigner
 
@@ -91,7 +92,7 @@ async def _sweep(app: web.Application) -> None:
             log.exception("sweep failed")
 
 
-async def _close(sock: web.WebSocketResponse) -> None:
+async def _close(sock: Socket) -> None:
     await sock.close(code=WsClose.HEARTBEAT_TIMEOUT, message=b"no heartbeat")
 
 

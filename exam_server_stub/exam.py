@@ -21,7 +21,6 @@ from typing import Any
 
 import msgspec
 import orjson
-from aiohttp import web
 
 from vigie import demo
 from vigie.centres import Centre
@@ -37,7 +36,7 @@ from .metrics import Metrics
 from .package import build_package
 from .reconnects import replay_connections
 from .settings import ServerSettings
-from .state import AnswerRec, Cand, UnitRt
+from .state import AnswerRec, Cand, Socket, UnitRt
 from .store import Writer, connect
 from .supervision import ChangeLog, HeardOrder, StateCounts
 
@@ -528,9 +527,7 @@ class Exam:
         )
 
     # --- websockets ----------------------------------------------------------------------
-    def attach(
-        self, c: Cand, ws: web.WebSocketResponse, now: float
-    ) -> web.WebSocketResponse | None:
+    def attach(self, c: Cand, ws: Socket, now: float) -> Socket | None:
         """Register a new socket; returns the older one it supersedes, if any."""
         old = c.ws
         u = self.current_unit()
@@ -551,7 +548,7 @@ class Exam:
         self.refresh(c, now, u)
         return old
 
-    def detach(self, c: Cand, ws: web.WebSocketResponse, now: float) -> bool:
+    def detach(self, c: Cand, ws: Socket, now: float) -> bool:
         """Forget ``ws`` if it is still the candidate's socket; False if superseded."""
         if c.ws is not ws:
             return False
@@ -599,7 +596,7 @@ class Exam:
 
     async def push(self, targets: Iterable[Cand], make: Callable[[Cand], str]) -> None:
         """Send to many sockets concurrently, in chunks, yielding to the loop between them."""
-        batch: list[tuple[web.WebSocketResponse, str]] = []
+        batch: list[tuple[Socket, str]] = []
         for c in targets:
             if c.ws is not None:
                 batch.append((c.ws, make(c)))
@@ -732,6 +729,6 @@ def _answer_result(
     )
 
 
-async def _send(ws: web.WebSocketResponse, text: str) -> None:
+async def _send(ws: Socket, text: str) -> None:
     if not ws.closed:
         await ws.send_str(text)

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
-
-from aiohttp import web
+from typing import Any, Protocol
 
 from vigie.demo import Unit
 from vigie.protocol import CandidateState
 from vigie.wire.ws import Instruction
+
+
+class Socket(Protocol):
+    """A tablet's open websocket, as the rules see it (aiohttp's WebSocketResponse is one)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def send_str(self, data: str, compress: int | None = None) -> None: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
 
 
 class AnswerRec:
@@ -60,7 +69,7 @@ class Cand:
         self.centre = centre
         self.birth_date = birth_date
         self.access_code = access_code
-        self.ws: web.WebSocketResponse | None = None
+        self.ws: Socket | None = None
         self.last_hb: float | None = None
         self.hb_unit: str | None = None
         self.position = 0

@@ -79,13 +79,9 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
                 cpu_seconds = value
             elif name in _COUNTERS:
                 add(_COUNTERS[name], value)
-                if (
-                    name == M.WEBSOCKET_REJECTIONS.total
-                    and labels.get("reason") == ErrorCode.CONNECTION_CAP
-                ):
-                    add("ws_rejections_cap_total", value)
-                if name == M.HTTP_REQUESTS.total and labels.get("status", "").startswith("5"):
-                    add("http_5xx_total", value)
+                extra = _also_counted(name, labels)
+                if extra is not None:
+                    add(extra, value)
     if lag_buckets:
         out["event_loop_lag_p99_s"] = _interval_p99(lag_buckets, state, "lag")
     if http_buckets:
@@ -96,6 +92,15 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
             out["cpu_ratio"] = max(0.0, (cpu_seconds - last[0]) / (now - last[1]))
         state["cpu"] = (cpu_seconds, now)
     return out
+
+
+def _also_counted(name: str, labels: dict[str, str]) -> str | None:
+    """The figure a counter's sample also feeds: cap refusals, 5xx answers."""
+    if name == M.WEBSOCKET_REJECTIONS.total and labels.get("reason") == ErrorCode.CONNECTION_CAP:
+        return "ws_rejections_cap_total"
+    if name == M.HTTP_REQUESTS.total and labels.get("status", "").startswith("5"):
+        return "http_5xx_total"
+    return None
 
 
 def _interval_p99(buckets: dict[float, float], state: dict[str, Any], key: str) -> float:

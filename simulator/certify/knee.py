@@ -205,7 +205,7 @@ def _broken_at(slo: Slo, sample: Sample, timeline: Timeline) -> bool:
     return not slo.passes(1.0 - ratio if slo.kind is SloKind.SUCCESS else ratio)
 
 
-def diagnose(
+def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first match wins
     timeline: Timeline,
     t: float,
     broken: list[Slo],

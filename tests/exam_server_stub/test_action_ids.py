@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ async def test_a_replay_survives_a_restart_and_the_deadline(make_api: Any) -> No
     await api.client.close()
     api = await make_api()  # the same database file, a new process's memory
     token = await api.candidate_token()
-    time.sleep(2.1)
+    await asyncio.sleep(2.1)  # past the deadline
     r = await api.answer(token, QRM.id, {"choices": [0]}, action_id="D")
     assert r.status == 200
     doc = await r.json()

@@ -85,7 +85,7 @@ def hb(seq: int) -> str:
 async def run_steps(db: Path, steps: list[tuple[Any, ...]]) -> None:
     clock = [time.time()]
     s = ServerSettings(db_path=db, demo_counts=COUNTS, seed=5)
-    with mock.patch("time.time", lambda: clock[0]):
+    with mock.patch("time.time", side_effect=lambda: clock[0]):
         exam = Exam(s, CENTRES, Metrics())
         writer = Writer(db, asyncio.get_running_loop())
         writer.start()
@@ -222,7 +222,7 @@ async def test_a_quiet_sweep_touches_nobody_and_a_silent_tablet_is_found(
     assert exam.sweep(now + exam.settings.late_after_s / 2) == []
     # Everyone but the second speaks again later (the first connected first: a sweep
     # that stopped at it would miss the silent one behind it).
-    with mock.patch("time.time", lambda: now + 10):
+    with mock.patch("time.time", side_effect=lambda: now + 10):
         for c in cands[:1] + cands[2:]:
             await _handle(exam, c, hb(1))
     later = now + exam.settings.lost_after_s + 1

@@ -139,12 +139,10 @@ async def test_connection_cap_answers_503_with_retry_after(make_api: Any) -> Non
     a = await connect(api, "AMU-00001")
     b = await connect(api, "AMU-00002")
     token = await api.candidate_token("AMU-00003")
-    try:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:  # the third socket
         await api.client.ws_connect(WS, headers=api.bearer(token))
-        raise AssertionError("the third socket should be refused")
-    except aiohttp.WSServerHandshakeError as exc:
-        assert exc.status == 503
-        assert exc.headers is not None and int(exc.headers["Retry-After"]) > 0
+    assert refused.value.status == 503
+    assert refused.value.headers is not None and int(refused.value.headers["Retry-After"]) > 0
     await a.close()
     c = None
     for _ in range(100):  # the slot frees once the server has processed the close

@@ -46,5 +46,5 @@ def test_bad_worker_index() -> None:
     import pytest
 
     s = load_scenario("smoke")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="out of range"):
         list(partition(s, 3, 3))

@@ -48,7 +48,7 @@ def test_percentile_matches_a_sorted_list_on_random_data() -> None:
 def test_empty_histogram_has_no_percentile_and_bad_q_is_refused() -> None:
     hist = LatencyHistogram()
     assert hist.percentile(0.99) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be in 0\.\.1"):
         hist.percentile(99)
 
 
