@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigie.centres import load_centres
-from vigie.demo import demo_counts, generate_session, roster
+from vigie.demo import demo_counts, generate_session, read_demo_counts, roster
 
 from .settings import DEFAULT_SEED
 
@@ -18,12 +18,23 @@ from .settings import DEFAULT_SEED
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vigie demo", description="Demo roster and exam.")
     p.add_argument("--candidates", type=int, default=100)
+    p.add_argument(
+        "--demo-counts",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='the JSON file {"CENTRE": count} given to vigie serve --demo-counts (instead of'
+        " --candidates)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--centres", type=Path, default=None)
     p.add_argument("--roster", type=Path, default=None, help="write the roster as CSV here")
     p.add_argument("--session", action="store_true", help="print the session's units as JSON")
     args = p.parse_args(argv)
-    counts = demo_counts(args.candidates, load_centres(args.centres))
+    if args.demo_counts is not None:
+        counts = read_demo_counts(args.demo_counts)
+    else:
+        counts = demo_counts(args.candidates, load_centres(args.centres))
     people = roster(counts, args.seed)
     if args.roster is not None:
         with args.roster.open("w", newline="", encoding="utf-8") as fh:

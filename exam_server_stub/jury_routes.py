@@ -210,7 +210,7 @@ def _feed(request: web.Request, centre: str | None, pool: list[Cand]) -> web.Res
             cursor=exam.cursor,
             server_ts=now,
             unit_id=u.unit.id if u is not None else None,
-            counts=exam.counts.doc(centre),
+            counts=w.Counts(**exam.counts.doc(centre)),
             candidates=[exam.row(c, u, now) for c in pool],
         )
     )

@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("exam_server_stub.cli", "run the exam server (aiohttp, SQLite)"),
     "demo": ("exam_server_stub.demo_cli", "write a demo exam / roster, print demo credentials"),
     "openapi": ("exam_server_stub.openapi", "print the exam server's OpenAPI document"),
+    "docs": ("vigie.docs_cli", "write the generated docs (openapi.json, wire.md) from the types"),
     "load": ("simulator.cli_load", "headless Locust fleet run of a scenario against a server"),
     "certify": ("simulator.cli_certify", "run a scenario's waves, judge SLOs, write a report"),
     "rehearse": (

@@ -17,12 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import random
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from vigie.centres import Centre, default_centres
@@ -178,6 +180,16 @@ def demo_counts(total: int, centres: Sequence[Centre] | None = None) -> dict[str
     for i in order[: total - sum(counts)]:
         counts[i] += 1
     return {c.code: n for c, n in zip(cs, counts, strict=True)}
+
+
+def read_demo_counts(path: Path) -> dict[str, int]:
+    """A ``--demo-counts`` file: the JSON object ``{"CENTRE": count}``."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and type(v) is int and v >= 0 for k, v in raw.items()
+    ):
+        raise ValueError(f'{path}: --demo-counts wants a JSON object {{"CENTRE": count}}')
+    return raw
 
 
 def access_code(seed: int, candidate_id: str) -> str:

@@ -296,10 +296,11 @@ class Row(_Response):
 StateCounts = dict[str, Count]
 
 
-class Counts(_Response, omit_defaults=True):
-    national: StateCounts | None = None
-    centres: dict[str, StateCounts] | None = None
-    centre: StateCounts | None = None
+class Counts(_Response):
+    """Candidates by state; a centre's view (a centre jury, or ?centre=) counts its own only."""
+
+    national: Annotated[StateCounts, Meta(description="state -> candidates, in the view")]
+    centres: Annotated[dict[str, StateCounts], Meta(description="centre -> state -> candidates")]
 
 
 class Feed(_Response):
@@ -308,7 +309,7 @@ class Feed(_Response):
     cursor: Annotated[int, Meta(description="pass it as `since` to /jury/changes")]
     server_ts: UnixTs
     unit_id: str | None
-    counts: dict[str, Any]
+    counts: Counts
     candidates: list[Row]
 
 

@@ -21,12 +21,16 @@ Count = Annotated[int, Meta(ge=0)]
 UnixTs = Annotated[float, Meta(description="unix seconds, UTC")]
 
 
-class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
-    pass
+class _ToServer(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    """What a tablet sends: strict, an unknown field is a protocol error (1008)."""
+
+
+class _ToTablet(msgspec.Struct, tag_field="type"):
+    """What the server sends: a tablet ignores fields it does not know (room to grow)."""
 
 
 # --- tablet -> server ---------------------------------------------------------------
-class Heartbeat(_Msg, tag=MsgType.HEARTBEAT.value):
+class Heartbeat(_ToServer, tag=MsgType.HEARTBEAT.value):
     """Every ``heartbeat_interval_s``: the tablet is alive, and where it is in its unit."""
 
     seq: Annotated[int, Meta(ge=0, description="increases by one per heartbeat")]
@@ -46,7 +50,7 @@ class Heartbeat(_Msg, tag=MsgType.HEARTBEAT.value):
     client_ts: Annotated[float, Meta(description="unix seconds, the tablet's clock")]
 
 
-class InstructionAck(_Msg, tag=MsgType.INSTRUCTION_ACK.value):
+class InstructionAck(_ToServer, tag=MsgType.INSTRUCTION_ACK.value):
     """Confirms instructions received on an ``hb_ack`` (they ride on every ack until then)."""
 
     ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=1000)]
@@ -56,7 +60,7 @@ TabletMessage = Heartbeat | InstructionAck
 
 
 # --- server -> tablet ---------------------------------------------------------------
-class Instruction(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+class Instruction(msgspec.Struct, omit_defaults=True):
     """A jury instruction for one tablet; shown, then confirmed with an ``ack`` message."""
 
     id: Annotated[str, Meta(description="unique; the tablet confirms it with an ack")]
@@ -70,7 +74,7 @@ class Instruction(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True
     reason: str | None = None
 
 
-class UnitInfo(msgspec.Struct, forbid_unknown_fields=True):
+class UnitInfo(msgspec.Struct):
     """One unit as one candidate sees it (``GET /me``, login, ``welcome``)."""
 
     unit_id: str
@@ -88,7 +92,7 @@ class UnitInfo(msgspec.Struct, forbid_unknown_fields=True):
     package_sha256: str
 
 
-class Welcome(_Msg, tag=MsgType.WELCOME.value):
+class Welcome(_ToTablet, tag=MsgType.WELCOME.value):
     """First message on every socket."""
 
     server_ts: UnixTs
@@ -97,7 +101,7 @@ class Welcome(_Msg, tag=MsgType.WELCOME.value):
     units: list[UnitInfo]
 
 
-class HeartbeatAck(_Msg, tag=MsgType.HEARTBEAT_ACK.value):
+class HeartbeatAck(_ToTablet, tag=MsgType.HEARTBEAT_ACK.value):
     """The answer to each heartbeat, with every instruction not yet confirmed."""
 
     seq: int
@@ -105,7 +109,7 @@ class HeartbeatAck(_Msg, tag=MsgType.HEARTBEAT_ACK.value):
     instructions: list[Instruction]
 
 
-class LaunchPush(_Msg, tag=MsgType.LAUNCH.value):
+class LaunchPush(_ToTablet, tag=MsgType.LAUNCH.value):
     """The national launch of a unit: fetch its key now."""
 
     unit_id: str
@@ -113,7 +117,7 @@ class LaunchPush(_Msg, tag=MsgType.LAUNCH.value):
     deadline: Annotated[float | None, Meta(description="this candidate's own deadline")]
 
 
-class CloseUnitPush(_Msg, tag=MsgType.CLOSE_UNIT.value):
+class CloseUnitPush(_ToTablet, tag=MsgType.CLOSE_UNIT.value):
     """The unit is closed nationally."""
 
     unit_id: str
