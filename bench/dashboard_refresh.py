@@ -28,6 +28,7 @@ from typing import Any
 
 from vigie.centres import default_centres
 from vigie.protocol import CandidateState
+from vigie.testing import free_port
 
 
 def p(values: Sequence[float], q: float) -> float:
@@ -162,13 +163,6 @@ def part_a(n: int, refreshes: int, jurors: int) -> None:
 
 
 # --- part B: real processes, tablets' heartbeat p99 with and without ten jurors ---------
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait(url: str, timeout_s: float = 60.0) -> None:
@@ -320,7 +314,7 @@ def part_b(candidates: int, tablets: int, hold_s: float, jurors: int) -> None:
     import tempfile
 
     tmp = tempfile.mkdtemp(prefix="vigie-bench-")
-    sport, dport = _free_port(), _free_port()
+    sport, dport = free_port(), free_port()
     base, dash_url = f"http://127.0.0.1:{sport}", f"http://127.0.0.1:{dport}"
     py = sys.executable
     server = subprocess.Popen([py, "-m", "vigie", "serve", "--demo", str(candidates), "--port", str(sport),

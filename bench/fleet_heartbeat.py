@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vigie.testing import free_port
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -250,12 +252,6 @@ def run_tsung(
 
 
 # --- orchestration --------------------------------------------------------------------------
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _child(
@@ -327,7 +323,7 @@ def main() -> None:
 
     if args.tablets + 100 > hard:
         sys.exit(f"raise the fd limit: {args.tablets} tablets need more than {hard} descriptors")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,

@@ -24,7 +24,6 @@ import contextlib
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from pathlib import Path
 import aiohttp
 import orjson
 import psutil
+
+from vigie.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 7
@@ -50,12 +51,6 @@ class Result:
     p99_ms: float
     cpu_us_per_hb: float
     kib_per_tablet: float
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

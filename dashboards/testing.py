@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import socket
 import subprocess
 import threading
 import time
@@ -27,13 +26,8 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from dashboards.mixin_files import rule_files
+from vigie.testing import free_port
 from vigie.wire.metrics import Metric as M
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 5.0) -> bytes:

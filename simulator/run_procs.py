@@ -17,8 +17,8 @@ from typing import IO
 import requests
 
 from scenarios.model import Scenario
-from simulator.runner import free_port
 from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
+from vigie.testing import free_port
 
 HEALTH_TIMEOUT_S = 90.0  # a fresh 11,000-candidate database takes a while to build
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import gevent
 from scenarios.model import Scenario
 from simulator import settings as fleet
 from simulator.record import RunRecord, Sample
+from vigie.testing import free_port
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 WORKER_CONNECT_TIMEOUT_S = 60.0
@@ -69,13 +69,6 @@ def raise_fd_limit() -> int:
         except (ValueError, OSError):
             pass
     return soft
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> RunRecord:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import start_http_server
 
-from dashboards.testing import FakeExposition, free_port
+from dashboards.testing import FakeExposition
+from vigie.testing import free_port
 
 
 def _binary(name: str) -> str:

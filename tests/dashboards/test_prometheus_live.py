@@ -22,9 +22,10 @@ import pytest
 
 from dashboards.mixin_files import committed_dashboards, rule_files
 from dashboards.promql import checkable_expressions
-from dashboards.testing import free_port, http_get, start_prometheus, wait_for_data
+from dashboards.testing import http_get, start_prometheus, wait_for_data
 from scenarios import load_scenario
 from vigie.demo import access_code
+from vigie.testing import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.prometheus]
 

@@ -13,7 +13,7 @@ import pytest
 
 from dashboards import cli
 from dashboards.boards import all_dashboards
-from dashboards.testing import free_port
+from vigie.testing import free_port
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """The fleet's metrics endpoint, scraped over HTTP like Prometheus would."""
 
-import socket
 import urllib.request
 from typing import Any
 
@@ -10,17 +9,11 @@ from scenarios import load_scenario
 from simulator.exporter import serve_metrics
 from simulator.record import OpTally
 from simulator.run_monitor import FleetMonitor
+from vigie.testing import free_port
 
 
 class FakeRunner:
     user_count = 25
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def payload(sockets: int) -> dict[str, Any]:
