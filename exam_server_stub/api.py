@@ -35,6 +35,7 @@ class Caller(StrEnum):
     JURY = "jury"  # any jury role, observers included
     JURY_ACT = "jury_act"  # national or centre jury (observers are read-only)
     NATIONAL = "national"
+    OPERATOR = "operator"  # the token given to vigie serve --operator-token (fault control)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,26 @@ class Api(web.RouteTableDef):
             )
         )  # fmt: skip
         return super().route(method, path)
+
+
+SQL_INT_MAX = 2**63 - 1  # what SQLite stores; a larger id or cursor names nothing
+
+
+def query_int(request: web.Request, name: str, default: int | None = None) -> int:
+    """A non-negative integer query parameter (an id, a cursor): 422 invalid_request else."""
+    raw = request.query.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        value = int(raw) if raw is not None else -1
+    except ValueError:
+        value = -1
+    if not 0 <= value <= SQL_INT_MAX:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{name} must be an integer within 0..2^63-1.")
+    return value
+
+
+INT_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": SQL_INT_MAX}
 
 
 def parse(model: type[S], raw: bytes) -> S:

@@ -13,10 +13,19 @@ from aiohttp import web
 from vigie.centres import load_centres
 from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
 
-from . import bad_requests, candidate_routes, jury_routes, service_routes, ws
+from . import (
+    bad_requests,
+    candidate_routes,
+    export_routes,
+    jury_routes,
+    operator_routes,
+    service_routes,
+    ws,
+)
 from .bootstrap import bootstrap
 from .exam import Exam
-from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS, SIGNER, WRITER
+from .faults import Faults
+from .keys import CLOSE_REASONS, EXAM, FAULTS, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
 from .settings import ServerSettings
@@ -47,6 +56,11 @@ def create_app(settings: ServerSettings) -> web.Application:
     app.add_routes(jury_routes.routes)
     app.add_routes(ws.routes)
     app.add_routes(service_routes.routes)
+    app.add_routes(operator_routes.routes)
+    app.add_routes(export_routes.routes)
+    app[FAULTS] = Faults(
+        settings.latency_ms, settings.error_rate, lambda seconds: app[WRITER].stall(seconds)
+    )
     app.cleanup_ctx.append(_writer_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
     app.cleanup_ctx.append(_lag_probe_ctx)
@@ -59,6 +73,7 @@ async def _writer_ctx(app: web.Application) -> AsyncIterator[None]:
     writer.start()
     app[WRITER] = writer
     app[EXAM].writer = writer
+    app[METRICS].writer_queue.set_function(writer.pending)
     yield
     await writer.stop()  # flushes whatever is queued (disconnect audit included)
 

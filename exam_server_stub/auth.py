@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+
 from aiohttp import web
 
 from vigie.protocol import ErrorCode, JuryRole
 
 from .errors import ApiError
-from .keys import EXAM, SIGNER
+from .keys import EXAM, SETTINGS, SIGNER
 from .state import Cand
 from .tokens import CANDIDATE_ROLE, Claims
 
@@ -62,6 +64,22 @@ def scope(cl: Claims, centre: str | None) -> str | None:
             raise ApiError(ErrorCode.FORBIDDEN, f"Your account covers centre {cl.centre} only.")
         return cl.centre
     return centre
+
+
+def operator(request: web.Request) -> str:
+    """The operator of the run (fault control): the token given to ``vigie serve``."""
+    token = bearer(request)
+    if not token:
+        raise ApiError(ErrorCode.UNAUTHENTICATED, "Missing bearer token.")
+    expected = request.app[SETTINGS].operator_token
+    if not expected:
+        raise ApiError(
+            ErrorCode.FORBIDDEN,
+            "Fault control is off on this server: start vigie serve with --operator-token.",
+        )
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise ApiError(ErrorCode.FORBIDDEN, "This is not the operator token of this server.")
+    return "operator"
 
 
 def actor(cl: Claims) -> str:

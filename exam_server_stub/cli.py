@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL_S, help="seconds")
     p.add_argument("--centres", type=Path, default=None, help="centres YAML file")
     p.add_argument("--backlog", type=int, default=4096, help="listen backlog (connection waves)")
+    p.add_argument(
+        "--operator-token",
+        default=os.environ.get("VIGIE_OPERATOR_TOKEN"),
+        help="enables fault control (POST /api/v1/operator/faults) for the holder of this"
+        " token (default: $VIGIE_OPERATOR_TOKEN; unset: fault control is off)",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -69,6 +76,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         seed=args.seed,
         centres_file=args.centres,
         max_connections=args.max_connections,
+        operator_token=args.operator_token or None,
         latency_ms=args.latency_ms,
         error_rate=args.error_rate,
         heartbeat_interval_s=args.heartbeat_interval,

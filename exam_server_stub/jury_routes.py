@@ -16,7 +16,19 @@ from vigie.protocol import API_PREFIX, INCIDENT_STATES, ErrorCode, JuryRole
 from vigie.wire import http as w
 
 from . import auth, jury
-from .api import CANDIDATE_ID, CENTRE, CENTRE_FILTER, UNIT_ID, Api, Caller, Param, parse, respond
+from .api import (
+    CANDIDATE_ID,
+    CENTRE,
+    CENTRE_FILTER,
+    INT_SCHEMA,
+    UNIT_ID,
+    Api,
+    Caller,
+    Param,
+    parse,
+    query_int,
+    respond,
+)
 from .bootstrap import check_password
 from .errors import ApiError
 from .keys import EXAM, SIGNER
@@ -286,7 +298,7 @@ def _fraud_rows(conn: Any, since: int, centre: str | None) -> list[w.FraudAlert]
     return [w.FraudAlert(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
 
 
-ALERT_SINCE = Param("since", "only alerts after this id", {"type": "integer"})
+ALERT_SINCE = Param("since", "only alerts after this id", INT_SCHEMA)
 
 
 @routes.route(
@@ -296,10 +308,7 @@ ALERT_SINCE = Param("since", "only alerts after this id", {"type": "integer"})
 )  # fmt: skip
 async def fraud_alerts(request: web.Request) -> web.Response:
     centre = _centre_param(request)
-    try:
-        since = int(request.query.get("since", "0"))
-    except ValueError as exc:
-        raise ApiError(ErrorCode.INVALID_REQUEST, "since must be an integer alert id.") from exc
+    since = query_int(request, "since", default=0)
     path = request.app[EXAM].settings.db_path
     alerts = await asyncio.to_thread(_read, path, lambda conn: _fraud_rows(conn, since, centre))
     return respond(w.FraudAlerts(alerts=alerts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .exam import Exam
+from .faults import Faults
 from .metrics import Metrics
 from .settings import ServerSettings
 from .store import Writer
@@ -15,5 +16,6 @@ EXAM = web.AppKey("exam", Exam)
 METRICS = web.AppKey("metrics", Metrics)
 SIGNER = web.AppKey("signer", TokenSigner)
 WRITER = web.AppKey("writer", Writer)
+FAULTS = web.AppKey("faults", Faults)
 # Why the server closed a socket (id(ws) -> DisconnectReason), read by its handler.
 CLOSE_REASONS = web.AppKey("close_reasons", dict[int, str])

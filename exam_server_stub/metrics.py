@@ -57,6 +57,9 @@ class Metrics:
             registry=r,
         )
         self.fraud_alerts = Counter(M.FRAUD_ALERTS, "Fraud alerts recorded.", registry=r)
+        self.writer_queue = Gauge(
+            M.WRITER_QUEUE, "Writes waiting for their commit (a stalled database).", registry=r
+        )
         self.injected_faults = Counter(
             M.INJECTED_FAULTS, "Faults injected by the knobs.", ["kind"], registry=r
         )

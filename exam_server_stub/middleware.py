@@ -17,11 +17,12 @@ from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire.metrics import FaultKind
 
 from .errors import ApiError
-from .keys import EXAM, METRICS, SETTINGS, SIGNER
+from .keys import EXAM, FAULTS, METRICS, SETTINGS, SIGNER
 from .tokens import CANDIDATE_ROLE
 
 log = logging.getLogger(__name__)
 WS_PATH = f"{API_PREFIX}/ws"
+OPERATOR_PREFIX = f"{API_PREFIX}/operator/"  # fault control itself is never faulted
 
 # URLs a candidate has no business typing: answer keys, admin pages, path traversal.
 _FRAUD = re.compile(
@@ -96,13 +97,14 @@ async def error_mw(request: web.Request, handler: Handler) -> web.StreamResponse
 @web.middleware
 async def fault_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The knobs that reproduce real failures, on the API only (never /metrics or /healthz)."""
-    settings = request.app[SETTINGS]
-    if request.path.startswith(API_PREFIX):
+    settings, faults = request.app[SETTINGS], request.app[FAULTS]
+    if request.path.startswith(API_PREFIX) and not request.path.startswith(OPERATOR_PREFIX):
         m = request.app[METRICS]
-        if settings.latency_ms > 0:
+        latency_ms, error_rate = faults.latency_ms(), faults.error_rate()
+        if latency_ms > 0:
             m.injected_faults.labels(FaultKind.LATENCY).inc()
-            await asyncio.sleep(settings.latency_ms / 1000)
-        if settings.error_rate > 0 and random.random() < settings.error_rate:
+            await asyncio.sleep(latency_ms / 1000)
+        if error_rate > 0 and random.random() < error_rate:
             m.injected_faults.labels(FaultKind.ERROR).inc()
             raise ApiError(
                 ErrorCode.INJECTED_FAULT,

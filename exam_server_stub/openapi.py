@@ -31,7 +31,7 @@ _AUTH_ERRORS = (E.UNAUTHENTICATED, E.TOKEN_EXPIRED, E.FORBIDDEN)
 _BODY_ERRORS = (E.MALFORMED_JSON, E.INVALID_REQUEST, E.BODY_TOO_LARGE)
 # Documented for the reader (docs/protocol.md), not returned by any route as such.
 _EXTRA_TYPES: tuple[Any, ...] = (
-    w.ErrorResponse, w.PackageDoc, w.QuestionDoc, w.LockedQuestion, w.ChoicesAnswer, w.PointsAnswer, w.TextAnswer, w.ScaleAnswer,
+    w.ErrorResponse, w.AnswerRecord, w.PackageDoc, w.QuestionDoc, w.LockedQuestion, w.ChoicesAnswer, w.PointsAnswer, w.TextAnswer, w.ScaleAnswer,
     wsm.Heartbeat, wsm.InstructionAck, wsm.Welcome, wsm.HeartbeatAck, wsm.LaunchPush,
     wsm.CloseUnitPush,
 )  # fmt: skip
@@ -39,9 +39,16 @@ _EXTRA_TYPES: tuple[Any, ...] = (
 
 def operations() -> list[Operation]:
     # Imported here: service_routes serves this document and imports this module.
-    from . import candidate_routes, jury_routes, service_routes, ws
+    from . import (
+        candidate_routes,
+        export_routes,
+        jury_routes,
+        operator_routes,
+        service_routes,
+        ws,
+    )
 
-    tables = (candidate_routes, jury_routes, ws, service_routes)
+    tables = (candidate_routes, jury_routes, export_routes, ws, operator_routes, service_routes)
     return [op for t in tables for op in t.routes.operations]
 
 
@@ -147,6 +154,7 @@ def _operation(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
         Caller.JURY: "a jury token (any role)",
         Caller.JURY_ACT: "a national or centre jury token (observers are read-only)",
         Caller.NATIONAL: "the national jury's token",
+        Caller.OPERATOR: "the operator token given to vigie serve --operator-token",
     }[op.caller]
     doc["description"] = (op.description + "\n\n" if op.description else "") + f"Caller: {who}."
     if op.caller is Caller.ANYONE:

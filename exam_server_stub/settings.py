@@ -32,6 +32,8 @@ class ServerSettings:
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S
     retry_after_s: int = 5  # Retry-After sent with 503s
     sweep_interval_s: float = 1.0  # how often supervision states are recomputed
+    # The bearer token of POST /api/v1/operator/faults; None: fault control is off.
+    operator_token: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

@@ -17,9 +17,12 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,6 +102,37 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def audit(
+    conn: sqlite3.Connection,
+    ts: float,
+    kind: str,
+    actor: str,
+    data: dict[str, Any],
+    *,
+    candidate_id: str | None = None,
+    centre: str | None = None,
+    client_ts: float | None = None,
+) -> None:
+    """One audit event (the table refuses updates and deletes)."""
+    conn.execute(
+        "INSERT INTO audit (ts, client_ts, candidate_id, centre, kind, actor, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ts, client_ts, candidate_id, centre, kind, actor, orjson.dumps(data).decode()),
+    )
+
+
+ANSWER_EXPORT_SQL = (
+    "SELECT a.seq, a.candidate_id, c.centre, a.unit_id, a.question_id, a.action_id, a.answer,"
+    " a.final, a.client_ts, a.server_ts FROM answers a JOIN candidates c ON c.id = a.candidate_id"
+    " WHERE a.seq > ? ORDER BY a.seq LIMIT ?"
+)
+
+
+def answers_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[sqlite3.Row]:
+    """Stored answers (every change) in storage order, after ``seq``: a page of the export."""
+    return conn.execute(ANSWER_EXPORT_SQL, (seq, limit)).fetchall()
+
+
 def init_db(path: Path) -> None:
     conn = connect(path)
     try:
@@ -129,6 +163,8 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="vigie-sqlite-writer", daemon=True)
         self.commits = 0
         self.jobs = 0
+        self._stalled_until = 0.0  # time.monotonic(); a db_stall fault commits nothing until then
+        self._wake = threading.Event()  # ends a stall early (shutdown)
 
     def start(self) -> None:
         self._thread.start()
@@ -142,8 +178,17 @@ class Writer:
         """Fire and forget (connection audit): committed with the next group."""
         self._queue.put(_Item(job, None))
 
+    def stall(self, seconds: float) -> None:
+        """The db_stall fault: commit nothing for ``seconds`` (writes wait, unacknowledged)."""
+        self._stalled_until = max(self._stalled_until, time.monotonic() + seconds)
+
+    def pending(self) -> int:
+        """Writes queued, not yet committed (rises during a stall)."""
+        return self._queue.qsize()
+
     async def stop(self) -> None:
         """Flush everything queued, then stop the thread."""
+        self._wake.set()
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
         self._conn.close()
@@ -168,6 +213,9 @@ class Writer:
                     continue
                 assert isinstance(item, _Item)
                 batch.append(item)
+            stalled = self._stalled_until - time.monotonic()
+            if stalled > 0 and not stopping:
+                self._wake.wait(stalled)
             if batch:
                 self._commit(batch)
 

@@ -79,6 +79,26 @@ class InstructionKind(StrEnum):
     END_UNIT = "end_unit"
 
 
+class AuditKind(StrEnum):
+    """What an audit event records (``kind``; its ``data`` by kind: docs/protocol.md)."""
+
+    LOGIN = "login"
+    CONNECT = "connect"
+    DISCONNECT = "disconnect"
+    ANSWER = "answer"
+    ANSWER_CHANGE = "answer_change"
+    FINISH = "finish"
+    LAUNCH = "launch"
+    CLOSE = "close"
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTRA_TIME = "extra_time"
+    MESSAGE = "message"
+    INSTRUCTION_ACK = "instruction_ack"
+    FRAUD = "fraud"
+    FAULT = "fault"  # an operator applied a timed fault
+
+
 class DisconnectReason(StrEnum):
     CLIENT_CLOSE = "client_close"
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"

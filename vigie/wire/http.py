@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from vigie.protocol import CandidateState, ErrorCode, JuryRole, QuestionFormat
 
+from .metrics import FaultKind
 from .ws import Count, Seconds, UnixTs
 from .ws import UnitInfo as UnitInfo  # in login and /me bodies too
 
@@ -369,6 +370,42 @@ class Incidents(_Response):
     extra_time: list[ExtraTimeGrant]
     events: list[IncidentEvent]
     fraud_alerts: list[FraudAlert]
+
+
+# --- the operator (fault control, behind the token given to vigie serve) ---------------
+class FaultRequest(_Request):
+    """A timed fault, applied now, ended by itself (`vigie certify` applies a scenario's)."""
+
+    kind: Annotated[FaultKind, Meta(description="latency, error or db_stall")]
+    duration_s: Annotated[float, Meta(gt=0, le=3600)]
+    ms: Annotated[float, Meta(gt=0, le=60_000, description="latency: added to each call")] | None = None  # fmt: skip
+    ratio: Annotated[float, Meta(gt=0, le=1, description="error: share answered 503")] | None = None  # fmt: skip
+
+
+class ActiveFault(_Response):
+    kind: FaultKind
+    started_at: UnixTs
+    until: UnixTs
+    value: Annotated[float, Meta(description="ms for latency, the ratio for error; 0 for db_stall")]
+
+
+class Faults(_Response):
+    active: list[ActiveFault]
+
+
+class AnswerRecord(_Response):
+    """One stored answer (every change), a line of the NDJSON answer export."""
+
+    seq: Annotated[int, Meta(description="storage order; the last per question counts")]
+    candidate_id: str
+    centre: str
+    unit_id: str
+    question_id: str
+    action_id: str
+    answer: dict[str, Any]
+    final: bool
+    client_ts: float
+    server_ts: UnixTs
 
 
 encoder = msgspec.json.Encoder()

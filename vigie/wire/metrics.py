@@ -27,6 +27,7 @@ class Metric(StrEnum):
     LOOP_LAG = "vigie_event_loop_lag_seconds"  # histogram
     FRAUD_ALERTS = "vigie_fraud_alerts"  # counter
     INJECTED_FAULTS = "vigie_injected_faults"  # counter: kind (FaultKind)
+    WRITER_QUEUE = "vigie_writer_queue"  # gauge: writes waiting for their commit
     # the fleet (Locust workers and master)
     FLEET_USERS = "vigie_fleet_users"  # gauge
     FLEET_SOCKETS_OPEN = "vigie_fleet_sockets_open"  # gauge
@@ -54,10 +55,12 @@ class AnswerOutcome(StrEnum):
 
 
 class FaultKind(StrEnum):
-    """``kind`` label of ``vigie_injected_faults``."""
+    """A server-side fault: ``kind`` label of ``vigie_injected_faults``, and what the
+    operator's fault endpoint applies."""
 
-    LATENCY = "latency"
-    ERROR = "error"
+    LATENCY = "latency"  # every API call waits `ms`
+    ERROR = "error"  # a share `ratio` of API calls is answered 503 injected_fault
+    DB_STALL = "db_stall"  # the database commits nothing: answers wait, unacknowledged
 
 
 # What the process collector exports (prometheus-client), read by the fleet's scraper.

@@ -44,10 +44,11 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
             http.ReasonOnly, http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,
-            http.ExtraTimeGrant, http.IncidentEvent,
+            http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,
         ),
     ),
     ("Errors", "Every 4xx and 5xx answer.", (http.ErrorResponse, http.ErrorBody)),
+    ("Operator: fault control", "Behind the token given to `vigie serve --operator-token`.", (http.FaultRequest, http.ActiveFault, http.Faults)),
     ("Service", "", (http.Health,)),
 )  # fmt: skip
 
