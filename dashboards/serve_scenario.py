@@ -20,36 +20,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scenarios import load_scenario
-from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
 
 DEFAULT_SCENARIO = "ecnp-2022-01-21"
 
 
 def serve_argv(env: dict[str, str], extra: Sequence[str]) -> list[str]:
-    scenario = load_scenario(env.get("SCENARIO", DEFAULT_SCENARIO))
+    ref = env.get("SCENARIO", DEFAULT_SCENARIO)
     data = Path(env.get("DATA_DIR", "/data"))
-    counts = data / f"{scenario.name}-counts.json"
     data.mkdir(parents=True, exist_ok=True)
-    counts.write_text(json.dumps(dict(scenario.centres)), encoding="utf-8")
-    knobs = scenario.server
-    hb = scenario.heartbeat_interval_s
-    # As vigie rehearse does: a slow heartbeat must not read as "late" at the default 10 s.
-    late = knobs.late_after_s or max(DEFAULT_LATE_AFTER_S, 2 * hb)
-    lost = knobs.lost_after_s or max(DEFAULT_LOST_AFTER_S, 3 * hb, late + hb)
+    # The roster and the knobs are vigie serve --scenario's (scenarios.serving), as the
+    # fleet's; only where the database lives is the container's.
+    name = load_scenario(ref).name
     return [
         "serve",
+        f"--scenario={ref}",
         "--host=0.0.0.0",
         f"--port={env.get('PORT', '8080')}",
-        f"--db={data / f'{scenario.name}.sqlite3'}",
-        f"--seed={scenario.seed}",
-        f"--demo-counts={counts}",
-        f"--max-connections={knobs.max_connections}",
-        f"--latency-ms={knobs.latency_ms:g}",
-        f"--error-rate={knobs.error_rate:g}",
-        f"--heartbeat-interval={hb:g}",
-        f"--late-after={late:g}",
-        f"--lost-after={lost:g}",
-        "--ws-compression" if knobs.ws_compression else "--no-ws-compression",
+        f"--db={data / f'{name}.sqlite3'}",
         *extra,  # argparse keeps the last value: the user's options win
     ]
 

@@ -32,6 +32,7 @@ class ServerSettings:
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S
     retry_after_s: int = 5  # Retry-After sent with 503s
     sweep_interval_s: float = 1.0  # how often supervision states are recomputed
+    scenario: str | None = None  # vigie serve --scenario: reported to the jury (/jury/server)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

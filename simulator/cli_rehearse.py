@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     services = Services(run_dir)
     try:
-        target = services.start_server(scenario, args.port)
+        target = services.start_server(args.scenario, overrides_of(args), args.port)
         print(f"exam server: {target} (database {run_dir / 'exam.sqlite3'})")
         if args.dashboard_port and importlib.util.find_spec("supervision_dashboard.cli"):
             url = services.start_dashboard(target, args.dashboard_port)
