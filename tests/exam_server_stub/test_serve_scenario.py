@@ -155,3 +155,9 @@ async def test_jury_server_reports_the_knobs_to_any_jury_role_only(make_api: Any
     assert r.status == 403
     r = await api.client.get("/api/v1/jury/server")
     assert r.status == 401
+
+
+def test_help_says_demo_counts_is_a_file() -> None:
+    text = parser().format_help()
+    assert "--demo-counts FILE" in text and "a JSON file holding" in text
+    assert "--scenario NAME" in text
