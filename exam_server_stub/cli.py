@@ -193,6 +193,19 @@ def check_stored_roster(settings: ServerSettings) -> None:
     )
 
 
+def describe(settings: ServerSettings, port: int) -> str:
+    """What a scenario's server says first: what it serves, and the fleet command to use."""
+    counts = settings.demo_counts
+    cap = f"{settings.max_connections:,}" if settings.max_connections else "none"
+    return (
+        f"serving scenario {settings.scenario}: {sum(counts.values()):,} candidates in "
+        f"{len(counts)} centres (seed {settings.seed}), connection cap {cap}, heartbeat "
+        f"{settings.heartbeat_interval_s:g} s (late {settings.late_after_s:g} s, lost "
+        f"{settings.lost_after_s:g} s), database {settings.db_path}\n"
+        f"fleet: vigie certify {settings.scenario} --target http://127.0.0.1:{port} --report DIR"
+    )
+
+
 def new_loop() -> asyncio.AbstractEventLoop:
     try:
         import uvloop
@@ -217,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app  # aiohttp app import after argument errors are reported
 
     app = create_app(settings)
+    if settings.scenario is not None:
+        print(describe(settings, args.port), flush=True)
     # The roster, packages and libraries live as long as the process: out of the cyclic
     # GC's reach, a full collection no longer walks them (~45 ms at 12,000 candidates).
     gc.collect()

@@ -139,6 +139,8 @@ def test_vigie_serve_scenario_logs_in_its_candidates_and_reports_its_knobs(
         centres = requests.get(f"{url}{API_PREFIX}/jury/centres", headers=headers, timeout=10)
         counts = {c["code"]: c["candidates"] for c in centres.json() if c["candidates"]}
         assert counts == dict(smoke.centres)
+        log = (tmp_path / "server.log").read_text()
+        assert "serving scenario smoke: 30 candidates in 3 centres (seed 7)" in log
     finally:
         services.stop()
 
@@ -161,3 +163,12 @@ def test_help_says_demo_counts_is_a_file() -> None:
     text = parser().format_help()
     assert "--demo-counts FILE" in text and "a JSON file holding" in text
     assert "--scenario NAME" in text
+
+
+def test_a_scenario_server_says_what_it_serves(tmp_path: Path) -> None:
+    from exam_server_stub.cli import describe
+
+    text = describe(settings("--scenario", "ecnp-2022-01-21", "--db", str(tmp_path / "e")), 8080)
+    assert "serving scenario ecnp-2022-01-21: 9,800 candidates in 35 centres (seed 2022)" in text
+    assert "connection cap 8,000, heartbeat 5 s (late 10 s, lost 15 s)" in text
+    assert "vigie certify ecnp-2022-01-21 --target http://127.0.0.1:8080" in text
