@@ -177,3 +177,9 @@ def test_load_against_other_knobs_exits_3_and_no_check_is_the_way_around(
     assert "max_connections: the scenario wants 0, the server has 5" in proc.stderr
     assert "--no-check runs anyway" in proc.stderr
     assert "smoke: 30 tablets planned" not in proc.stdout  # no wave ran
+
+
+def test_injected_faults_do_not_fail_the_check(services: Services) -> None:
+    url = services.start_server("smoke", ["server.error_rate=0.5"])
+    check = check_target(load_scenario("smoke", ["server.error_rate=0.5"]), url)
+    assert check.ok, check.problems
