@@ -25,17 +25,17 @@ class ServiceError(RuntimeError):
     pass
 
 
-def serve_arguments(
-    scenario_ref: str, overrides: Sequence[str], run_dir: Path, port: int
-) -> list[str]:
+def scenario_arguments(scenario_ref: str, overrides: Sequence[str] = ()) -> list[str]:
     """``vigie serve`` options for a scenario: the server builds its roster and knobs itself
     (``scenarios.serving``), from the same reference and overrides as the fleet."""
-    sets = [part for item in overrides for part in ("--set", item)]
+    return ["--scenario", scenario_ref, *[p for item in overrides for p in ("--set", item)]]
+
+
+def serve_arguments(roster: Sequence[str], run_dir: Path, port: int) -> list[str]:
+    """``vigie serve`` on 127.0.0.1 with its database in ``run_dir``; ``roster``: its options."""
     return [
         "serve",
-        "--scenario",
-        scenario_ref,
-        *sets,
+        *roster,
         "--host",
         "127.0.0.1",
         "--port",
@@ -67,8 +67,12 @@ class Services:
 
     def start_server(self, scenario_ref: str, overrides: Sequence[str] = (), port: int = 0) -> str:
         """``vigie serve --scenario scenario_ref`` on 127.0.0.1; its URL once it answers."""
+        return self.start_serve(scenario_arguments(scenario_ref, overrides), port)
+
+    def start_serve(self, roster: Sequence[str], port: int = 0) -> str:
+        """``vigie serve`` with other roster options (``--demo N``...); its URL once it answers."""
         port = port or free_port()
-        proc = self._spawn("server", serve_arguments(scenario_ref, overrides, self.run_dir, port))
+        proc = self._spawn("server", serve_arguments(roster, self.run_dir, port))
         url = f"http://127.0.0.1:{port}"
         self._wait_healthy("exam server", proc, f"{url}/healthz")
         return url

@@ -30,40 +30,13 @@ def services(tmp_path: Path) -> Iterator[Services]:
         s.stop()
 
 
-def plain_server(tmp_path: Path, *args: str) -> Iterator[str]:
-    """``vigie serve`` without --scenario, as a user who missed it would start it."""
-    port = free_port()
-    log = (tmp_path / "plain.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vigie", "serve", "--port", str(port), *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
-
-
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[str]:
-    # The smoke scenario's centres and counts, but the default seed: every access code differs.
+def demo_server(services: Services, tmp_path: Path) -> str:
+    """``vigie serve`` without --scenario, as a user who missed it would start it: the smoke
+    scenario's centres and counts, but the default seed, so every access code differs."""
     counts = tmp_path / "counts.json"
     counts.write_text(json.dumps({"AMIENS": 10, "BREST": 10, "CAEN": 10}))
-    yield from plain_server(
-        tmp_path, "--db", str(tmp_path / "d.sqlite3"), "--demo-counts", str(counts)
-    )
+    return services.start_serve(["--demo-counts", str(counts)])
 
 
 def test_exit_codes_agree() -> None:
