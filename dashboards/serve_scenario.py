@@ -1,4 +1,4 @@
-"""Container entry point: ``vigie serve`` with the roster of a scenario.
+"""Container entry point: ``vigie serve --scenario $SCENARIO``, its database in ``$DATA_DIR``.
 
 In docker compose the fleet (Locust master and workers) logs in with identities derived
 from the scenario and its seed, so the exam server must hold exactly that roster.
@@ -6,7 +6,7 @@ from the scenario and its seed, so the exam server must hold exactly that roster
     python -m dashboards.serve_scenario [--print] [vigie serve options...]
 
 reads ``SCENARIO`` (a shipped name or a file; default ecnp-2022-01-21), ``PORT`` (8080)
-and ``DATA_DIR`` (/data), and execs ``vigie serve`` bound to 0.0.0.0 (inside the
+and ``DATA_DIR`` (/data), and runs ``vigie serve --scenario`` bound to 0.0.0.0 (inside the
 container: compose publishes it on the host's 127.0.0.1 only). Extra options, e.g.
 ``--max-connections 0`` to lift the 2022 cap, are passed through and win.
 """
