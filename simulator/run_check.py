@@ -38,7 +38,7 @@ class TargetCheck:
     target: str
     problems: list[str] = field(default_factory=list)  # any: the run would not measure anything
     notes: list[str] = field(default_factory=list)  # said, not fatal
-    roster_mismatch: bool = False  # the fix is a new database
+    roster_mismatch: bool = False  # the fix is a new database (another roster, a unit used)
     served_scenario: str | None = None  # what the server says it serves (vigie serve)
     login_heartbeat_s: float | None = None  # what a login answered
 
@@ -299,8 +299,8 @@ def explain(
     lines.append(f"  vigie serve --scenario {scenario_ref}{sets} --port {port}")
     if check.roster_mismatch:
         lines.append(
-            f"  (its database, var/{scenario.name}.sqlite3 unless --db says otherwise, must be "
-            "new or this scenario's: a database keeps the roster and the units it was created with)"
+            f"  on a new database: a database keeps its roster and its units' launches, so "
+            f"remove var/{scenario.name}.sqlite3 first, or give another --db"
         )
     lines.append(
         f"then run {prog} again; --no-check runs anyway (the report would not measure much)."

@@ -72,7 +72,7 @@ def test_another_seed_is_a_roster_mismatch_with_the_fix(demo_server: str) -> Non
     text = explain(check, "vigie certify", smoke, "smoke", [])
     port = demo_server.rsplit(":", 1)[1]
     assert f"vigie serve --scenario smoke --port {port}" in text
-    assert "it was not started with --scenario" in text and "a database keeps the roster" in text
+    assert "it was not started with --scenario" in text and "a database keeps its roster" in text
 
 
 def test_other_knobs_and_centres_are_named(services: Services) -> None:
@@ -108,6 +108,8 @@ def test_a_unit_already_closed_needs_a_fresh_database(services: Services) -> Non
         "unit ue1 is already closed on this server (a previous run?): the jury could not "
         "launch it; the run needs a fresh database"
     ]
+    text = explain(check, "vigie certify", load_scenario("smoke"), "smoke", [])
+    assert "remove var/smoke.sqlite3 first, or give another --db" in text
 
 
 def test_nothing_listening() -> None:
