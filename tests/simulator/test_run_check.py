@@ -158,3 +158,19 @@ def test_injected_faults_do_not_fail_the_check(services: Services) -> None:
     url = services.start_server("smoke", ["server.error_rate=0.5"])
     check = check_target(load_scenario("smoke", ["server.error_rate=0.5"]), url)
     assert check.ok, check.problems
+
+
+def test_plain_headless_locust_checks_the_target_too(demo_server: str, tmp_path: Path) -> None:
+    locustfile = Path(__file__).resolve().parents[2] / "simulator" / "locustfile.py"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+            "--scenario", "smoke", "--target", demo_server, "--metrics-port", "0",
+        ],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert f"locust: {demo_server} does not match scenario smoke" in proc.stderr
+    assert "cannot log in" in proc.stderr and "Traceback" not in proc.stderr
