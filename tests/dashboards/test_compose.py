@@ -170,6 +170,8 @@ def test_server_command_builds_the_fleets_roster_and_vigie_serve_accepts_it(
     # Options appended to the command win over the scenario's knobs (docs/sre.md).
     lifted = settings_from(serve_parser().parse_args([*argv[1:], "--max-connections", "0"]))
     assert lifted.max_connections == 0 and lifted.seed == scenario.seed
+    no_cap = settings_from(serve_parser().parse_args([*argv[1:], "--no-cap"]))
+    assert no_cap.max_connections == 0 and no_cap.demo_counts == dict(scenario.centres)
 
 
 def test_dashboard_command_is_accepted_by_vigie_dashboard(compose: dict[str, Any]) -> None:
