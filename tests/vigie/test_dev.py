@@ -67,3 +67,12 @@ def test_a_failed_install_shows_the_installers_error(tmp_path: Path) -> None:
     assert "ERROR: No matching distribution found for locust==9" in proc.stderr
     assert "install.log" in proc.stderr
     assert not list((checkout / ".venv").glob(".installed-*"))
+
+
+def test_a_pin_change_says_so(tmp_path: Path) -> None:
+    checkout = fake_checkout(tmp_path, pip_exit=0)
+    assert dev(checkout, "rehearse").returncode == 0
+    os.utime(checkout / ".venv" / ".installed-", (1, 1))  # pyproject.toml is newer
+    again = dev(checkout, "rehearse")
+    assert again.stdout.startswith("updating vigie's dependencies (pyproject.toml changed)...\n")
+    assert "Warning" not in again.stdout + again.stderr
