@@ -17,8 +17,8 @@ from simulator.certify.verdict import EXIT_NOT_RUN as VERDICT_NOT_RUN
 from simulator.run_check import check_target, explain, sampled
 from simulator.run_cli import EXIT_NOT_RUN
 from simulator.run_procs import Services
-from simulator.runner import free_port
 from vigie.protocol import API_PREFIX
+from vigie.testing import free_port
 
 
 @pytest.fixture
