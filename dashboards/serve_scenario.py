@@ -1,4 +1,4 @@
-"""Container entry point: ``vigie serve`` with the roster of a scenario.
+"""Container entry point: ``vigie serve --scenario $SCENARIO``, its database in ``$DATA_DIR``.
 
 In docker compose the fleet (Locust master and workers) logs in with identities derived
 from the scenario and its seed, so the exam server must hold exactly that roster.
@@ -6,7 +6,7 @@ from the scenario and its seed, so the exam server must hold exactly that roster
     python -m dashboards.serve_scenario [--print] [vigie serve options...]
 
 reads ``SCENARIO`` (a shipped name or a file; default ecnp-2022-01-21), ``PORT`` (8080)
-and ``DATA_DIR`` (/data), and execs ``vigie serve`` bound to 0.0.0.0 (inside the
+and ``DATA_DIR`` (/data), and runs ``vigie serve --scenario`` bound to 0.0.0.0 (inside the
 container: compose publishes it on the host's 127.0.0.1 only). Extra options, e.g.
 ``--max-connections 0`` to lift the 2022 cap, are passed through and win.
 """
@@ -20,36 +20,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scenarios import load_scenario
-from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
 
 DEFAULT_SCENARIO = "ecnp-2022-01-21"
 
 
 def serve_argv(env: dict[str, str], extra: Sequence[str]) -> list[str]:
-    scenario = load_scenario(env.get("SCENARIO", DEFAULT_SCENARIO))
+    ref = env.get("SCENARIO", DEFAULT_SCENARIO)
     data = Path(env.get("DATA_DIR", "/data"))
-    counts = data / f"{scenario.name}-counts.json"
     data.mkdir(parents=True, exist_ok=True)
-    counts.write_text(json.dumps(dict(scenario.centres)), encoding="utf-8")
-    knobs = scenario.server
-    hb = scenario.heartbeat_interval_s
-    # As vigie rehearse does: a slow heartbeat must not read as "late" at the default 10 s.
-    late = knobs.late_after_s or max(DEFAULT_LATE_AFTER_S, 2 * hb)
-    lost = knobs.lost_after_s or max(DEFAULT_LOST_AFTER_S, 3 * hb, late + hb)
+    # The roster and the knobs are vigie serve --scenario's (scenarios.serving), as the
+    # fleet's; only where the database lives is the container's.
+    name = load_scenario(ref).name
     return [
         "serve",
+        f"--scenario={ref}",
         "--host=0.0.0.0",
         f"--port={env.get('PORT', '8080')}",
-        f"--db={data / f'{scenario.name}.sqlite3'}",
-        f"--seed={scenario.seed}",
-        f"--demo-counts={counts}",
-        f"--max-connections={knobs.max_connections}",
-        f"--latency-ms={knobs.latency_ms:g}",
-        f"--error-rate={knobs.error_rate:g}",
-        f"--heartbeat-interval={hb:g}",
-        f"--late-after={late:g}",
-        f"--lost-after={lost:g}",
-        "--ws-compression" if knobs.ws_compression else "--no-ws-compression",
+        f"--db={data / f'{name}.sqlite3'}",
         *extra,  # argparse keeps the last value: the user's options win
     ]
 

@@ -98,3 +98,21 @@ def _jury_accounts(centres: Sequence[Centre]) -> list[tuple[str, str, str | None
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
     return {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
+
+
+def stored_roster(path: Path) -> tuple[int, dict[str, int]] | None:
+    """The seed and candidates per centre of an existing database; None for a new one."""
+    if not path.is_file():
+        return None
+    conn = connect(path, readonly=True)
+    try:
+        try:
+            meta = read_meta(conn)
+        except sqlite3.OperationalError:  # an empty file: no schema yet
+            return None
+        if "seed" not in meta:
+            return None
+        rows = conn.execute("SELECT centre, COUNT(*) FROM candidates GROUP BY centre")
+        return int(meta["seed"]), {str(row[0]): int(row[1]) for row in rows}
+    finally:
+        conn.close()

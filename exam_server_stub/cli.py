@@ -5,46 +5,97 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
 
+from scenarios import ScenarioError, load_scenario, resolve
+from scenarios.serving import ServerSpec, server_spec, thresholds
 from vigie.centres import load_centres
-from vigie.demo import demo_counts
-from vigie.protocol import DEFAULT_HEARTBEAT_INTERVAL_S, DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
+from vigie.demo import demo_counts, read_demo_counts
+from vigie.protocol import DEFAULT_HEARTBEAT_INTERVAL_S
 
+from .bootstrap import stored_roster
 from .settings import DEFAULT_SEED, DEFAULT_TOKEN_TTL_S, ServerSettings
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vigie serve", description="Run the vigie exam server.")
+    p = argparse.ArgumentParser(
+        prog="vigie serve",
+        description="Run the vigie exam server. With --scenario, the scenario's roster and "
+        "knobs; an option given here wins over the scenario's knob.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--db", type=Path, default=Path("var/vigie.sqlite3"), help="SQLite file")
     p.add_argument(
-        "--max-connections", type=int, default=0, help="cap on open tablet websockets (0 = none)"
+        "--db",
+        type=Path,
+        default=None,
+        help="SQLite file (default var/vigie.sqlite3, with --scenario var/<scenario>.sqlite3)",
     )
-    p.add_argument("--latency-ms", type=float, default=0.0, help="latency injected into API calls")
-    p.add_argument("--error-rate", type=float, default=0.0, help="share of API calls answered 503")
-    p.add_argument("--heartbeat-interval", type=float, default=DEFAULT_HEARTBEAT_INTERVAL_S)
-    p.add_argument("--late-after", type=float, default=DEFAULT_LATE_AFTER_S)
-    p.add_argument("--lost-after", type=float, default=DEFAULT_LOST_AFTER_S)
+    p.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default=None,
+        help="serve a scenario's roster (its centres' counts and seed) with its knobs: "
+        "a shipped name (smoke, ecnp-2022-01-21, ...) or a YAML path",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="with --scenario: override a scenario value, as vigie certify --set does",
+    )
+    p.add_argument(
+        "--no-cap",
+        action="store_true",
+        help="with --scenario: same as --set server.max_connections=0",
+    )
+    knob = "default: the scenario's, else"
+    p.add_argument(
+        "--max-connections", type=int, help=f"cap on open tablet websockets, 0 = none ({knob} 0)"
+    )
+    p.add_argument("--latency-ms", type=float, help=f"latency injected into API calls ({knob} 0)")
+    p.add_argument("--error-rate", type=float, help=f"share of API calls answered 503 ({knob} 0)")
+    p.add_argument(
+        "--heartbeat-interval",
+        type=float,
+        help=f"seconds between tablet heartbeats ({knob} {DEFAULT_HEARTBEAT_INTERVAL_S:g})",
+    )
+    p.add_argument(
+        "--late-after",
+        type=float,
+        help="silence before a tablet is late, s (default: the scenario's, else max(10, 2 x heartbeat))",
+    )
+    p.add_argument(
+        "--lost-after",
+        type=float,
+        help="silence before a tablet is lost, s (default: the scenario's, else max(15, 3 x heartbeat))",
+    )
     p.add_argument(
         "--ws-compression",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="accept permessage-deflate (real tablet WebViews negotiate it)",
+        default=None,
+        help="accept permessage-deflate (real tablet WebViews negotiate it; default on)",
     )
     p.add_argument(
         "--demo", type=int, default=None, metavar="N", help="N demo candidates over the centres"
     )
-    p.add_argument("--demo-counts", type=Path, default=None, help='JSON {"CENTRE": count}')
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument(
+        "--demo-counts",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='a JSON file holding {"CENTRE": count, ...}',
+    )
+    p.add_argument("--seed", type=int, default=None, help=f"default {DEFAULT_SEED}")
     p.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL_S, help="seconds")
     p.add_argument("--centres", type=Path, default=None, help="centres YAML file")
     p.add_argument("--backlog", type=int, default=4096, help="listen backlog (connection waves)")
@@ -58,32 +109,102 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_from(args: argparse.Namespace) -> ServerSettings:
-    if args.demo_counts is not None:
-        raw = json.loads(args.demo_counts.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or not all(
-            isinstance(k, str) and isinstance(v, int) and v >= 0 for k, v in raw.items()
-        ):
-            raise ValueError('--demo-counts wants a JSON object {"CENTRE": count}')
-        counts: dict[str, int] = raw
-    else:
-        counts = demo_counts(
-            args.demo if args.demo is not None else 100, load_centres(args.centres)
+T = TypeVar("T")
+_ROSTER_OPTIONS = ("demo", "demo_counts", "seed", "centres")
+
+
+def _scenario_spec(args: argparse.Namespace) -> ServerSpec | None:
+    if args.scenario is None:
+        if args.overrides or args.no_cap:
+            raise ValueError("--set and --no-cap apply to a --scenario")
+        return None
+    given = [f"--{o.replace('_', '-')}" for o in _ROSTER_OPTIONS if getattr(args, o) is not None]
+    if given:
+        raise ValueError(
+            f"--scenario sets the roster: drop {', '.join(given)} (or --set seed=..., centres...)"
         )
+    overrides = [*args.overrides, *(["server.max_connections=0"] if args.no_cap else [])]
+    try:
+        scenario = load_scenario(args.scenario, overrides)
+    except ScenarioError as exc:
+        raise ValueError(f"invalid scenario\n{exc}") from None
+    return server_spec(scenario, resolve(args.scenario).parent)
+
+
+def _counts(args: argparse.Namespace) -> dict[str, int]:
+    if args.demo_counts is not None:
+        return read_demo_counts(args.demo_counts)
+    return demo_counts(args.demo if args.demo is not None else 100, load_centres(args.centres))
+
+
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    spec = _scenario_spec(args)
+    if spec is None:
+        spec = ServerSpec(
+            scenario="",
+            seed=args.seed if args.seed is not None else DEFAULT_SEED,
+            counts=_counts(args),
+            centres_file=args.centres,
+        )
+    hb = _given(args.heartbeat_interval, spec.heartbeat_interval_s)
+    if args.heartbeat_interval is None:
+        late, lost = spec.late_after_s, spec.lost_after_s
+    else:  # thresholds not given follow a heartbeat given here
+        late, lost = thresholds(hb, None, None)
+    late = _given(args.late_after, late)
+    lost = args.lost_after if args.lost_after is not None else max(lost, late + hb)
+    db = args.db or Path("var") / f"{spec.scenario or 'vigie'}.sqlite3"
     return ServerSettings(
-        db_path=args.db,
-        demo_counts=counts,
-        seed=args.seed,
-        centres_file=args.centres,
-        max_connections=args.max_connections,
+        db_path=db,
+        demo_counts={code: n for code, n in spec.counts.items() if n > 0},
+        seed=spec.seed,
+        centres_file=spec.centres_file,
+        max_connections=_given(args.max_connections, spec.max_connections),
         operator_token=args.operator_token or None,
-        latency_ms=args.latency_ms,
-        error_rate=args.error_rate,
-        heartbeat_interval_s=args.heartbeat_interval,
-        late_after_s=args.late_after,
-        lost_after_s=args.lost_after,
-        ws_compression=args.ws_compression,
+        latency_ms=_given(args.latency_ms, spec.latency_ms),
+        error_rate=_given(args.error_rate, spec.error_rate),
+        heartbeat_interval_s=hb,
+        late_after_s=late,
+        lost_after_s=lost,
+        ws_compression=_given(args.ws_compression, spec.ws_compression),
         token_ttl_s=args.token_ttl,
+        scenario=spec.scenario or None,
+    )
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
+
+
+def check_stored_roster(settings: ServerSettings) -> None:
+    """With --scenario, a database created for another roster is refused, not silently served."""
+    if settings.scenario is None:
+        return
+    stored = stored_roster(settings.db_path)
+    if stored is None:
+        return
+    seed, counts = stored
+    if seed == settings.seed and counts == settings.demo_counts:
+        return
+    raise ValueError(
+        f"{settings.db_path} holds another roster (seed {seed}, {sum(counts.values()):,} "
+        f"candidates in {len(counts)} centres) than scenario {settings.scenario} (seed "
+        f"{settings.seed}, {sum(settings.demo_counts.values()):,} candidates in "
+        f"{len(settings.demo_counts)} centres); a database keeps the roster it was created "
+        "with: give another --db, or remove this file"
+    )
+
+
+def describe(settings: ServerSettings, port: int) -> str:
+    """What a scenario's server says first: what it serves, and the fleet command to use."""
+    counts = settings.demo_counts
+    cap = f"{settings.max_connections:,}" if settings.max_connections else "none"
+    return (
+        f"serving scenario {settings.scenario}: {sum(counts.values()):,} candidates in "
+        f"{len(counts)} centres (seed {settings.seed}), connection cap {cap}, heartbeat "
+        f"{settings.heartbeat_interval_s:g} s (late {settings.late_after_s:g} s, lost "
+        f"{settings.lost_after_s:g} s), database {settings.db_path}\n"
+        f"fleet: vigie certify {settings.scenario} --target http://127.0.0.1:{port} --report DIR"
     )
 
 
@@ -104,12 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # 12,000 tablets: no access log
     try:
         settings = settings_from(args)
+        check_stored_roster(settings)
     except (ValueError, OSError) as exc:
         print(f"vigie serve: {exc}", file=sys.stderr)
         return 2
     from .app import create_app  # aiohttp app import after argument errors are reported
 
     app = create_app(settings)
+    if settings.scenario is not None:
+        print(describe(settings, args.port), flush=True)
     # The roster, packages and libraries live as long as the process: out of the cyclic
     # GC's reach, a full collection no longer walks them (~45 ms at 12,000 candidates).
     gc.collect()

@@ -31,7 +31,7 @@ from .api import (
 )
 from .bootstrap import check_password
 from .errors import ApiError
-from .keys import EXAM, SIGNER
+from .keys import EXAM, SETTINGS, SIGNER
 from .state import Cand
 from .store import connect
 from .tokens import Claims
@@ -82,6 +82,31 @@ async def centres(request: web.Request) -> web.Response:
             for c in exam.centres.values()
             if only is None or c.code == only
         ]
+    )
+
+
+@routes.route(
+    "GET", f"{J}/server", summary="The scenario served and the knobs in force", tag=TAG,
+    caller=Caller.JURY, ok=w.ServerInfo,
+    description="What a fleet checks before its first wave (vigie load, vigie certify).",
+)  # fmt: skip
+async def server(request: web.Request) -> web.Response:
+    auth.jury(request)
+    st = request.app[SETTINGS]
+    return respond(
+        w.ServerInfo(
+            scenario=st.scenario,
+            candidates=len(request.app[EXAM].cands),
+            knobs=w.ServerKnobs(
+                max_connections=st.max_connections,
+                latency_ms=st.latency_ms,
+                error_rate=st.error_rate,
+                ws_compression=st.ws_compression,
+                heartbeat_interval_s=st.heartbeat_interval_s,
+                late_after_s=st.late_after_s,
+                lost_after_s=st.lost_after_s,
+            ),
+        )
     )
 
 

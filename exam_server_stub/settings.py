@@ -34,6 +34,7 @@ class ServerSettings:
     sweep_interval_s: float = 1.0  # how often supervision states are recomputed
     # The bearer token of POST /api/v1/operator/faults; None: fault control is off.
     operator_token: str | None = None
+    scenario: str | None = None  # vigie serve --scenario: reported to the jury (/jury/server)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

@@ -2,7 +2,8 @@
 
 Writes ``DIR/record.json`` (the run record), ``DIR/report.json`` and ``DIR/report.html``;
 exits 0 only when the scenario is certified (never on a generator-bound run), 1 when it
-is not, 2 on bad usage or an invalid scenario.
+is not, 2 on bad usage or an invalid scenario, 3 when the target check found that the
+server does not match the scenario (nothing was run; the report says why).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from simulator.run_cli import (
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
-    check_workers,
-    gevent_first,
-    load_or_explain,
-    overrides_of,
-    parse,
+    add_target_arguments,
+    check_or_explain,
+    run_scenario_fleet,
+    start_fleet_command,
 )
 
 RECORD_NAME = "record.json"
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a scenario's waves against a server, judge its SLOs, write a report.",
     )
     add_scenario_arguments(parser)
-    parser.add_argument("--target", required=True, help="exam server base URL")
+    add_target_arguments(parser)
     parser.add_argument("--report", type=Path, required=True, help="report directory")
     add_fleet_arguments(parser, default_workers=0)
     return parser
@@ -53,29 +53,24 @@ def judge(record: RunRecord, report_dir: Path, generator_cpu_max: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse(parser, argv)
-    gevent_first()
-    check_workers(parser, args)
-    scenario = load_or_explain(args)
-    if scenario is None:
+    started = start_fleet_command(build_parser(), argv)
+    if started is None:
         return EXIT_USAGE
+    args, scenario = started
+    check = check_or_explain("vigie certify", args, scenario)
+    if not check.ok:
+        # The report says why nothing ran (exit 3), as a failed run's report says why it failed.
+        from simulator.run_plan import planned_record
+
+        record = planned_record(scenario, args.scenario, args.target)
+        record.target_problems = list(check.problems)
+        record.notes = list(check.notes)
+        record.ended_at = record.started_at
+        return judge(record, args.report, scenario.slos.generator_cpu_max)
     from simulator.run_summary import print_summary
-    from simulator.runner import FleetOptions, Interrupted, run_fleet
 
-    interrupted = Interrupted()
-
-    record = run_fleet(
-        FleetOptions(
-            scenario=scenario,
-            scenario_ref=args.scenario,
-            target=args.target,
-            overrides=overrides_of(args),
-            workers=args.workers,
-            metrics_port=args.metrics_port,
-            log_dir=args.report / "logs",
-        ),
-        interrupted,
+    record, interrupted = run_scenario_fleet(
+        args, scenario, args.target, log_dir=args.report / "logs"
     )
     print_summary(record)
     status = judge(record, args.report, scenario.slos.generator_cpu_max)

@@ -1,7 +1,7 @@
 """``vigie load SCENARIO --target URL [--workers N]``: a headless fleet run, no verdict.
 
-Prints a summary per wave; ``--record PATH`` keeps the run record (JSON) for
-``vigie certify --from-record`` or for later study.
+Checks the target first (exit 3, nothing run, when it does not match the scenario); prints
+a summary per wave; ``--record PATH`` keeps the run record (JSON) for study.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 
 from simulator.run_cli import (
     EXIT_INTERRUPTED,
+    EXIT_NOT_RUN,
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
-    check_workers,
-    gevent_first,
-    load_or_explain,
-    overrides_of,
-    parse,
+    add_target_arguments,
+    check_or_explain,
+    run_scenario_fleet,
+    start_fleet_command,
 )
 
 
@@ -29,36 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vigie load", description="Run a scenario's tablet fleet against an exam server."
     )
     add_scenario_arguments(parser)
-    parser.add_argument("--target", required=True, help="exam server base URL")
+    add_target_arguments(parser)
     add_fleet_arguments(parser, default_workers=0)
     parser.add_argument("--record", type=Path, help="write the run record (JSON) here")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse(parser, argv)
-    gevent_first()
-    check_workers(parser, args)
-    scenario = load_or_explain(args)
-    if scenario is None:
+    started = start_fleet_command(build_parser(), argv)
+    if started is None:
         return EXIT_USAGE
+    args, scenario = started
+    if not check_or_explain("vigie load", args, scenario).ok:
+        return EXIT_NOT_RUN
     from simulator.run_summary import print_summary
-    from simulator.runner import FleetOptions, Interrupted, run_fleet
 
-    interrupted = Interrupted()
-
-    record = run_fleet(
-        FleetOptions(
-            scenario=scenario,
-            scenario_ref=args.scenario,
-            target=args.target,
-            overrides=overrides_of(args),
-            workers=args.workers,
-            metrics_port=args.metrics_port,
-        ),
-        interrupted,
-    )
+    record, interrupted = run_scenario_fleet(args, scenario, args.target)
     if args.record is not None:
         record.save(args.record)
         print(f"run record: {args.record}")

@@ -18,14 +18,13 @@ from pathlib import Path
 
 from simulator.run_cli import (
     EXIT_INTERRUPTED,
+    EXIT_NOT_RUN,
     EXIT_USAGE,
     add_fleet_arguments,
     add_scenario_arguments,
-    check_workers,
-    gevent_first,
-    load_or_explain,
     overrides_of,
-    parse,
+    run_scenario_fleet,
+    start_fleet_command,
 )
 
 
@@ -56,17 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse(parser, argv)
-    gevent_first()
-    check_workers(parser, args)
-    scenario = load_or_explain(args)
-    if scenario is None:
+    started = start_fleet_command(build_parser(), argv)
+    if started is None:
         return EXIT_USAGE
+    args, scenario = started
     from simulator.cli_certify import judge
+    from simulator.run_check import check_target, explain
     from simulator.run_live import LiveProgress
     from simulator.run_procs import ServiceError, Services
-    from simulator.runner import FleetOptions, Interrupted, raise_fd_limit, run_fleet
+    from simulator.runner import raise_fd_limit
 
     raise_fd_limit()
     run_dir: Path = args.report or Path("reports") / (
@@ -75,8 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     services = Services(run_dir)
     try:
-        target = services.start_server(scenario, args.port)
+        target = services.start_server(args.scenario, overrides_of(args), args.port)
         print(f"exam server: {target} (database {run_dir / 'exam.sqlite3'})")
+        check = check_target(scenario, target)  # vigie serve --scenario: a bug if it fails
+        if not check.ok:
+            prog = "vigie rehearse"
+            print(
+                explain(check, prog, scenario, args.scenario, overrides_of(args)), file=sys.stderr
+            )
+            return EXIT_NOT_RUN
         if args.dashboard_port and importlib.util.find_spec("supervision_dashboard.cli"):
             url = services.start_dashboard(target, args.dashboard_port)
             if url:
@@ -84,23 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.metrics_port:
             print(f"fleet metrics: http://127.0.0.1:{args.metrics_port}/metrics")
         live = LiveProgress(scenario, quiet=args.quiet)
-        interrupted = Interrupted()
-        started = time.monotonic()
+        began = time.monotonic()
         with live:
-            record = run_fleet(
-                FleetOptions(
-                    scenario=scenario,
-                    scenario_ref=args.scenario,
-                    target=target,
-                    overrides=overrides_of(args),
-                    workers=args.workers,
-                    metrics_port=args.metrics_port,
-                    on_sample=live.update,
-                    log_dir=run_dir / "logs",
-                ),
-                interrupted,
+            record, interrupted = run_scenario_fleet(
+                args, scenario, target, on_sample=live.update, log_dir=run_dir / "logs"
             )
-        print(f"fleet done in {time.monotonic() - started:.0f} s")
+        print(f"fleet done in {time.monotonic() - began:.0f} s")
         status = judge(record, run_dir, scenario.slos.generator_cpu_max)
         if interrupted:
             raise KeyboardInterrupt

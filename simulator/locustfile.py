@@ -53,6 +53,13 @@ def _add_arguments(parser: Any) -> None:
         help="override a scenario value, e.g. server.max_connections=0",
     )
     group.add_argument(
+        "--no-check",
+        dest="vigie_no_check",
+        action="store_true",
+        default=False,
+        help="headless: skip the target check (roster, unit, jury account, knobs)",
+    )
+    group.add_argument(
         "--vigie-managed",
         action="store_true",
         default=False,

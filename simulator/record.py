@@ -265,6 +265,8 @@ class RunRecord:
     waves: list[WaveRecord] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why no wave was started: what the target check found wrong (empty: the run ran).
+    target_problems: list[str] = field(default_factory=list)
 
     def wave(self, number: int) -> WaveRecord:
         for wave in self.waves:
@@ -294,6 +296,7 @@ class RunRecord:
             "waves": [w.to_json() for w in self.waves],
             "samples": [s.to_json() for s in self.samples],
             "notes": list(self.notes),
+            "target_problems": list(self.target_problems),
         }
 
     @classmethod
@@ -310,6 +313,7 @@ class RunRecord:
                 waves=[WaveRecord.from_json(w) for w in data.get("waves", [])],
                 samples=[Sample.from_json(s) for s in data.get("samples", [])],
                 notes=[str(n) for n in data.get("notes", [])],
+                target_problems=[str(n) for n in data.get("target_problems", [])],
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a vigie run record: {exc!r}") from exc

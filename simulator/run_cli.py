@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from scenarios import Scenario, ScenarioError, load_scenario
 
+if TYPE_CHECKING:
+    from simulator.record import RunRecord
+    from simulator.run_check import TargetCheck
+    from simulator.runner import Interrupted
+
 EXIT_USAGE = 2
+EXIT_NOT_RUN = 3  # the target does not match the scenario, no wave started (= verdict's)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 DEFAULT_METRICS_PORT = 9646  # docs/protocol.md: the fleet's metrics on the master
 
@@ -42,6 +49,15 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-cap",
         action="store_true",
         help="lift the server's connection cap (same as --set server.max_connections=0)",
+    )
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True, help="exam server base URL")
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the target check (roster, unit, jury account, knobs) before the first wave",
     )
 
 
@@ -83,3 +99,48 @@ def check_workers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(list(argv) if argv is not None else None)
+
+
+def start_fleet_command(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, Scenario] | None:
+    """Parse, patch for gevent, load the scenario: None after explaining a bad one (exit 2)."""
+    args = parse(parser, argv)
+    gevent_first()
+    check_workers(parser, args)
+    scenario = load_or_explain(args)
+    return None if scenario is None else (args, scenario)
+
+
+def check_or_explain(prog: str, args: argparse.Namespace, scenario: Scenario) -> TargetCheck:
+    """The target check (unless ``--no-check``); its problems are printed, with the fix."""
+    from simulator.run_check import TargetCheck, check_target, explain
+
+    if getattr(args, "no_check", False):
+        return TargetCheck(args.target)
+    check = check_target(scenario, args.target)
+    if not check.ok:
+        print(explain(check, prog, scenario, args.scenario, overrides_of(args)), file=sys.stderr)
+    return check
+
+
+def run_scenario_fleet(
+    args: argparse.Namespace, scenario: Scenario, target: str, **options: Any
+) -> tuple[RunRecord, Interrupted]:
+    """``run_fleet`` with the command's scenario, overrides, workers and metrics port."""
+    from simulator.runner import FleetOptions, Interrupted, run_fleet
+
+    interrupted = Interrupted()
+    record = run_fleet(
+        FleetOptions(
+            scenario=scenario,
+            scenario_ref=args.scenario,
+            target=target,
+            overrides=overrides_of(args),
+            workers=args.workers,
+            metrics_port=args.metrics_port,
+            **options,
+        ),
+        interrupted,
+    )
+    return record, interrupted

@@ -47,7 +47,11 @@ class LiveProgress:
             self._live.update(self.table(sample), refresh=True)
         elif sample.t - self._last_line >= QUIET_EVERY_S:
             self._last_line = sample.t
-            self.console.print(self.line(sample), highlight=False)
+            # One plain line per report, never wrapped: off a terminal (a CI log, | tee) rich
+            # assumes 80 columns and would break "cpu" from its figure.
+            self.console.print(
+                self.line(sample), highlight=False, markup=False, soft_wrap=True, crop=False
+            )
 
     def _cap(self, sample: Sample | None) -> str:
         cap = (sample.server.get("connection_cap") if sample else None) or 0

@@ -7,6 +7,7 @@ it at its deadline. Failures are notes in the run record, never a crash of the r
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ import gevent
 import requests
 
 from scenarios.model import Scenario
+from simulator.run_cli import EXIT_NOT_RUN
 from vigie.protocol import API_PREFIX
 
 NATIONAL_USER = ("national", "national-demo")  # the demo roster's national jury account
@@ -86,11 +88,17 @@ class JuryTimeline:
 
 
 def attach_to_plain_locust(environment: Any) -> None:
-    """Under ``locust -f simulator/locustfile.py`` (master or local): monitor, jury, metrics."""
+    """Under ``locust -f simulator/locustfile.py`` (master or local): monitor, jury, metrics.
+
+    Headless, the target is checked first, as ``vigie load`` does: a mismatch exits 3.
+    """
     from simulator.exporter import serve_metrics
     from simulator.locustfile import scenario_from_options, target_from
     from simulator.run_monitor import FleetMonitor
 
+    options = environment.parsed_options
+    if getattr(options, "headless", False) and not getattr(options, "vigie_no_check", False):
+        _check_or_exit(environment)
     state: dict[str, Any] = {}
 
     def _start(environment: Any, **_: Any) -> None:
@@ -120,6 +128,20 @@ def attach_to_plain_locust(environment: Any) -> None:
                 monitor.note(f"fleet metrics not served on port {port}: {exc.strerror}")
 
     environment.events.test_start.add_listener(_start)
+
+
+def _check_or_exit(environment: Any) -> None:
+    from simulator.locustfile import scenario_from_options, target_from
+    from simulator.run_check import check_target, explain
+
+    options = environment.parsed_options
+    scenario = scenario_from_options(options)
+    check = check_target(scenario, target_from(options, environment.host))
+    if not check.ok:
+        ref, sets = getattr(options, "scenario", scenario.name), getattr(options, "vigie_set", [])
+        print(explain(check, "locust", scenario, ref, sets), file=sys.stderr, flush=True)
+        # Out of Locust's init event (it lets SystemExit through): no tablet has started.
+        sys.exit(EXIT_NOT_RUN)
 
 
 def _master_class() -> type:

@@ -19,8 +19,8 @@ import gevent
 import psutil
 
 from scenarios.model import Scenario
-from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample, WaveRecord
-from simulator.run_plan import wave_at
+from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample
+from simulator.run_plan import planned_record, wave_at
 from simulator.run_scrape import scrape_server
 from simulator.run_tally import REPORT_KEY, Tally
 
@@ -42,25 +42,7 @@ class FleetMonitor:
         self.runner = runner
         self.on_sample = on_sample
         self.local_tally: Tally | None = None
-        self.record = RunRecord(
-            scenario=scenario.name,
-            scenario_path=scenario_path,
-            target=self.target,
-            started_at=time.time(),
-            # generator_cpu_max is the certifier's generator limit, not an SLO of the server
-            slos=dict(scenario.slos.model_dump(exclude={"generator_cpu_max"})),
-            server_knobs=dict(scenario.server.model_dump()),
-            waves=[
-                WaveRecord(
-                    number=i,
-                    name=w.name,
-                    centres=list(w.centres),
-                    planned_tablets=scenario.wave_tablets(w),
-                    started_at=w.start_s,
-                )
-                for i, w in enumerate(scenario.waves, start=1)
-            ],
-        )
+        self.record = planned_record(scenario, scenario_path, self.target)
         self.requests: dict[str, int] = {}
         self.failures: dict[str, int] = {}
         self.totals: dict[str, OpTally] = {}  # whole run, for the exporter

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from scenarios.model import Scenario
+from simulator.record import RunRecord, WaveRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,26 @@ def steps(scenario: Scenario, spare: int = 0) -> list[Step]:
 def wave_at(scenario: Scenario, t: float) -> int:
     """The current wave at run time ``t`` (0 before the first one starts)."""
     return sum(1 for wave in scenario.waves if wave.start_s <= t)
+
+
+def planned_record(scenario: Scenario, scenario_path: str, target: str) -> RunRecord:
+    """A run record with the scenario's SLOs, knobs and planned waves, and nothing seen yet."""
+    return RunRecord(
+        scenario=scenario.name,
+        scenario_path=scenario_path,
+        target=target.rstrip("/"),
+        started_at=time.time(),
+        # generator_cpu_max is the certifier's generator limit, not an SLO of the server
+        slos=dict(scenario.slos.model_dump(exclude={"generator_cpu_max"})),
+        server_knobs=dict(scenario.server.model_dump()),
+        waves=[
+            WaveRecord(
+                number=i,
+                name=w.name,
+                centres=list(w.centres),
+                planned_tablets=scenario.wave_tablets(w),
+                started_at=w.start_s,
+            )
+            for i, w in enumerate(scenario.waves, start=1)
+        ],
+    )

@@ -6,18 +6,16 @@ reaches us only, and we stop them in order), with its output in the run director
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import requests
 
-from scenarios.model import Scenario
-from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
 from vigie.testing import free_port
 
 HEALTH_TIMEOUT_S = 90.0  # a fresh 11,000-candidate database takes a while to build
@@ -27,49 +25,26 @@ class ServiceError(RuntimeError):
     pass
 
 
-def serve_arguments(scenario: Scenario, run_dir: Path, port: int) -> list[str]:
-    """``vigie serve`` options for the scenario: its roster, seed and knobs.
+def scenario_arguments(scenario_ref: str, overrides: Sequence[str] = ()) -> list[str]:
+    """``vigie serve`` options for a scenario: the server builds its roster and knobs itself
+    (``scenarios.serving``), from the same reference and overrides as the fleet."""
+    return ["--scenario", scenario_ref, *[p for item in overrides for p in ("--set", item)]]
 
-    Writes the roster's counts (``demo-counts.json``) into ``run_dir`` as the server wants.
-    """
-    knobs = scenario.server
-    hb = scenario.heartbeat_interval_s
-    # The supervision thresholds follow the heartbeat: a 10 s heartbeat is not "late" at 10 s.
-    late = knobs.late_after_s or max(DEFAULT_LATE_AFTER_S, 2 * hb)
-    lost = knobs.lost_after_s or max(DEFAULT_LOST_AFTER_S, 3 * hb, late + hb)
-    counts = run_dir / "demo-counts.json"
-    counts.write_text(json.dumps(dict(scenario.centres)), encoding="utf-8")
-    args = [
+
+def serve_arguments(roster: Sequence[str], run_dir: Path, port: int) -> list[str]:
+    """``vigie serve`` on 127.0.0.1 with its database in ``run_dir``; ``roster``: its options."""
+    return [
         "serve",
+        *roster,
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--db",
         str(run_dir / "exam.sqlite3"),
-        "--seed",
-        str(scenario.seed),
-        "--demo-counts",
-        str(counts),
-        "--max-connections",
-        str(knobs.max_connections),
-        "--latency-ms",
-        f"{knobs.latency_ms:g}",
-        "--error-rate",
-        f"{knobs.error_rate:g}",
-        "--heartbeat-interval",
-        f"{hb:g}",
-        "--late-after",
-        f"{late:g}",
-        "--lost-after",
-        f"{lost:g}",
-        "--ws-compression" if knobs.ws_compression else "--no-ws-compression",
         "--backlog",
         "4096",  # a wave opens tens of connections a second, in bursts
     ]
-    if scenario.centres_file is not None:
-        args += ["--centres", scenario.centres_file]
-    return args
 
 
 class Services:
@@ -90,9 +65,14 @@ class Services:
         self.procs.append((name, proc, log))
         return proc
 
-    def start_server(self, scenario: Scenario, port: int = 0) -> str:
+    def start_server(self, scenario_ref: str, overrides: Sequence[str] = (), port: int = 0) -> str:
+        """``vigie serve --scenario scenario_ref`` on 127.0.0.1; its URL once it answers."""
+        return self.start_serve(scenario_arguments(scenario_ref, overrides), port)
+
+    def start_serve(self, roster: Sequence[str], port: int = 0) -> str:
+        """``vigie serve`` with other roster options (``--demo N``...); its URL once it answers."""
         port = port or free_port()
-        proc = self._spawn("server", serve_arguments(scenario, self.run_dir, port))
+        proc = self._spawn("server", serve_arguments(roster, self.run_dir, port))
         url = f"http://127.0.0.1:{port}"
         self._wait_healthy("exam server", proc, f"{url}/healthz")
         return url

@@ -44,7 +44,8 @@ def write_html(verdict: Verdict, report_dir: Path) -> Path:
 
 
 def render(verdict: Verdict) -> str:
-    r = verdict.record
+    if not verdict.ran:
+        return _page(verdict, _not_run_body(verdict))
     charts = [
         _connected_chart(verdict),
         _heartbeat_chart(verdict),
@@ -67,12 +68,40 @@ def render(verdict: Verdict) -> str:
             _run_details(verdict),
         ]
     )
+    return _page(verdict, body)
+
+
+def _plotly_script(verdict: Verdict) -> str:
+    if not verdict.ran:  # no chart: no 4 MB of plotly
+        return ""
+    return f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+
+
+def _not_run_body(v: Verdict) -> str:
+    """No wave started: what the target check found, and nothing that would look measured."""
+    return "\n".join(
+        [
+            _banner(v),
+            (
+                '<div class="reasons"><p>No wave was started: the target check found that the '
+                "server does not match the scenario.</p><ul>"
+                + "".join(f"<li>{html.escape(p)}</li>" for p in v.record.target_problems)
+                + "</ul></div>"
+            ),
+            "<h2>Run</h2>",
+            _run_details(v),
+        ]
+    )
+
+
+def _page(verdict: Verdict, body: str) -> str:
+    r = verdict.record
     title = f"vigie certification: {r.scenario} ({verdict.verdict})"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
 <style>{_CSS}</style>
-<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
+{_plotly_script(verdict)}
 </head><body><main>
 <p class="kicker">vigie capacity certification · {html.escape(r.scenario)} · {_utc(r.started_at)}</p>
 {body}
@@ -105,6 +134,8 @@ dt { color: #57606a; } dd { margin: 0; }
 
 def _banner(v: Verdict) -> str:
     sub = [f"{v.max_connected:,} of {v.planned_tablets:,} planned tablets connected at peak"]
+    if not v.ran:
+        sub = ["not run: start a server that matches the scenario (vigie serve --scenario)"]
     if v.knee is not None:
         sub.append(f"knee at t = {_clock(v.knee.t)} · cause: {v.knee.cause.value}")
     if v.generator.bound:

@@ -14,6 +14,7 @@ from simulator.certify.slo import Slo, parse_slo
 from simulator.record import RunRecord
 
 REPORT_FORMAT = 1
+EXIT_NOT_RUN = 3  # the target does not match the scenario: no wave was started
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,14 @@ class Verdict:
         return "certified" if self.certified else "failed"
 
     @property
+    def ran(self) -> bool:
+        """False when the target check stopped the run before its first wave."""
+        return not self.record.target_problems
+
+    @property
     def exit_code(self) -> int:
+        if not self.ran:
+            return EXIT_NOT_RUN
         return 0 if self.certified else 1
 
     @property
@@ -52,6 +60,7 @@ class Verdict:
         return {
             "format": REPORT_FORMAT,
             "verdict": self.verdict,
+            "ran": self.ran,
             "headline": self.headline,
             "reasons": list(self.reasons),
             "scenario": r.scenario,
@@ -80,6 +89,8 @@ class Verdict:
 
 
 def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) -> Verdict:
+    if record.target_problems:
+        return _not_run(record, generator_cpu_limit)
     reasons: list[str] = []
     slos: list[Slo] = []
     for name, threshold in record.slos.items():
@@ -139,6 +150,25 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
         generator=generator,
         waves=judgements,
         slos=slos,
+        record=record,
+    )
+
+
+def _not_run(record: RunRecord, generator_cpu_limit: float) -> Verdict:
+    problems = record.target_problems
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return Verdict(
+        certified=False,
+        headline=f"Not run: {record.target} does not match scenario {record.scenario}: "
+        f"{problems[0]}{more}",
+        reasons=[f"target check: {p}" for p in problems],
+        planned_tablets=record.planned_tablets(),
+        max_connected=0,
+        knee=None,
+        measurement_breaks=[],
+        generator=generator_load([], generator_cpu_limit),
+        waves=judge_waves(record.waves, []),
+        slos=[],
         record=record,
     )
 

@@ -139,6 +139,7 @@ def test_server_command_builds_the_fleets_roster_and_vigie_serve_accepts_it(
     compose: dict[str, Any], tmp_path: Path
 ) -> None:
     from exam_server_stub.cli import parser as serve_parser
+    from exam_server_stub.cli import settings_from
     from scenarios import load_scenario
 
     server = compose["services"]["server"]
@@ -157,13 +158,20 @@ def test_server_command_builds_the_fleets_roster_and_vigie_serve_accepts_it(
     argv = json.loads(result.stdout)
     assert argv[0] == "serve"
     options = serve_parser().parse_args(argv[1:])
+    assert options.port == 8080 and options.host == "0.0.0.0"
+    settings = settings_from(options)
     scenario = load_scenario(env["SCENARIO"])
-    assert options.seed == scenario.seed and options.port == 8080 and options.host == "0.0.0.0"
-    assert options.max_connections == scenario.server.max_connections
-    assert json.loads(options.demo_counts.read_text()) == dict(scenario.centres)
+    assert settings.seed == scenario.seed and settings.scenario == scenario.name
+    assert settings.max_connections == scenario.server.max_connections
+    assert settings.demo_counts == dict(scenario.centres)
     # The database lives in DATA_DIR, which compose keeps on a named volume.
-    assert options.db.parent == tmp_path
+    assert settings.db_path.parent == tmp_path
     assert env["DATA_DIR"] in mounts(server)
+    # Options appended to the command win over the scenario's knobs (docs/sre.md).
+    lifted = settings_from(serve_parser().parse_args([*argv[1:], "--max-connections", "0"]))
+    assert lifted.max_connections == 0 and lifted.seed == scenario.seed
+    no_cap = settings_from(serve_parser().parse_args([*argv[1:], "--no-cap"]))
+    assert no_cap.max_connections == 0 and no_cap.demo_counts == dict(scenario.centres)
 
 
 def test_dashboard_command_is_accepted_by_vigie_dashboard(compose: dict[str, Any]) -> None:

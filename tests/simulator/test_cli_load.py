@@ -30,7 +30,7 @@ def vigie(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 def smoke_server(tmp_path: Path) -> Iterator[str]:
     services = Services(tmp_path)
     try:
-        yield services.start_server(load_scenario("smoke"))
+        yield services.start_server("smoke")
     finally:
         services.stop()
 

@@ -21,7 +21,7 @@ LOCUSTFILE = Path(__file__).resolve().parents[2] / "simulator" / "locustfile.py"
 def smoke_server(tmp_path: Path) -> Iterator[str]:
     services = Services(tmp_path)
     try:
-        yield services.start_server(load_scenario("smoke"))
+        yield services.start_server("smoke")
     finally:
         services.stop()
 

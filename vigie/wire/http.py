@@ -225,6 +225,26 @@ class CentreInfo(_Response):
     candidates: Count
 
 
+class ServerKnobs(_Response):
+    """The knobs in force (names as in a scenario's ``server:`` block, plus the heartbeat)."""
+
+    max_connections: Annotated[int, Meta(ge=0, description="open tablet websockets; 0 = no cap")]
+    latency_ms: float
+    error_rate: float
+    ws_compression: bool
+    heartbeat_interval_s: float
+    late_after_s: float
+    lost_after_s: float
+
+
+class ServerInfo(_Response):
+    """What a fleet checks before its first wave (the seed is never shown)."""
+
+    scenario: Annotated[str | None, Meta(description="vigie serve --scenario, else null")]
+    candidates: Count
+    knobs: ServerKnobs
+
+
 class LaunchRequest(_Request):
     reason: Reason
     duration_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None

@@ -40,7 +40,8 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
         "HTTP: the jury",
         "",
         (
-            http.JuryLogin, http.JuryLoginOk, http.CentreInfo, http.LaunchRequest,
+            http.JuryLogin, http.JuryLoginOk, http.CentreInfo, http.ServerInfo,
+            http.ServerKnobs, http.LaunchRequest,
             http.ReasonOnly, http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,
