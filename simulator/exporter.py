@@ -1,6 +1,6 @@
 """The fleet's Prometheus metrics (names in docs/protocol.md), served by the master.
 
-A custom collector reads the :class:`~simulator.run_monitor.FleetMonitor` at scrape time
+A custom collector reads the :class:`~simulator.run.monitor.FleetMonitor` at scrape time
 rather than updating client objects per operation: the master merges thousands of
 heartbeats a second and a scrape every 15 s needs only the totals.
 """
@@ -19,14 +19,14 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from simulator.cli.common import DEFAULT_METRICS_PORT
 from simulator.record import OP_HEARTBEAT
-from simulator.run_cli import DEFAULT_METRICS_PORT
 from vigie.wire.metrics import Metric as M
 
 __all__ = ["DEFAULT_METRICS_PORT", "FleetCollector", "serve_metrics"]
 
 if TYPE_CHECKING:
-    from simulator.run_monitor import FleetMonitor
+    from simulator.run.monitor import FleetMonitor
 
 # Heartbeat RTT buckets, seconds: a healthy loopback round trip is a few ms, the SLO ~1 s.
 _RTT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -27,7 +27,7 @@ from simulator import settings as fleet
 from simulator import shape as _shape
 from simulator.exporter import DEFAULT_METRICS_PORT
 from simulator.identity import partition, wave_order
-from simulator.run_tally import Tally
+from simulator.run.tally import Tally
 from simulator.tablet import TabletUser
 
 __all__ = ["TabletUser", "WavesShape"]
@@ -125,7 +125,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     if isinstance(runner, MasterRunner | LocalRunner) and not getattr(
         options, "vigie_managed", False
     ):
-        from simulator.run_master import attach_to_plain_locust
+        from simulator.run.master import attach_to_plain_locust
 
         attach_to_plain_locust(environment)
 

@@ -80,9 +80,9 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     import simulator.locustfile as lf
     from simulator.exporter import serve_metrics
     from simulator.identity import wave_order
-    from simulator.run_master import JuryTimeline
-    from simulator.run_monitor import FleetMonitor
-    from simulator.run_tally import Tally
+    from simulator.run.master import JuryTimeline
+    from simulator.run.monitor import FleetMonitor
+    from simulator.run.tally import Tally
     from simulator.shape import ScenarioShape
 
     raise_fd_limit()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from locust import LoadTestShape
 
 from scenarios.model import Scenario
-from simulator.run_plan import Step, steps, wave_at
+from simulator.run.plan import Step, steps, wave_at
 
 __all__ = ["ScenarioShape", "Step", "steps", "wave_at"]
 

@@ -17,10 +17,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("exam_server_stub.demo_cli", "write a demo exam / roster, print demo credentials"),
     "openapi": ("exam_server_stub.openapi", "print the exam server's OpenAPI document"),
     "docs": ("vigie.docs_cli", "write the generated docs (openapi.json, wire.md) from the types"),
-    "load": ("simulator.cli_load", "headless Locust fleet run of a scenario against a server"),
-    "certify": ("simulator.cli_certify", "run a scenario's waves, judge SLOs, write a report"),
+    "load": ("simulator.cli.load", "headless Locust fleet run of a scenario against a server"),
+    "certify": ("simulator.cli.certify", "run a scenario's waves, judge SLOs, write a report"),
     "rehearse": (
-        "simulator.cli_rehearse",
+        "simulator.cli.rehearse",
         "server + dashboard + fleet on this machine, then a report",
     ),
     "dashboard": ("supervision_dashboard.cli", "the jury's national supervision view (Dash)"),

@@ -14,7 +14,7 @@ from exam_server_stub.settings import ServerSettings
 from scenarios import load_scenario
 from scenarios.serving import server_spec, thresholds
 from simulator.identity import wave_order
-from simulator.run_procs import Services
+from simulator.run.procs import Services
 from vigie.centres import load_centres
 from vigie.protocol import API_PREFIX
 

@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scenarios import load_scenario
 from simulator.exporter import serve_metrics
 from simulator.record import OpTally
-from simulator.run_monitor import FleetMonitor
+from simulator.run.monitor import FleetMonitor
 from vigie.testing import free_port
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scenarios import load_scenario
-from simulator.run_procs import Services
+from simulator.run.procs import Services
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "simulator" / "locustfile.py"
 

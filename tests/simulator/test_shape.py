@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 from scenarios import load_scenario
-from simulator.run_plan import steps, wave_at
+from simulator.run.plan import steps, wave_at
 
 
 def test_steps_are_cumulative_per_wave() -> None:

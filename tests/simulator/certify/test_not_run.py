@@ -8,7 +8,7 @@ from pathlib import Path
 from scenarios import load_scenario
 from simulator.certify import certify
 from simulator.record import RunRecord
-from simulator.run_plan import planned_record
+from simulator.run.plan import planned_record
 
 
 def not_run() -> RunRecord:

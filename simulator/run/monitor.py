@@ -20,9 +20,9 @@ import psutil
 
 from scenarios.model import Scenario
 from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample
-from simulator.run_plan import planned_record, wave_at
-from simulator.run_scrape import scrape_server
-from simulator.run_tally import REPORT_KEY, Tally
+from simulator.run.plan import planned_record, wave_at
+from simulator.run.scrape import scrape_server
+from simulator.run.tally import REPORT_KEY, Tally
 
 HB_WINDOW_S = 10.0  # the heartbeat p99 in a sample covers this much recent time
 WORKER_STALE_S = 15.0  # a worker silent for this long no longer counts its sockets

@@ -22,7 +22,7 @@ import requests
 from scenarios.model import Scenario
 from scenarios.serving import server_spec
 from simulator.identity import wave_order
-from simulator.run_master import NATIONAL_USER
+from simulator.run.master import NATIONAL_USER
 from simulator.settings import TabletIdentity
 from vigie.protocol import API_PREFIX, UnitState
 

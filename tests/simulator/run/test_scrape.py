@@ -3,7 +3,7 @@
 from prometheus_client import generate_latest
 
 from exam_server_stub.metrics import Metrics
-from simulator.run_scrape import parse_metrics, scrape_server
+from simulator.run.scrape import parse_metrics, scrape_server
 
 
 def exposition(m: Metrics) -> str:

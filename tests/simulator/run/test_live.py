@@ -8,7 +8,7 @@ from rich.console import Console
 
 from scenarios import load_scenario
 from simulator.record import Sample
-from simulator.run_live import LiveProgress
+from simulator.run.live import LiveProgress
 
 
 def sample(t: float) -> Sample:

@@ -15,7 +15,7 @@ import gevent
 import requests
 
 from scenarios.model import Scenario
-from simulator.run_cli import EXIT_NOT_RUN
+from simulator.cli.common import EXIT_NOT_RUN
 from vigie.protocol import API_PREFIX
 
 NATIONAL_USER = ("national", "national-demo")  # the demo roster's national jury account
@@ -94,7 +94,7 @@ def attach_to_plain_locust(environment: Any) -> None:
     """
     from simulator.exporter import serve_metrics
     from simulator.locustfile import scenario_from_options, target_from
-    from simulator.run_monitor import FleetMonitor
+    from simulator.run.monitor import FleetMonitor
 
     options = environment.parsed_options
     if getattr(options, "headless", False) and not getattr(options, "vigie_no_check", False):
@@ -111,7 +111,7 @@ def attach_to_plain_locust(environment: Any) -> None:
             scenario, getattr(options, "scenario", ""), target, environment.runner
         )
         if not isinstance(environment.runner, _master_class()):
-            from simulator.run_tally import Tally
+            from simulator.run.tally import Tally
 
             tally = Tally()
             tally.install(environment.events, report_to_master=False)
@@ -132,7 +132,7 @@ def attach_to_plain_locust(environment: Any) -> None:
 
 def _check_or_exit(environment: Any) -> None:
     from simulator.locustfile import scenario_from_options, target_from
-    from simulator.run_check import check_target, explain
+    from simulator.run.check import check_target, explain
 
     options = environment.parsed_options
     scenario = scenario_from_options(options)

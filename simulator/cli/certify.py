@@ -13,8 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulator.record import RunRecord
-from simulator.run_cli import (
+from simulator.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_fleet_arguments,
@@ -24,6 +23,7 @@ from simulator.run_cli import (
     run_scenario_fleet,
     start_fleet_command,
 )
+from simulator.record import RunRecord
 
 RECORD_NAME = "record.json"
 
@@ -60,14 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = check_or_explain("vigie certify", args, scenario)
     if not check.ok:
         # The report says why nothing ran (exit 3), as a failed run's report says why it failed.
-        from simulator.run_plan import planned_record
+        from simulator.run.plan import planned_record
 
         record = planned_record(scenario, args.scenario, args.target)
         record.target_problems = list(check.problems)
         record.notes = list(check.notes)
         record.ended_at = record.started_at
         return judge(record, args.report, scenario.slos.generator_cpu_max)
-    from simulator.run_summary import print_summary
+    from simulator.run.summary import print_summary
 
     record, interrupted = run_scenario_fleet(
         args, scenario, args.target, log_dir=args.report / "logs"

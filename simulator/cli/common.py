@@ -11,7 +11,7 @@ from scenarios import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     from simulator.record import RunRecord
-    from simulator.run_check import TargetCheck
+    from simulator.run.check import TargetCheck
     from simulator.runner import Interrupted
 
 EXIT_USAGE = 2
@@ -114,7 +114,7 @@ def start_fleet_command(
 
 def check_or_explain(prog: str, args: argparse.Namespace, scenario: Scenario) -> TargetCheck:
     """The target check (unless ``--no-check``); its problems are printed, with the fix."""
-    from simulator.run_check import TargetCheck, check_target, explain
+    from simulator.run.check import TargetCheck, check_target, explain
 
     if getattr(args, "no_check", False):
         return TargetCheck(args.target)

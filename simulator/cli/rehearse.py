@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from simulator.run_cli import (
+from simulator.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_RUN,
     EXIT_USAGE,
@@ -59,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if started is None:
         return EXIT_USAGE
     args, scenario = started
-    from simulator.cli_certify import judge
-    from simulator.run_check import check_target, explain
-    from simulator.run_live import LiveProgress
-    from simulator.run_procs import ServiceError, Services
+    from simulator.cli.certify import judge
+    from simulator.run.check import check_target, explain
+    from simulator.run.live import LiveProgress
+    from simulator.run.procs import ServiceError, Services
     from simulator.runner import raise_fd_limit
 
     raise_fd_limit()

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulator.run_cli import (
+from simulator.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_RUN,
     EXIT_USAGE,
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, scenario = started
     if not check_or_explain("vigie load", args, scenario).ok:
         return EXIT_NOT_RUN
-    from simulator.run_summary import print_summary
+    from simulator.run.summary import print_summary
 
     record, interrupted = run_scenario_fleet(args, scenario, args.target)
     if args.record is not None:

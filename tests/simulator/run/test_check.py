@@ -14,9 +14,9 @@ import requests
 
 from scenarios import load_scenario
 from simulator.certify.verdict import EXIT_NOT_RUN as VERDICT_NOT_RUN
-from simulator.run_check import check_target, explain, sampled
-from simulator.run_cli import EXIT_NOT_RUN
-from simulator.run_procs import Services
+from simulator.cli.common import EXIT_NOT_RUN
+from simulator.run.check import check_target, explain, sampled
+from simulator.run.procs import Services
 from vigie.protocol import API_PREFIX
 from vigie.testing import free_port
 
@@ -161,7 +161,7 @@ def test_injected_faults_do_not_fail_the_check(services: Services) -> None:
 
 
 def test_plain_headless_locust_checks_the_target_too(demo_server: str, tmp_path: Path) -> None:
-    locustfile = Path(__file__).resolve().parents[2] / "simulator" / "locustfile.py"
+    locustfile = Path(__file__).resolve().parents[3] / "simulator" / "locustfile.py"
     started = time.monotonic()
     proc = subprocess.run(
         [

@@ -13,7 +13,7 @@ import pytest
 
 from scenarios import load_scenario
 from simulator.record import RunRecord
-from simulator.run_procs import Services
+from simulator.run.procs import Services
 
 
 def vigie(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

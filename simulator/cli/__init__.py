@@ -1,0 +1,1 @@
+"""The fleet's command lines: vigie load, certify, rehearse, and what they share."""

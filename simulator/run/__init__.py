@@ -1,0 +1,1 @@
+"""A fleet run's machinery: processes, master, monitor, target check, scrape, tallies, live view."""
