@@ -23,6 +23,19 @@ The rooms (``docs/tablet.md``):
 
 from __future__ import annotations
 
-from .user import Tablet, TabletUser
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .user import Tablet, TabletUser
 
 __all__ = ["Tablet", "TabletUser"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing locust monkey-patches the process with gevent, which the rooms
+    # (and their tests) must not trigger; the Locust processes import it first anyway.
+    if name in __all__:
+        from . import user
+
+        return getattr(user, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
