@@ -94,6 +94,19 @@ class HttpResult:
 class TabletApi:
     """The candidate HTTP API as one tablet calls it; holds the token."""
 
+    __slots__ = (
+        "cfg",
+        "host",
+        "http",
+        "identity",
+        "on_login",
+        "pacer",
+        "port",
+        "report",
+        "stopping",
+        "token",
+    )
+
     def __init__(
         self,
         cfg: FleetSettings,

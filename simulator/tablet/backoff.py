@@ -87,7 +87,7 @@ class Pacer:
     backoff: Backoff
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = field(default_factory=lambda: _rng)  # shared: 2.5 KiB each
 
     def attempts(
         self,

@@ -46,6 +46,22 @@ def package_questions(doc: PackageDoc) -> list[QuestionDoc | LockedQuestion]:
 
 
 class ExamFlow:
+    """Sits the candidate's units in order (one Locust greenlet, blocking calls)."""
+
+    __slots__ = (
+        "api",
+        "cfg",
+        "link",
+        "pacer",
+        "packages",
+        "progress",
+        "queue",
+        "report",
+        "stopping",
+        "units",
+        "wake",
+    )
+
     def __init__(
         self,
         cfg: FleetSettings,

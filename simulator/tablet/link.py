@@ -70,6 +70,27 @@ class Listener(Protocol):
 class TabletLink:
     """The websocket of one tablet; reconnects on its own until :meth:`close`."""
 
+    __slots__ = (
+        "_counted",
+        "_hb_sent_at",
+        "_hb_seq",
+        "_last_ack",
+        "_reconnector",
+        "_timer",
+        "acked",
+        "api",
+        "cfg",
+        "interval",
+        "listener",
+        "pacer",
+        "progress",
+        "reconnects",
+        "report",
+        "seq",
+        "stopping",
+        "ws",
+    )
+
     def __init__(
         self,
         cfg: FleetSettings,

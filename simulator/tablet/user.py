@@ -29,6 +29,20 @@ class Tablet:
     world about every operation): wires the HTTP API, the socket, the offline queue and
     the exam flow together, and routes what the server pushes (a :class:`~.link.Listener`)."""
 
+    __slots__ = (
+        "api",
+        "cfg",
+        "exam",
+        "identity",
+        "instructions",
+        "link",
+        "progress",
+        "queue",
+        "stopping",
+        "units",
+        "wake",
+    )
+
     def __init__(
         self,
         cfg: FleetSettings,
