@@ -131,16 +131,11 @@ class TabletApi:
         self.on_login: Callable[[LoginOk], object] = lambda doc: None
 
     # --- one call --------------------------------------------------------------------------
-    def request(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        body: bytes = b"",
-        expected: frozenset[ErrorCode] = frozenset(),
-    ) -> HttpResult:
-        """One HTTP operation, reported under ``name``; raises a reported TabletFailure, or
-        Expected for a refusal whose code is in ``expected`` (reported as a success)."""
+    def _exchange(
+        self, method: str, path: str, name: str, body: bytes, expected: frozenset[ErrorCode]
+    ) -> tuple[HttpResult, float]:
+        """Send, and read the answer: a 2xx comes back (with the time it took) for the
+        caller to report; a refusal or a network error is reported and raised here."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         what = f"{method} {path}"
         start = time.perf_counter()
@@ -158,14 +153,27 @@ class TabletApi:
             raise failure from exc
         elapsed = (time.perf_counter() - start) * 1000
         if result.status < 400:
-            self.report(HTTP, name, elapsed, len(result.body), None)
-            return result
+            return result, elapsed
         refusal = http_failure(what, result.status, result.headers, result.body)
         if refusal.code in expected:
             self.report(HTTP, name, elapsed, len(result.body), None)
             raise Expected(refusal.code, refusal.retry_after)
         self.report(HTTP, name, elapsed, len(result.body), refusal)
         raise refusal
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        body: bytes = b"",
+        expected: frozenset[ErrorCode] = frozenset(),
+    ) -> HttpResult:
+        """One HTTP operation, reported once under ``name``; raises a TabletFailure, or
+        Expected for a refusal whose code is in ``expected`` (reported as a success)."""
+        result, elapsed = self._exchange(method, path, name, body, expected)
+        self.report(HTTP, name, elapsed, len(result.body), None)
+        return result
 
     def call(
         self,
@@ -176,16 +184,18 @@ class TabletApi:
         body: msgspec.Struct | None = None,
         expected: frozenset[ErrorCode] = frozenset(),
     ) -> T:
-        """:meth:`request` with a typed body each way; an undecodable answer is a
-        ``protocol`` failure (reported)."""
+        """:meth:`request` with a typed body each way; a 2xx whose body does not decode is
+        reported as a ``protocol`` failure."""
         payload = http_encoder.encode(body) if body is not None else b""
-        result = self.request(method, path, name, payload, expected)
+        result, elapsed = self._exchange(method, path, name, payload, expected)
         try:
-            return decoder.decode(result.body)
+            doc = decoder.decode(result.body)
         except msgspec.DecodeError as exc:
             failure = TabletFailure(FailureKind.PROTOCOL, f"{method} {path}: {exc}")
-            self.report(HTTP, name, 0, len(result.body), failure)
+            self.report(HTTP, name, elapsed, len(result.body), failure)
             raise failure from exc
+        self.report(HTTP, name, elapsed, len(result.body), None)
+        return doc
 
     # --- the candidate routes --------------------------------------------------------------
     def login(self) -> LoginOk:

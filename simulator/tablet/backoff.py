@@ -77,7 +77,6 @@ class Attempt:
 
     number: int  # 0 for the first try
     retry_after: float | None = None  # the server's Retry-After for the next try
-    at_once: bool = False  # retry without waiting (after logging in again, ...)
 
 
 @dataclass(slots=True)
@@ -114,8 +113,6 @@ class Pacer:
             number += 1
             if max_attempts is not None and number >= max_attempts:
                 return
-            if attempt.at_once:
-                continue
             delay = self.backoff.delay(number - 1 + offset, attempt.retry_after, self.rng)
             if not self._nap(start, delay, max_elapsed_s):
                 return

@@ -108,12 +108,11 @@ class ExamFlow:
 
     # --- retrying ----------------------------------------------------------------------
     def _settle(self, exc: TabletFailure, attempt: Attempt) -> bool:
-        """After a failed call: True to try again (logged in again, or after the backoff,
-        the server's Retry-After honoured), False when retrying cannot help."""
+        """After a failed call: True to try again after the backoff (logged in again first
+        for a 401; a 503's Retry-After honoured), False when retrying cannot help."""
         what = verdict(exc)
         if what is Verdict.RELOGIN:
             self.api.login()
-            attempt.at_once = True
             return True
         if what is Verdict.RETRY:
             attempt.retry_after = retry_after(exc)

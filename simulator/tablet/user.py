@@ -11,7 +11,7 @@ from locust import User, task
 from locust.exception import StopUser
 
 from simulator import settings as fleet
-from simulator.settings import FleetSettings
+from simulator.settings import FleetSettings, TabletFailure
 from vigie.wire.http import LoginOk
 from vigie.wire.ws import CloseUnitPush, Instruction, LaunchPush, Welcome
 
@@ -170,6 +170,10 @@ class TabletUser(User):
         self.tablet = Tablet(fleet.current(), identity, self._report)
         try:
             self.tablet.run()
+        except TabletFailure:
+            # refused for good (bad credentials, ...), reported already; not raised to
+            # Locust, which would run this task again with the next identity
+            pass
         finally:
             self.tablet.shutdown()
         raise StopUser()

@@ -121,13 +121,6 @@ def test_retry_after_set_by_the_body_sets_the_next_nap() -> None:
     assert t.naps[1] <= 0.1
 
 
-def test_at_once_retries_without_a_nap() -> None:
-    p, t = pacer()
-    for attempt in p.attempts(max_attempts=3):
-        attempt.at_once = attempt.number == 0
-    assert len(t.naps) == 1
-
-
 def test_delay_first_waits_before_the_first_try() -> None:
     p, t = pacer(base=2.0, cap=2.0)
     first = next(iter(p.attempts(delay_first=True)))
