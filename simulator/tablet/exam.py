@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import gevent.event
 import msgspec
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simulator import record
@@ -157,10 +158,16 @@ class ExamFlow:
             return
         progress.deadline = key.deadline
         package = self.packages.get(unit_id) or self.download(unit_id)
-        plain = AESGCM(base64.b64decode(key.key)).decrypt(
-            package[:12], package[12:], unit_id.encode()
-        )
-        questions = package_questions(_package_doc.decode(plain))
+        try:
+            plain = AESGCM(base64.b64decode(key.key)).decrypt(
+                package[:12], package[12:], unit_id.encode()
+            )
+            questions = package_questions(_package_doc.decode(plain))
+        except (InvalidTag, msgspec.DecodeError, ValueError) as exc:
+            failure = TabletFailure(FailureKind.PROTOCOL, f"package {unit_id}: {exc!r}")
+            self.report(HTTP, record.OP_PACKAGE, 0, len(package), failure)
+            self._leave(unit_id)
+            return
         todo = max(0, min(len(questions), round(len(questions) * self.cfg.answer_fraction)))
         for i, item in enumerate(questions[:todo]):
             if not self._think(unit_id):

@@ -129,7 +129,10 @@ class Clock:
         self.now += s
 
 
-def flow(api: Api) -> tuple[ExamFlow, Units, Progress, Clock]:
+Report = tuple[str, str, BaseException | None]
+
+
+def flow(api: Api, reports: list[Report] | None = None) -> tuple[ExamFlow, Units, Progress, Clock]:
     cfg = FleetSettings(
         target="http://127.0.0.1:9",
         think_time=ThinkTime(median_s=0.001, sigma=0.0, min_s=0.0, max_s=0.001),
@@ -137,6 +140,7 @@ def flow(api: Api) -> tuple[ExamFlow, Units, Progress, Clock]:
         reconnect_max_s=2.0,
     )
     clock = Clock()
+    sink = reports if reports is not None else []
     pacer = Pacer(
         Backoff(0.5, 2.0), sleep=clock.sleep, clock=lambda: clock.now, rng=random.Random(4)
     )
@@ -150,7 +154,7 @@ def flow(api: Api) -> tuple[ExamFlow, Units, Progress, Clock]:
         queue,
         units,
         progress,
-        lambda *a: None,
+        lambda rtype, name, ms, n, exc: sink.append((rtype, name, exc)),
         pacer,
         gevent.event.Event(),
         lambda: False,
@@ -238,3 +242,14 @@ def test_a_package_that_does_not_match_its_digest_is_fetched_again() -> None:
     api.package = package  # type: ignore[method-assign]
     assert exam.download(UNIT) == good
     assert calls == 3 and units.slots[UNIT].state == UnitState.LAUNCHED
+
+
+def test_a_package_that_does_not_open_is_a_protocol_failure() -> None:
+    api = Api()
+    api.package_body = os.urandom(12) + b"not the right ciphertext"
+    reports: list[Report] = []
+    exam, units, _, _ = flow(api, reports)
+    exam.sit(UNIT)
+    failures = [exc for _, name, exc in reports if name == "package"]
+    assert [getattr(f, "kind", None) for f in failures] == [FailureKind.PROTOCOL]
+    assert api.answers == [] and units.finished == [UNIT]
