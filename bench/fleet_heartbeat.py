@@ -45,16 +45,28 @@ def serve(port: int, interval: float, deflate: bool) -> None:
     import orjson
     from aiohttp import WSMsgType, web
 
+    from vigie.protocol import UnitState
+    from vigie.wire.http import LoginOk, UnitInfo, encoder
+
     counts = {"hb": 0, "open": 0}
-    token_doc = orjson.dumps(
-        {
-            "token": "bench",
-            "candidate_id": "x",
-            "centre": "x",
-            "heartbeat_interval_s": interval,
-            # one unit that is never launched: tablets connect and beat, nothing else
-            "units": [{"unit_id": "U1", "state": "scheduled", "finished": False}],
-        }
+    # one unit that is never launched: tablets connect and beat, nothing else
+    unit = UnitInfo(
+        unit_id="U1",
+        title="bench",
+        kind="standard",
+        question_count=1,
+        duration_s=3600.0,
+        state=UnitState.SCHEDULED,
+        launched_at=None,
+        deadline=None,
+        extra_time_s=0.0,
+        finished=False,
+        package_sha256="",
+    )
+    token_doc = encoder.encode(
+        LoginOk(
+            token="bench", candidate_id="x", centre="x", heartbeat_interval_s=interval, units=[unit]
+        )
     )
 
     async def login(request: web.Request) -> web.Response:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any
 
 from simulator.settings import ThinkTime
 from vigie.protocol import QuestionFormat
+from vigie.wire.http import (
+    Answer,
+    ChoicesAnswer,
+    PointsAnswer,
+    QuestionDoc,
+    ScaleAnswer,
+    TextAnswer,
+)
 
 _WORDS = ("insuffisance", "cardiaque", "aigue", "sepsis", "embolie", "pulmonaire", "asthme")
 
@@ -18,21 +25,21 @@ def think_seconds(think: ThinkTime, compression: float, rng: random.Random = ran
     return min(max(raw, think.min_s), think.max_s) / max(compression, 1e-9)
 
 
-def make_answer(question: dict[str, Any], rng: random.Random = random._inst) -> dict[str, Any]:  # type: ignore[attr-defined]
-    """A valid answer for ``question`` (docs/protocol.md, ``Answer`` by format)."""
-    fmt = question.get("format")
+def make_answer(question: QuestionDoc, rng: random.Random = random._inst) -> Answer:  # type: ignore[attr-defined]
+    """A valid answer for ``question`` (:data:`vigie.wire.http.Answer`, by format)."""
+    fmt = question.format
     if fmt == QuestionFormat.ZAP:
-        return {"points": [[round(rng.random(), 3), round(rng.random(), 3)]]}
+        return PointsAnswer(points=[[round(rng.random(), 3), round(rng.random(), 3)]])
     if fmt == QuestionFormat.QROC:
-        return {"text": " ".join(rng.sample(_WORDS, rng.randint(1, 3)))}
+        return TextAnswer(text=" ".join(rng.sample(_WORDS, rng.randint(1, 3))))
     if fmt == QuestionFormat.TCS:
-        return {"scale": rng.randint(-2, 2)}
-    n = max(len(question.get("propositions") or ()), 1)
-    expected = question.get("expected_count")
-    if isinstance(expected, int) and 0 < expected <= n:
+        return ScaleAnswer(scale=rng.randint(-2, 2))
+    n = max(len(question.propositions), 1)
+    expected = question.expected_count
+    if expected is not None and 0 < expected <= n:
         count = expected
     elif fmt == QuestionFormat.QRU:
         count = 1
     else:
         count = rng.randint(1, n)
-    return {"choices": sorted(rng.sample(range(n), count))}
+    return ChoicesAnswer(choices=sorted(rng.sample(range(n), count)))

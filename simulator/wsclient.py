@@ -13,12 +13,7 @@ Callbacks run inside the hub: they must not block (no sleep, no socket wait).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import os
-import random
-import socket as _stdsocket
 import sys
 import zlib
 from collections.abc import Callable
@@ -26,93 +21,50 @@ from typing import Any
 
 import gevent
 import gevent.queue
-import gevent.socket
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-_DEFLATE_TAIL = b"\x00\x00\xff\xff"
-#: What Chromium's WebView offers: context takeover both ways, a window size we may choose.
-DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
-#: Our own compressor uses a 512-byte window and the smallest memory level: 12,000 tablets
-#: each holding a default 256 KiB deflate state would not fit in a generator process.
-_CLIENT_WBITS = 9
-_CLIENT_MEMLEVEL = 1
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-MAX_HEAD_BYTES = 16 * 1024
+from simulator.wsframe import (
+    CLIENT_MEMLEVEL,
+    CLIENT_WBITS,
+    CLOSE_ABNORMAL,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_TOO_BIG,
+    DEFLATE_TAIL,
+    MAX_MESSAGE_BYTES,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONT,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    WsClosedError,
+    WsError,
+    WsHandshakeError,
+    encode_frame,
+    mask,
+)
+from simulator.wshandshake import DEFLATE_OFFER, upgrade
 
-OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-CLOSE_NORMAL = 1000
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_NO_STATUS = 1005
-CLOSE_ABNORMAL = 1006  # never on the wire: the socket dropped without a close frame
-CLOSE_TOO_BIG = 1009
+__all__ = [
+    "CLOSE_ABNORMAL",
+    "CLOSE_NORMAL",
+    "CLOSE_PROTOCOL_ERROR",
+    "CLOSE_TOO_BIG",
+    "DEFLATE_OFFER",
+    "OP_BINARY",
+    "OP_TEXT",
+    "WsClosedError",
+    "WsConnection",
+    "WsError",
+    "WsHandshakeError",
+    "connect",
+    "encode_frame",
+    "mask",
+]
 
 MessageHandler = Callable[[bool, bytes], None]  # (is_text, payload)
 CloseHandler = Callable[[int, str], None]  # (code, reason)
-
-
-class WsError(Exception):
-    """The websocket could not be opened or was used after it closed."""
-
-
-class WsHandshakeError(WsError):
-    """The server answered the upgrade with something else than 101."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        super().__init__(f"websocket upgrade refused: HTTP {status}")
-        self.status = status
-        self.headers = headers  # lower-case names
-        self.body = body
-
-
-class WsClosedError(WsError):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"websocket closed: {code} {reason}".rstrip())
-        self.code = code
-        self.reason = reason
-
-
-def mask(payload: bytes, key: bytes) -> bytes:
-    """XOR ``payload`` with the repeated 4-byte ``key``, as one big-integer operation."""
-    n = len(payload)
-    if not n:
-        return payload
-    keys = key * ((n >> 2) + 1)
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(keys[:n], "little")).to_bytes(
-        n, "little"
-    )
-
-
-def encode_frame(
-    opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, key: bytes | None = None
-) -> bytes:
-    """One client frame (always masked, as RFC 6455 requires of clients)."""
-    if key is None:
-        key = random.getrandbits(32).to_bytes(4, "little")
-    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
-    n = len(payload)
-    if n < 126:
-        head = bytes((b0, 0x80 | n))
-    elif n < 65536:
-        head = bytes((b0, 0xFE)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((b0, 0xFF)) + n.to_bytes(8, "big")
-    return head + key + mask(payload, key)
-
-
-def _parse_extensions(value: str) -> dict[str, str | None] | None:
-    """The permessage-deflate parameters the server accepted, or None if it declined."""
-    for ext in value.split(","):
-        parts = [p.strip() for p in ext.split(";")]
-        if parts[0].lower() != "permessage-deflate":
-            continue
-        params: dict[str, str | None] = {}
-        for p in parts[1:]:
-            if not p:
-                continue
-            name, _, val = p.partition("=")
-            params[name.strip().lower()] = val.strip().strip('"') or None
-        return params
-    return None
 
 
 def connect(
@@ -129,74 +81,8 @@ def connect(
     Raises :class:`WsHandshakeError` for a non-101 answer, ``OSError`` (including
     ``ConnectionRefusedError`` and ``TimeoutError``) for network failures.
     """
-    sock = gevent.socket.create_connection((host, port), timeout=timeout)
-    try:
-        sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
-        key = base64.b64encode(os.urandom(16))
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key.decode()}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        if deflate:
-            lines.append(f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}")
-        lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        status, resp_headers, rest = _read_head(sock)
-        if status != 101:
-            raise WsHandshakeError(status, resp_headers, _read_body(sock, resp_headers, rest))
-        expected = base64.b64encode(hashlib.sha1(key + _GUID).digest()).decode()
-        if resp_headers.get("sec-websocket-accept") != expected:
-            raise WsError("bad Sec-WebSocket-Accept from server")
-        params = _parse_extensions(resp_headers.get("sec-websocket-extensions", ""))
-        if params is not None and not deflate:
-            raise WsError("server enabled permessage-deflate that was not offered")
-        sock.settimeout(None)
-        return WsConnection(sock, rest, params)
-    except BaseException:
-        sock.close()
-        raise
-
-
-def _read_head(sock: Any) -> tuple[int, dict[str, str], bytes]:
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionResetError("connection closed during the websocket handshake")
-        buf += chunk
-        if len(buf) > MAX_HEAD_BYTES:
-            raise WsError("websocket handshake answer too large")
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise WsError(f"bad HTTP status line: {status_line!r}")
-    headers: dict[str, str] = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers, rest
-
-
-def _read_body(sock: Any, headers: dict[str, str], rest: bytes) -> bytes:
-    """The (small) body of a refused upgrade, e.g. the JSON error of a 503."""
-    try:
-        length = min(int(headers.get("content-length", "0")), 64 * 1024)
-    except ValueError:
-        return rest
-    try:
-        while len(rest) < length:
-            chunk = sock.recv(length - len(rest))
-            if not chunk:
-                break
-            rest += chunk
-    except OSError:
-        pass
-    return rest[:length]
+    sock, rest, params = upgrade(host, port, path, headers or {}, deflate, timeout)
+    return WsConnection(sock, rest, params)
 
 
 class WsConnection:
@@ -237,7 +123,7 @@ class WsConnection:
             # Without client context takeover agreed we may still keep ours: a peer's
             # inflater handles any window up to 15 bits (RFC 7692 section 7.1.2).
             self._reset_deflater = "client_no_context_takeover" in deflate
-            self._deflater = zlib.compressobj(6, zlib.DEFLATED, -_CLIENT_WBITS, _CLIENT_MEMLEVEL)
+            self._deflater = zlib.compressobj(6, zlib.DEFLATED, -CLIENT_WBITS, CLIENT_MEMLEVEL)
 
     # --- set-up ------------------------------------------------------------------------
     def start(
@@ -283,11 +169,9 @@ class WsConnection:
         compressed = False
         if self._deflater is not None:
             data = self._deflater.compress(data) + self._deflater.flush(zlib.Z_SYNC_FLUSH)
-            data = data[:-4] if data.endswith(_DEFLATE_TAIL) else data
+            data = data[:-4] if data.endswith(DEFLATE_TAIL) else data
             if self._reset_deflater:
-                self._deflater = zlib.compressobj(
-                    6, zlib.DEFLATED, -_CLIENT_WBITS, _CLIENT_MEMLEVEL
-                )
+                self._deflater = zlib.compressobj(6, zlib.DEFLATED, -CLIENT_WBITS, CLIENT_MEMLEVEL)
             compressed = True
         if fragment <= 0 or len(data) <= fragment:
             self._send_frame(opcode, data, rsv1=compressed)
@@ -428,7 +312,7 @@ class WsConnection:
 
     def _deliver(self, payload: bytes) -> None:
         if self._msg_compressed:
-            payload = self._inflater.decompress(payload + _DEFLATE_TAIL, MAX_MESSAGE_BYTES)
+            payload = self._inflater.decompress(payload + DEFLATE_TAIL, MAX_MESSAGE_BYTES)
             if self._inflater.unconsumed_tail:
                 self._fail(CLOSE_TOO_BIG, "inflated message too large")
                 return

@@ -70,6 +70,7 @@ DRIVER = textwrap.dedent(
         t.identity.candidate_id: {
             "finished": t.finished_units, "sent": t.sent_actions, "resent": t.resent,
             "offline": len(t.offline), "acked": t.acked, "reconnects": t.reconnects,
+            "bugs": t.queue.bugs, "dropped": t.queue.dropped, "duplicates": t.queue.duplicates,
         }
         for t in tablets
     }
@@ -215,6 +216,7 @@ def test_tablets_sit_a_unit_from_login_to_finish(server: Server) -> None:
     for tablet_id, t in res["tablets"].items():
         assert t["finished"] == [unit]
         assert t["offline"] == 0 and t["sent"]
+        assert t["bugs"] == [] and t["dropped"] == []  # no action id reused, none refused
         stored = {
             r[0]
             for r in db.execute("SELECT action_id FROM answers WHERE candidate_id=?", (tablet_id,))
@@ -259,6 +261,9 @@ def test_reconnect_after_server_restart_resends_offline_answers(server: Server) 
         assert t["finished"] == [unit]
         assert t["offline"] == 0
         assert t["reconnects"] >= 1
+        assert t["bugs"] == [] and t["dropped"] == []
+        # a re-send answered duplicate: true is one the server had committed: stored
+        assert set(t["duplicates"]) <= set(t["sent"])
         stored = [
             r[0]
             for r in db.execute("SELECT action_id FROM answers WHERE candidate_id=?", (tablet_id,))
