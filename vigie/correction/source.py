@@ -21,10 +21,20 @@ from .keys import session_keys
 from .results import Decisions, Neutralisation, Person, Replacement, Sitting, corrected_units
 
 DECISION_KINDS = ("neutralise", "replace_unit")
+# Literal, not bound: SQLite uses the partial index ``audit_decisions`` only for this text.
+DECISIONS_WHERE = "kind IN ('neutralise', 'replace_unit')"
 
 
 class CorrectionRefused(Exception):
-    """Nothing to correct yet (a unit still open, an unknown unit): the API answers 409."""
+    """Nothing to correct (yet): the API answers 409 (or 404 for an unknown unit)."""
+
+
+class UnknownUnit(CorrectionRefused):
+    pass
+
+
+class NotClosed(CorrectionRefused):
+    """A unit to correct is not closed: its key stays sealed."""
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:
@@ -39,10 +49,8 @@ def read_decisions(conn: sqlite3.Connection) -> Decisions:
     """The jury's decisions in the order they were taken (a later one on the same target wins)."""
     neutralised: dict[str, Neutralisation] = {}
     replacements: dict[str, Replacement] = {}
-    marks = ", ".join("?" for _ in DECISION_KINDS)
     rows = conn.execute(
-        f"SELECT kind, actor, ts, data FROM audit WHERE kind IN ({marks}) ORDER BY seq",
-        DECISION_KINDS,
+        f"SELECT kind, actor, ts, data FROM audit WHERE {DECISIONS_WHERE} ORDER BY seq"
     )
     for kind, actor, ts, data in rows:
         d = orjson.loads(data)
@@ -71,6 +79,14 @@ def default_units(
     return [u.id for u in session.units if states.get(u.id, (None, None))[1] is not None]
 
 
+def version(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """Changes whenever a correction could: an answer, a decision, a close (cheap: indexes)."""
+    answers = conn.execute("SELECT MAX(seq) FROM answers").fetchone()[0]
+    decisions = conn.execute(f"SELECT MAX(seq) FROM audit WHERE {DECISIONS_WHERE}").fetchone()[0]
+    closes = tuple(conn.execute("SELECT id, closed_at FROM units ORDER BY id"))
+    return answers, decisions, closes
+
+
 def read_sitting(path: Path, units: Sequence[str] | None = None) -> Sitting:
     conn = open_readonly(path)
     try:
@@ -89,13 +105,13 @@ def _read(conn: sqlite3.Connection, path: Path, units: Sequence[str] | None) -> 
     wanted = list(units) if units is not None else default_units(session, states)
     unknown = [u for u in wanted if u not in known]
     if unknown:
-        raise CorrectionRefused(f"unknown unit(s): {', '.join(unknown)}")
+        raise UnknownUnit(f"unknown unit(s): {', '.join(unknown)}")
     if not wanted:
-        raise CorrectionRefused("no unit is closed yet: nothing to correct")
+        raise NotClosed("no unit is closed yet: nothing to correct")
     scored = [u.id for u in corrected_units(session, wanted, decisions)]
     still_open = [u for u in scored if states.get(u, (None, None))[1] is None]
     if still_open:
-        raise CorrectionRefused(
+        raise NotClosed(
             f"unit(s) not closed: {', '.join(still_open)} (keys stay sealed until the close)"
         )
     people = [

@@ -68,8 +68,12 @@ def make_db(tmp_path: Path, close: tuple[str, ...] = ("ue1",)) -> Path:
         put("AMU-00002", q.id, _right_answer(SEED, q.id))
     first = ue1.questions[0]
     put("LILLE-00001", first.id, _right_answer(SEED, first.id))
-    wrong = {QuestionFormat.ZAP: {"points": [[0.999, 0.999]]}, QuestionFormat.QROC: {"text": "non"},
-             QuestionFormat.TCS: {"scale": 9}}.get(first.format, {"choices": [99]})  # fmt: skip
+    wrongs: dict[QuestionFormat, dict[str, object]] = {
+        QuestionFormat.ZAP: {"points": [[0.999, 0.999]]},
+        QuestionFormat.QROC: {"text": "non"},
+        QuestionFormat.TCS: {"scale": 9},
+    }
+    wrong = wrongs.get(first.format, {"choices": [99]})
     put("LILLE-00001", first.id, wrong)
     for u in session.units:
         conn.execute(

@@ -33,7 +33,11 @@ def ch(*i: int) -> dict[str, object]:
 def test_default_rules_are_named_versioned_and_hashed() -> None:
     assert RULES.name == "vigie-edn" and RULES.version == "1.0" and len(RULES.sha256) == 64
     assert RULES.label() == "vigie-edn v1.0" and RULES.rank_a_minimum == 14
-    assert RULES.formats[F.QRM].credit_by_discordances == (1, Fraction(1, 2), Fraction(1, 5))
+    assert RULES.formats[F.QRM].credit_by_discordances == (
+        Fraction(1),
+        Fraction(1, 2),
+        Fraction(1, 5),
+    )
 
 
 def test_qrm_discordances() -> None:
