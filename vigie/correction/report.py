@@ -45,20 +45,15 @@ def recap_header(r: Results) -> list[str]:
 
 
 def recap_row(r: Results, c: CandidateResult) -> list[str]:
-    unit = r.rules.unit
     row = [c.candidate_id, c.person.centre, c.person.birth_date]
     for pts, m, p in zip(c.unit_points, r.unit_max, c.present, strict=True):
-        row += [
-            _yes(p),
-            r.show(Fraction(pts, unit), True),
-            r.show(r.mark(pts, m), True),
-        ]
+        row += [_yes(p), r.points_text(pts, True), r.mark_text(pts, m, True)]
     row += [
-        r.show(r.rank_a_mark(c), True),
-        r.show(r.rank_b_mark(c), True),
-        r.show(r.global_mark(c), True),
+        r.mark_text(c.rank_a, r.rank_a_max, True),
+        r.mark_text(c.rank_b, r.rank_b_max, True),
+        r.mark_text(c.total, r.total_max, True),
         _yes(r.meets_rank_a_minimum(c)),
-        r.show(r.matching_share(c), True),
+        r.matching_share_text(c, True),
         str(c.rank) if c.rank is not None else "non classé",
     ]
     return row
@@ -76,8 +71,8 @@ def ranking_row(r: Results, c: CandidateResult) -> list[str]:
         str(c.rank),
         c.candidate_id,
         c.person.centre,
-        r.show(r.global_mark(c), True),
-        *(r.show(r.mark(p, m), True) for p, m in zip(c.unit_points, r.unit_max, strict=True)),
+        r.mark_text(c.total, r.total_max, True),
+        *(r.mark_text(p, m, True) for p, m in zip(c.unit_points, r.unit_max, strict=True)),
         c.person.birth_date,
         c.decided_by,
         _yes(r.meets_rank_a_minimum(c)),

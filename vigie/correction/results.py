@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import orjson
+
 from vigie.demo import Session, Unit
 
 from .keys import AnswerKey, Rank
@@ -75,7 +77,8 @@ class Sitting:
     people: Sequence[Person]
     # candidate -> question -> the last stored answer, as its stored JSON text
     answers: Mapping[str, Mapping[str, str]]
-    present: frozenset[tuple[str, str]]  # (candidate, unit) with an answer or a finish
+    # (candidate, unit) that finished; an answer in the unit also makes a candidate present
+    present: frozenset[tuple[str, str]]
     units: tuple[str, ...]  # the units to correct, in the session's order
     decisions: Decisions = Decisions()
     source: Mapping[str, Any] = field(default_factory=dict)
@@ -118,12 +121,16 @@ class Results:
         return Fraction(points * self.rules.mark_scale, maximum)
 
     def show(self, value: Fraction, comma: bool = False) -> str:
-        d = self.rules.mark_decimals
-        scaled = round(value * 10**d)
-        sign = "-" if scaled < 0 else ""
-        whole, frac = divmod(abs(scaled), 10**d)
-        text = f"{sign}{whole}.{frac:0{d}d}" if d else f"{sign}{whole}"
-        return text.replace(".", ",") if comma else text
+        return ratio_text(value.numerator, value.denominator, self.rules.mark_decimals, comma)
+
+    def mark_text(self, points: int, maximum: int, comma: bool = False) -> str:
+        """``show(mark(points, maximum))`` in integers only (the documents call it a lot)."""
+        if maximum == 0:
+            return ratio_text(0, 1, self.rules.mark_decimals, comma)
+        return ratio_text(points * self.rules.mark_scale, maximum, self.rules.mark_decimals, comma)
+
+    def points_text(self, points: int, comma: bool = False) -> str:
+        return ratio_text(points, self.rules.unit, self.rules.mark_decimals, comma)
 
     def global_mark(self, c: CandidateResult) -> Fraction:
         return self.mark(c.total, self.total_max)
@@ -135,11 +142,19 @@ class Results:
         return self.mark(c.rank_b, self.rank_b_max)
 
     def meets_rank_a_minimum(self, c: CandidateResult) -> bool:
-        return self.rank_a_mark(c) >= self.rules.rank_a_minimum
+        low = self.rules.rank_a_minimum
+        return c.rank_a * self.rules.mark_scale * low.denominator >= low.numerator * self.rank_a_max
 
     def matching_share(self, c: CandidateResult) -> Fraction:
         """The EDN part of the matching mark, on 100 (60 % by default)."""
         return self.global_mark(c) / self.rules.mark_scale * 100 * self.rules.edn_share
+
+    def matching_share_text(self, c: CandidateResult, comma: bool = False) -> str:
+        share = self.rules.edn_share
+        if self.total_max == 0:
+            return ratio_text(0, 1, self.rules.mark_decimals, comma)
+        num = c.total * 100 * share.numerator
+        return ratio_text(num, self.total_max * share.denominator, self.rules.mark_decimals, comma)
 
     def header(self) -> dict[str, Any]:
         return {
@@ -159,7 +174,6 @@ class Results:
         }
 
     def row(self, c: CandidateResult) -> dict[str, Any]:
-        u = self.rules.unit
         return {
             "rank": c.rank,
             "candidate_id": c.candidate_id,
@@ -168,24 +182,37 @@ class Results:
             "units": {
                 unit.id: {
                     "present": p,
-                    "points": self.show(Fraction(pts, u)),
-                    "mark": self.show(self.mark(pts, m)),
+                    "points": self.points_text(pts),
+                    "mark": self.mark_text(pts, m),
                 }
                 for unit, pts, m, p in zip(
                     self.units, c.unit_points, self.unit_max, c.present, strict=True
                 )
             },
-            "rank_a_mark": self.show(self.rank_a_mark(c)),
-            "rank_b_mark": self.show(self.rank_b_mark(c)),
-            "global_mark": self.show(self.global_mark(c)),
+            "rank_a_mark": self.mark_text(c.rank_a, self.rank_a_max),
+            "rank_b_mark": self.mark_text(c.rank_b, self.rank_b_max),
+            "global_mark": self.mark_text(c.total, self.total_max),
             "rank_a_minimum_met": self.meets_rank_a_minimum(c),
-            "matching_share": self.show(self.matching_share(c)),
+            "matching_share": self.matching_share_text(c),
             "decided_by": c.decided_by,
         }
 
     def to_json(self) -> dict[str, Any]:
         return {**self.header(), "ranking": [self.row(c) for c in self.ranking],
                 "not_ranked": [self.row(c) for c in self.candidates if c.rank is None]}  # fmt: skip
+
+
+def ratio_text(num: int, den: int, decimals: int, comma: bool = False) -> str:
+    """num/den with ``decimals`` decimals, rounded half to even, exactly (no float)."""
+    if den < 0:
+        num, den = -num, -den
+    q, r = divmod(abs(num) * 10**decimals, den)
+    if 2 * r > den or (2 * r == den and q % 2):
+        q += 1
+    whole, frac = divmod(q, 10**decimals)
+    sign = "-" if num < 0 and q else ""
+    text = f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"
+    return text.replace(".", ",") if comma else text
 
 
 def corrected_units(session: Session, units: Iterable[str], decisions: Decisions) -> list[Unit]:
@@ -209,6 +236,8 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
     # Per unit: the scored questions, (id, is rank A, weight, key); neutralised ones apart.
     plan: list[list[tuple[str, bool, int, AnswerKey]]] = []
     fixed: list[tuple[int, int, int]] = []  # per unit: points everyone gets (all, A, B)
+    set_aside: list[list[str]] = []  # per unit: neutralised questions (an answer still counts
+    # as presence)
     unit_max: list[int] = []
     a_max = b_max = 0
     for u in units:
@@ -233,31 +262,45 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
             else:
                 b_max += one * k.weight
         plan.append(qs)
+        set_aside.append([q.id for q in u.questions if q.id in neutralised])
         fixed.append((free, free_a, free_b))
         unit_max.append(m)
-    memo: dict[tuple[str, str | None], int] = {}
+    # One score per distinct stored answer to a question (most candidates share answers).
+    memo: dict[str, dict[str, int]] = {}
+    blank: dict[str, int] = {}
+    for qs in plan:
+        for qid, _, weight, k in qs:
+            memo[qid] = {}
+            blank[qid] = score(k, None, rules).credit * weight
     results: list[CandidateResult] = []
     empty: Mapping[str, str] = {}
     for person in sitting.people:
         cid = person.candidate_id
         mine = sitting.answers.get(cid, empty)
         res = CandidateResult(person, [], [])
-        for u, qs, (free, free_a, free_b) in zip(units, plan, fixed, strict=True):
+        for u, qs, aside, (free, free_a, free_b) in zip(units, plan, set_aside, fixed, strict=True):
             tot, ta, tb = free, free_a, free_b
+            answered = False
             for qid, is_a, weight, k in qs:
                 text = mine.get(qid)
-                mk = (qid, text)
-                got = memo.get(mk)
-                if got is None:
-                    got = memo[mk] = score(k, _parse(text), rules).credit * weight
-                pts = got
+                if text is None:
+                    pts = blank[qid]
+                else:
+                    answered = True
+                    seen = memo[qid]
+                    got = seen.get(text)
+                    if got is None:
+                        got = seen[text] = score(k, _parse(text), rules).credit * weight
+                    pts = got
                 tot += pts
                 if is_a:
                     ta += pts
                 else:
                     tb += pts
+            if not answered:
+                answered = (cid, u.id) in sitting.present or any(q in mine for q in aside)
             res.unit_points.append(tot)
-            res.present.append((cid, u.id) in sitting.present)
+            res.present.append(answered)
             res.rank_a += ta
             res.rank_b += tb
             res.total += tot
@@ -272,7 +315,7 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
 def _parse(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
-    doc = json.loads(text)
+    doc = orjson.loads(text)
     return doc if isinstance(doc, dict) else {}
 
 

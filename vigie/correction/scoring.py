@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .keys import AnswerKey, Zone
+from .keys import AnswerKey
 from .rules import FormatRule, Rules
 
 _SEPARATORS = re.compile(r"[-‐‑‒–—'’`.,;:!?()\[\]\"«»]")
@@ -76,9 +76,17 @@ def _score(key: AnswerKey, answer: dict[str, Any], fr: FormatRule, rules: Rules)
             f"{good} juste(s) sur {len(right)} attendue(s) → {_show(value)}",
         )
     if fr.rule == "all_zones":
-        points = [(float(p[0]), float(p[1])) for p in answer["points"]]
-        missed = sum(1 for z in key.zones if not any(_inside(p, z) for p in points))
-        stray = sum(1 for p in points if not any(_inside(p, z) for z in key.zones))
+        points = [(float(x), float(y)) for x, y in answer["points"]]
+        hit: set[int] = set()
+        stray = 0
+        for x, y in points:
+            inside = False
+            for n, (x0, y0, x1, y1) in enumerate(key.zones):
+                if x0 <= x <= x1 and y0 <= y <= y1:
+                    hit.add(n)
+                    inside = True
+            stray += not inside
+        missed = len(key.zones) - len(hit)
         if missed:
             return Scored(zero, missed + stray, f"{missed} zone(s) non pointée(s) → 0")
         if stray and fr.stray_points == "zero":
@@ -100,10 +108,6 @@ def _score(key: AnswerKey, answer: dict[str, Any], fr: FormatRule, rules: Rules)
         None,
         f"panel {votes}/{len(key.panel)}, modale {modal} → {_show(value)}",
     )
-
-
-def _inside(p: tuple[float, float], z: Zone) -> bool:
-    return z[0] <= p[0] <= z[2] and z[1] <= p[1] <= z[3]
 
 
 def _show(value: Fraction) -> str:

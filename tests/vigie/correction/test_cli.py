@@ -17,6 +17,7 @@ from exam_server_stub.bootstrap import bootstrap
 from vigie import cli
 from vigie.centres import default_centres
 from vigie.correction.keys import AnswerKey, session_keys
+from vigie.correction.results import correct
 from vigie.correction.rules import load_rules
 from vigie.correction.source import CorrectionRefused, read_sitting
 from vigie.demo import generate_session
@@ -91,7 +92,8 @@ def test_read_sitting_takes_the_last_answer_and_closed_units(tmp_path: Path) -> 
     assert len(s.people) == 7 and s.people[0].birth_date
     first = s.session.units[0].questions[0].id
     assert json.loads(s.answers["LILLE-00001"][first]) != _right_answer(SEED, first)
-    assert ("AMU-00001", "ue1") in s.present and ("LILLE-00003", "ue1") not in s.present
+    present = {c.candidate_id: c.present for c in correct(s, load_rules()).candidates}
+    assert present["AMU-00001"] == [True] and present["LILLE-00003"] == [False]
     with pytest.raises(CorrectionRefused, match="not closed: ue2"):
         read_sitting(db, ["ue1", "ue2"])
     with pytest.raises(CorrectionRefused, match="unknown unit"):

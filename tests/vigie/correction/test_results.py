@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigie.correction.keys import AnswerKey, Rank
 from vigie.correction.results import (
@@ -15,6 +17,7 @@ from vigie.correction.results import (
     Person,
     Sitting,
     correct,
+    ratio_text,
     trace,
 )
 from vigie.correction.rules import load_rules, parse_rules
@@ -156,3 +159,13 @@ def test_shown_marks_round_half_even(decimals: int) -> None:
     res = correct(sitting(), parse_rules(yaml.safe_dump(raw, allow_unicode=True).encode()))
     assert res.show(Fraction(25, 2)) == ("12" if decimals == 0 else "12.500")
     assert res.show(Fraction(40, 3), comma=True) == ("13" if decimals == 0 else "13,333")
+
+
+@settings(deadline=None)
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**9), st.integers(0, 6))
+def test_ratio_text_is_exact_half_even_rounding(num: int, den: int, decimals: int) -> None:
+    scaled = round(Fraction(num, den) * 10**decimals)  # Fraction rounds half to even
+    whole, frac = divmod(abs(scaled), 10**decimals)
+    sign = "-" if scaled < 0 else ""
+    expected = f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"
+    assert ratio_text(num, den, decimals) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigie.correction.keys import AnswerKey, Rank, Zone
@@ -179,6 +179,7 @@ def choice_case(draw: st.DrawFn) -> tuple[AnswerKey, list[int]]:
     return k, ticked
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(choice_case())
 def test_choice_credit_is_bounded_and_the_key_scores_full(
     case: tuple[AnswerKey, list[int]],
@@ -190,6 +191,7 @@ def test_choice_credit_is_bounded_and_the_key_scores_full(
     assert score(k, ch(*k.right), RULES).credit == ONE
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(choice_case())
 def test_discordance_rule_follows_its_table(case: tuple[AnswerKey, list[int]]) -> None:
     k, ticked = case
@@ -199,6 +201,7 @@ def test_discordance_rule_follows_its_table(case: tuple[AnswerKey, list[int]]) -
     assert credit(k, ch(*ticked)) == expected
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(choice_case(), st.integers(0, 24))
 def test_one_more_discordance_never_scores_more(
     case: tuple[AnswerKey, list[int]], flip: int
@@ -215,6 +218,7 @@ def test_one_more_discordance_never_scores_more(
 _ACCENTED = st.sampled_from(["é", "è", "ê", "à", "ç", "ô", "ï", "É", "œ", " ", "-", "a", "B"])
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(st.text(_ACCENTED, min_size=1, max_size=30))
 def test_normalise_is_idempotent_and_ignores_case(text: str) -> None:
     n = normalise(text)
@@ -222,6 +226,7 @@ def test_normalise_is_idempotent_and_ignores_case(text: str) -> None:
     assert n == n.strip() and "  " not in n
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(st.lists(st.integers(-2, 2), min_size=1, max_size=20), st.integers(-2, 2))
 def test_tcs_modal_scores_one_and_credit_is_the_share(panel: list[int], answer: int) -> None:
     k = key(F.TCS, panel=tuple(panel))
@@ -231,6 +236,7 @@ def test_tcs_modal_scores_one_and_credit_is_the_share(panel: list[int], answer: 
     assert got == round(Fraction(panel.count(answer), modal) * ONE)
 
 
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=10))
 def test_zap_scores_one_exactly_when_all_zones_hit_and_no_stray(
     points: list[tuple[float, float]],
