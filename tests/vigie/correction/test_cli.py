@@ -163,3 +163,24 @@ def test_rules_and_trace_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert cli.main(["correct", str(tmp_path / "none.sqlite3")]) == 2
     err = capsys.readouterr().err
     assert "rules" in err and "NOPE" in err and "no database" in err
+
+
+def test_decisions_are_read_from_the_audit(tmp_path: Path) -> None:
+    db = make_db(tmp_path)
+    first = generate_session(SEED).units[0].questions[0].id
+    conn = sqlite3.connect(db, isolation_level=None)
+    for reason in ("première raison", "énoncé ambigu"):  # the later decision wins
+        conn.execute(
+            "INSERT INTO audit (ts, kind, actor, data) VALUES (1.0, 'neutralise', 'jury:national', ?)",
+            (json.dumps({"question_id": first, "unit_id": "ue1", "reason": reason}),),
+        )
+    conn.close()
+    out = tmp_path / "r"
+    assert cli.main(["correct", str(db), "--out", str(out), "--trace", "LILLE-00001"]) == 0
+    doc = json.loads((out / "resultats.json").read_text())
+    assert [(d["question_id"], d["reason"]) for d in doc["decisions"]] == [(first, "énoncé ambigu")]
+    n = len(generate_session(SEED).units[0].questions)
+    assert doc["units"][0]["max_points"] == f"{n - 1}.000"  # removed from the scale
+    assert "neutralisée : énoncé ambigu" in (out / "classement.html").read_text()
+    trace = (out / "traces/LILLE-00001.csv").read_text()
+    assert "neutralisée (énoncé ambigu) : retirée du barème" in trace

@@ -15,6 +15,7 @@ from vigie.correction.results import (
     Decisions,
     Neutralisation,
     Person,
+    Replacement,
     Sitting,
     correct,
     ratio_text,
@@ -169,3 +170,41 @@ def test_ratio_text_is_exact_half_even_rounding(num: int, den: int, decimals: in
     sign = "-" if scaled < 0 else ""
     expected = f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"
     assert ratio_text(num, den, decimals) == expected
+
+
+def test_a_cancelled_unit_gives_way_to_its_backup_in_its_place() -> None:
+    base = sitting()
+    session, keys = _session()
+    # u2b: the backup of u2, sat in its own time; B does well on it, C badly.
+    qs = []
+    for i, rank in enumerate((Rank.A, Rank.B)):
+        q = Question(f"u2b-q{i + 1}", QuestionFormat.QRU, i, "?", ("a", "b", "c", "d"))
+        qs.append(q)
+        keys[q.id] = AnswerKey(q.id, "u2b", q.format, rank, 1, right=(0,))
+    backup = Unit(
+        "u2b", "U2 (secours)", UnitKind.STANDARD, 10800.0, tuple(qs), {q.id: q for q in qs}
+    )
+    session = Session(0, (*session.units, backup))
+    answers = {cid: dict(per) for cid, per in base.answers.items()}
+    for cid in SCRIPT:
+        ok = cid in ("A", "B")
+        for q in qs:
+            answers[cid][q.id] = json.dumps({"choices": [0 if ok else 1]})
+    decided = Decisions(
+        replacements=(Replacement("u2", "u2b", "panne nationale", "jury:national"),)
+    )
+    s = Sitting(session, keys, base.people, answers, base.present, (*UNITS, "u2b"), decided)
+    res = correct(s, RULES)
+    assert [u.id for u in res.units] == ["u1", "u2b", "u3"]  # the backup in u2's place
+    by = {c.candidate_id: c for c in res.candidates}
+    assert [Fraction(p, RULES.unit) for p in by["B"].unit_points] == [2, 2, 1]
+    assert [Fraction(p, RULES.unit) for p in by["C"].unit_points] == [1, 0, 1]
+    r = ranks(res)
+    assert r["B"] == (2, "note globale")
+    assert r["J"] == (3, "note globale")  # absent from u2, but u2 no longer counts
+    assert r["C"] == (5, "note globale") and r["D"] == (5, "ex æquo")  # 1/0/1 each, same day
+    assert res.header()["decisions"] == [
+        {"kind": "replace_unit", "unit_id": "u2", "backup_id": "u2b", "reason": "panne nationale",
+         "actor": "jury:national", "ts": 0.0}
+    ]  # fmt: skip
+    assert [t.unit_id for t in trace(s, RULES, "B")] == ["u1", "u1", "u2b", "u2b", "u3", "u3"]
