@@ -21,6 +21,7 @@ import orjson
 from aiohttp import web
 
 from vigie.correction import report
+from vigie.correction.docimology import analyse
 from vigie.correction.results import Results, Sitting, correct, trace
 from vigie.correction.rules import Rules, load_rules
 from vigie.correction.source import NotClosed, UnknownUnit, open_readonly, read_sitting, version
@@ -119,6 +120,18 @@ async def results(request: web.Request) -> web.Response:
     doc = res.to_json()
     doc["correction_seconds"] = round(request.app[_CORRECTOR].last_seconds, 3)
     return _json(doc)
+
+
+@routes.route(
+    "GET", f"{J}/results/questions", summary="Question analysis (docimology)", tag=TAG,
+    caller=Caller.NATIONAL, ok="application/json", errors=_REFUSALS, params=(UNITS,),
+    description="Per question the success rate and the discrimination index (upper-lower 27 %), "
+    "the questions to look at (negative discrimination, success near zero) as candidates for "
+    "neutralisation, and the distribution of marks per unit.",
+)  # fmt: skip
+async def questions(request: web.Request) -> web.Response:
+    sitting, res = await _results(request)
+    return _json(await asyncio.to_thread(analyse, sitting, res))
 
 
 def _document(name: str, mime: str, render: Callable[[Results], str]) -> None:

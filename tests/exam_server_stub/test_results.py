@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,9 @@ async def test_results_documents_equal_the_command_s(
     assert len(rows) == 1 + len(UE1.questions)
     r = await api.client.get("/api/v1/jury/results/candidates/NOBODY/trace", headers=h)
     assert r.status == 404
+    analysis = await (await api.client.get("/api/v1/jury/results/questions", headers=h)).json()
+    assert len(analysis["questions"]) == len(UE1.questions) and analysis["units"][0]["present"] == 2
+    assert analysis == json.loads((out / "analyse.json").read_text())
 
 
 async def test_neutralise_is_audited_and_changes_the_results(api: Any, db_path: Path) -> None:

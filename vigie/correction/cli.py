@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .docimology import analyse
 from .report import trace_csv, write_all
 from .results import correct, trace
 from .rules import RulesError, load_rules
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         gc.enable()
     t2 = time.perf_counter()
-    paths = write_all(results, args.out)
+    paths = write_all(results, args.out, analyse(sitting, results))
     known = {p.candidate_id for p in sitting.people}
     wanted = sorted(known) if args.trace_all else args.trace
     for cid in wanted:
@@ -86,13 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"read {t1 - t0:.2f} s ({sitting.source['answer_rows']} answer rows), "
-        f"score+rank {t2 - t1:.2f} s, write {t3 - t2:.2f} s, total {t3 - t0:.2f} s "
+        f"score+rank {t2 - t1:.2f} s, analysis+write {t3 - t2:.2f} s, total {t3 - t0:.2f} s "
         f"(CPU {time.process_time() - c0:.2f} s)"
     )
-    for p in paths[:6]:
+    for p in paths[:8]:
         print(f"  {p}")
-    if len(paths) > 6:
-        print(f"  ... and {len(paths) - 6} more under {args.out}")
+    if len(paths) > 8:
+        print(f"  ... and {len(paths) - 8} more under {args.out}")
     return 0
 
 

@@ -130,6 +130,22 @@ def trace_json(lines: Sequence[TraceLine]) -> list[dict[str, Any]]:
     ]
 
 
+ANALYSIS_HEADER = ["Unité", "Question", "Format", "Rang", "Poids", "Présents", "Réponses",
+                   "Réussite", "Discrimination", "À examiner"]  # fmt: skip
+
+
+def analysis_csv(analysis: dict[str, Any]) -> str:
+    return _csv(
+        ANALYSIS_HEADER,
+        (
+            [q["unit_id"], q["question_id"], q["format"], q["rank"], str(q["weight"]),
+             str(q["present"]), str(q["answered"]), f"{q['success']:.4f}".replace(".", ","),
+             f"{q['discrimination']:.4f}".replace(".", ","), ", ".join(q["flags"])]
+            for q in analysis["questions"]
+        ),
+    )  # fmt: skip
+
+
 def results_json(r: Results) -> str:
     return json.dumps(r.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
@@ -215,8 +231,8 @@ def ranking_html(r: Results) -> str:
     return _page("Classement par ordre de mérite", r, body)
 
 
-def write_all(r: Results, out: Path) -> list[Path]:
-    """The four jury documents and the JSON results; returns the paths written."""
+def write_all(r: Results, out: Path, analysis: dict[str, Any] | None = None) -> list[Path]:
+    """The four jury documents, the JSON results (and question analysis); the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     docs = {
         f"{RECAP}.csv": recap_csv(r),
@@ -225,6 +241,11 @@ def write_all(r: Results, out: Path) -> list[Path]:
         f"{RANKING}.html": ranking_html(r),
         "resultats.json": results_json(r),
     }
+    if analysis is not None:
+        docs["analyse-questions.csv"] = analysis_csv(analysis)
+        docs["analyse.json"] = (
+            json.dumps(analysis, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        )
     paths = []
     for name, text in docs.items():
         p = out / name

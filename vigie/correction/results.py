@@ -113,6 +113,10 @@ class Results:
     candidates: list[CandidateResult]  # roster order
     ranking: list[CandidateResult]  # ranked ones, best first
     neutralised: dict[str, Neutralisation]
+    # question -> stored answer text -> weighted points (every distinct answer scored once);
+    # ``blank``: the points of an unanswered question. Kept for the question analysis.
+    memo: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    blank: dict[str, int] = field(default_factory=dict, repr=False)
 
     # --- marks: Fractions, shown with rules.mark_decimals --------------------------------
     def mark(self, points: int, maximum: int) -> Fraction:
@@ -290,7 +294,7 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
                     seen = memo[qid]
                     got = seen.get(text)
                     if got is None:
-                        got = seen[text] = score(k, _parse(text), rules).credit * weight
+                        got = seen[text] = score(k, parse_answer(text), rules).credit * weight
                     pts = got
                 tot += pts
                 if is_a:
@@ -308,11 +312,11 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
     ranking = _rank(results, units, rules)
     return Results(
         rules, units, unit_max, a_max, b_max, sum(unit_max), sitting.decisions,
-        sitting.source, results, ranking, neutralised,
+        sitting.source, results, ranking, neutralised, memo, blank,
     )  # fmt: skip
 
 
-def _parse(text: str | None) -> dict[str, Any] | None:
+def parse_answer(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     doc = orjson.loads(text)
@@ -372,7 +376,7 @@ def trace(sitting: Sitting, rules: Rules, candidate_id: str) -> list[TraceLine]:
         for q in u.questions:
             k = sitting.keys[q.id]
             text = mine.get(q.id)
-            answer = _parse(text)
+            answer = parse_answer(text)
             s: Scored = score(k, answer, rules)
             points = Fraction(s.credit * k.weight, rules.unit)
             rule = f"{rules.formats[k.format].describe()} : {s.rule}"

@@ -118,8 +118,9 @@ def test_correct_writes_the_documents_byte_identical(
     assert cli.main(["correct", str(db), "--out", str(out2), *args]) == 0
     names = sorted(p.relative_to(out1).as_posix() for p in out1.rglob("*") if p.is_file())
     assert names == [
-        "classement.csv", "classement.html", "etat-recapitulatif.csv", "etat-recapitulatif.html",
-        "resultats.json", "traces/AMU-00001.csv", "traces/LILLE-00001.csv",
+        "analyse-questions.csv", "analyse.json", "classement.csv", "classement.html",
+        "etat-recapitulatif.csv", "etat-recapitulatif.html", "resultats.json",
+        "traces/AMU-00001.csv", "traces/LILLE-00001.csv",
     ]  # fmt: skip
     for name in names:
         assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
