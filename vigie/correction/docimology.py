@@ -15,11 +15,12 @@ Neutralised questions are analysed too (as scored before the decision), and said
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .results import Results, Sitting, parse_answer, ratio_text
+from .results import Results, Sitting, parse_answer
 from .scoring import score
 
 GROUP_SHARE = Fraction(27, 100)
@@ -46,6 +47,28 @@ class QuestionStats:
                 "discrimination": round(self.discrimination, 4), "flags": list(self.flags)}  # fmt: skip
 
 
+def _pick_sum(col: list[int], idx: list[int]) -> int:
+    if not idx:
+        return 0
+    if len(idx) == len(col):
+        return sum(col)
+    picked = operator.itemgetter(*idx)(col)
+    return sum(picked) if len(idx) > 1 else int(picked)
+
+
+def _column(sitting: Sitting, results: Results, qid: str) -> list[int]:
+    k = sitting.keys[qid]
+    seen: dict[str | None, int] = {}
+    out: list[int] = []
+    for c in results.candidates:
+        text = sitting.answers.get(c.candidate_id, {}).get(qid)
+        got = seen.get(text)
+        if got is None:
+            got = seen[text] = score(k, parse_answer(text), results.rules).credit * k.weight
+        out.append(got)
+    return out
+
+
 def analyse(sitting: Sitting, results: Results) -> dict[str, Any]:
     rules = results.rules
     order = sorted(
@@ -56,33 +79,26 @@ def analyse(sitting: Sitting, results: Results) -> dict[str, Any]:
     upper = {c.candidate_id for c in order[:size]}
     lower = {c.candidate_id for c in order[len(order) - size :]} if size else set()
     stats: list[QuestionStats] = []
+    index = {c.candidate_id: i for i, c in enumerate(results.candidates)}
+    up_idx = sorted(index[c] for c in upper)
+    low_idx = sorted(index[c] for c in lower)
+    empty: dict[str, str] = {}
     for ui, u in enumerate(results.units):
-        here = [c for c in results.candidates if c.present[ui]]
+        here = [i for i, c in enumerate(results.candidates) if c.present[ui]]
         for q in u.questions:
             k = sitting.keys[q.id]
-            seen = results.memo.get(q.id)
-            if seen is None:  # neutralised: scored here, as it would have been
-                seen = {}
-            blank = results.blank.get(q.id)
-            if blank is None:
-                blank = score(k, None, rules).credit * k.weight
             full = rules.unit * k.weight
-            total = up = low = answered = 0
-            for c in here:
-                text = sitting.answers.get(c.candidate_id, {}).get(q.id)
-                if text is None:
-                    pts = blank
-                else:
-                    answered += 1
-                    got = seen.get(text)
-                    if got is None:
-                        got = seen[text] = score(k, parse_answer(text), rules).credit * k.weight
-                    pts = got
-                total += pts
-                if c.candidate_id in upper:
-                    up += pts
-                elif c.candidate_id in lower:
-                    low += pts
+            col = results.columns.get(q.id)
+            if col is None:  # neutralised: scored here, as it would have been
+                col = _column(sitting, results, q.id)
+                answered = sum(
+                    1 for c in results.candidates
+                    if sitting.answers.get(c.candidate_id, empty).get(q.id) is not None
+                )  # fmt: skip
+            else:
+                answered = results.answered[q.id]
+            total = _pick_sum(col, here)
+            up, low = _pick_sum(col, up_idx), _pick_sum(col, low_idx)
             success = total / (full * len(here)) if here else 0.0
             disc = (up - low) / (full * size) if size else 0.0
             flags: list[str] = []
@@ -107,22 +123,20 @@ def analyse(sitting: Sitting, results: Results) -> dict[str, Any]:
                 )
             )
     units = []
+    scale = rules.mark_scale
     for ui, u in enumerate(results.units):
-        marks = [
-            results.mark(c.unit_points[ui], results.unit_max[ui])
-            for c in results.candidates
-            if c.present[ui]
-        ]
-        bins = [0] * rules.mark_scale
+        top = results.unit_max[ui] or 1
+        marks = [c.unit_points[ui] * scale / top for c in results.candidates if c.present[ui]]
+        bins = [0] * scale
         for m in marks:
-            bins[min(int(m), rules.mark_scale - 1)] += 1
-        mean = sum(marks, Fraction(0)) / len(marks) if marks else Fraction(0)
-        var = sum(((m - mean) ** 2 for m in marks), Fraction(0)) / len(marks) if marks else 0
+            bins[min(int(m), scale - 1)] += 1
+        mean = math.fsum(marks) / len(marks) if marks else 0.0
+        var = math.fsum((m - mean) ** 2 for m in marks) / len(marks) if marks else 0.0
         units.append(
             {
                 "unit_id": u.id,
                 "present": len(marks),
-                "mean": ratio_text(mean.numerator, mean.denominator, 3),
+                "mean": f"{mean:.3f}",
                 "sd": f"{math.sqrt(var):.3f}",
                 "bins": [{"from": i, "to": i + 1, "count": n} for i, n in enumerate(bins)],
             }

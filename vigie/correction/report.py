@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .results import CandidateResult, Results, TraceLine
 
@@ -79,12 +80,20 @@ def ranking_row(r: Results, c: CandidateResult) -> list[str]:
     ]
 
 
-def recap_csv(r: Results) -> str:
-    return _csv(recap_header(r), (recap_row(r, c) for c in r.candidates))
+def recap_rows(r: Results) -> list[list[str]]:
+    return [recap_row(r, c) for c in r.candidates]
 
 
-def ranking_csv(r: Results) -> str:
-    return _csv(ranking_header(r), (ranking_row(r, c) for c in r.ranking))
+def ranking_rows(r: Results) -> list[list[str]]:
+    return [ranking_row(r, c) for c in r.ranking]
+
+
+def recap_csv(r: Results, rows: list[list[str]] | None = None) -> str:
+    return _csv(recap_header(r), rows if rows is not None else recap_rows(r))
+
+
+def ranking_csv(r: Results, rows: list[list[str]] | None = None) -> str:
+    return _csv(ranking_header(r), rows if rows is not None else ranking_rows(r))
 
 
 TRACE_HEADER = ["Unité", "Question", "Format", "Rang", "Poids", "Réponse", "Corrigé",
@@ -146,8 +155,14 @@ def analysis_csv(analysis: dict[str, Any]) -> str:
     )  # fmt: skip
 
 
+def dump_json(doc: Any) -> str:
+    """Sorted keys, two-space indent, UTF-8 as is: stable bytes (orjson: the stdlib's
+    indenting encoder is pure Python, seconds for 12,000 candidates)."""
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
 def results_json(r: Results) -> str:
-    return json.dumps(r.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return dump_json(r.to_json())
 
 
 # --- printable HTML ----------------------------------------------------------------------
@@ -217,16 +232,16 @@ def _page(title: str, r: Results, body: str) -> str:
     )
 
 
-def recap_html(r: Results) -> str:
+def recap_html(r: Results, rows: list[list[str]] | None = None) -> str:
     body = "<h2>Notes par candidat</h2>\n" + _table(
-        recap_header(r), (recap_row(r, c) for c in r.candidates), 3
+        recap_header(r), rows if rows is not None else recap_rows(r), 3
     )
     return _page("État récapitulatif des notes", r, body)
 
 
-def ranking_html(r: Results) -> str:
+def ranking_html(r: Results, rows: list[list[str]] | None = None) -> str:
     body = "<h2>Classement par ordre de mérite</h2>\n" + _table(
-        ranking_header(r), (ranking_row(r, c) for c in r.ranking), 3
+        ranking_header(r), rows if rows is not None else ranking_rows(r), 3
     )
     return _page("Classement par ordre de mérite", r, body)
 
@@ -234,18 +249,17 @@ def ranking_html(r: Results) -> str:
 def write_all(r: Results, out: Path, analysis: dict[str, Any] | None = None) -> list[Path]:
     """The four jury documents, the JSON results (and question analysis); the paths written."""
     out.mkdir(parents=True, exist_ok=True)
+    recap, ranking = recap_rows(r), ranking_rows(r)
     docs = {
-        f"{RECAP}.csv": recap_csv(r),
-        f"{RECAP}.html": recap_html(r),
-        f"{RANKING}.csv": ranking_csv(r),
-        f"{RANKING}.html": ranking_html(r),
+        f"{RECAP}.csv": recap_csv(r, recap),
+        f"{RECAP}.html": recap_html(r, recap),
+        f"{RANKING}.csv": ranking_csv(r, ranking),
+        f"{RANKING}.html": ranking_html(r, ranking),
         "resultats.json": results_json(r),
     }
     if analysis is not None:
         docs["analyse-questions.csv"] = analysis_csv(analysis)
-        docs["analyse.json"] = (
-            json.dumps(analysis, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        )
+        docs["analyse.json"] = dump_json(analysis)
     paths = []
     for name, text in docs.items():
         p = out / name

@@ -117,6 +117,9 @@ class Results:
     # ``blank``: the points of an unanswered question. Kept for the question analysis.
     memo: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     blank: dict[str, int] = field(default_factory=dict, repr=False)
+    # question -> each candidate's weighted points (``candidates`` order); how many answered
+    columns: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    answered: dict[str, int] = field(default_factory=dict, repr=False)
 
     # --- marks: Fractions, shown with rules.mark_decimals --------------------------------
     def mark(self, points: int, maximum: int) -> Fraction:
@@ -269,33 +272,45 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
         set_aside.append([q.id for q in u.questions if q.id in neutralised])
         fixed.append((free, free_a, free_b))
         unit_max.append(m)
-    # One score per distinct stored answer to a question (most candidates share answers).
+    # One score per distinct stored answer to a question (most candidates share answers),
+    # and each question's points as a column (candidates in roster order) for the analysis.
     memo: dict[str, dict[str, int]] = {}
     blank: dict[str, int] = {}
+    columns: dict[str, list[int]] = {}
+    counts: dict[str, list[int]] = {}
+    steps: list[list[tuple[Any, ...]]] = []
     for qs in plan:
-        for qid, _, weight, k in qs:
-            memo[qid] = {}
+        unit_steps: list[tuple[Any, ...]] = []
+        for qid, is_a, weight, k in qs:
+            memo[qid], columns[qid], counts[qid] = {}, [], [0]
             blank[qid] = score(k, None, rules).credit * weight
+            unit_steps.append(
+                (qid, is_a, weight, k, memo[qid], blank[qid], columns[qid].append, counts[qid])
+            )
+        steps.append(unit_steps)
     results: list[CandidateResult] = []
     empty: Mapping[str, str] = {}
     for person in sitting.people:
         cid = person.candidate_id
         mine = sitting.answers.get(cid, empty)
         res = CandidateResult(person, [], [])
-        for u, qs, aside, (free, free_a, free_b) in zip(units, plan, set_aside, fixed, strict=True):
+        for u, qsteps, aside, (free, free_a, free_b) in zip(
+            units, steps, set_aside, fixed, strict=True
+        ):
             tot, ta, tb = free, free_a, free_b
             answered = False
-            for qid, is_a, weight, k in qs:
+            for qid, is_a, weight, k, seen, blank_pts, keep, count in qsteps:
                 text = mine.get(qid)
                 if text is None:
-                    pts = blank[qid]
+                    pts = blank_pts
                 else:
                     answered = True
-                    seen = memo[qid]
+                    count[0] += 1
                     got = seen.get(text)
                     if got is None:
                         got = seen[text] = score(k, parse_answer(text), rules).credit * weight
                     pts = got
+                keep(pts)
                 tot += pts
                 if is_a:
                     ta += pts
@@ -312,7 +327,8 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
     ranking = _rank(results, units, rules)
     return Results(
         rules, units, unit_max, a_max, b_max, sum(unit_max), sitting.decisions,
-        sitting.source, results, ranking, neutralised, memo, blank,
+        sitting.source, results, ranking, neutralised, memo, blank, columns,
+        {q: n[0] for q, n in counts.items()},
     )  # fmt: skip
 
 
