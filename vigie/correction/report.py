@@ -41,7 +41,7 @@ def recap_header(r: Results) -> list[str]:
         cols += [f"{u.id} présent", f"{u.id} points", f"{u.id} /{r.rules.mark_scale}"]
     s = r.rules.mark_scale
     cols += [f"Rang A /{s}", f"Rang B /{s}", f"Note globale /{s}",
-             f"Rang A ≥ {r.show(r.rules.rank_a_minimum, True)}", "Part EDN /100", "Rang"]  # fmt: skip
+             f"Rang A ≥ {_plain(r.rules.rank_a_minimum)}/{s}", "Part EDN /100", "Rang"]  # fmt: skip
     return cols
 
 
@@ -64,7 +64,7 @@ def ranking_header(r: Results) -> list[str]:
     s = r.rules.mark_scale
     return ["Rang", "Candidat", "Centre", f"Note globale /{s}",
             *(f"{u.id} /{s}" for u in r.units), "Date de naissance", "Départagé par",
-            f"Rang A ≥ {r.show(r.rules.rank_a_minimum, True)}"]  # fmt: skip
+            f"Rang A ≥ {_plain(r.rules.rank_a_minimum)}/{s}"]  # fmt: skip
 
 
 def ranking_row(r: Results, c: CandidateResult) -> list[str]:
@@ -189,11 +189,11 @@ def _meta(r: Results) -> str:
     items = [
         ("Règles de correction", f"{rules.name} version {rules.version} (sha256 {rules.sha256[:16]}…)"),
         ("Épreuves corrigées", ", ".join(
-            f"{u.id} « {u.title} » ({len(u.questions)} questions, barème {r.show(Fraction(m, rules.unit), True)} points)"
+            f"{u.id} « {u.title} » ({len(u.questions)} questions, barème {_plain(Fraction(m, rules.unit))} points)"
             for u, m in zip(r.units, r.unit_max, strict=True))),
-        ("Source", ", ".join(f"{k} {v}" for k, v in sorted(r.source.items()) if k != "closed_at")),
+        ("Source", _source(r)),
         ("Candidats", f"{len(r.candidates)} inscrits, {len(r.ranking)} classés"),
-        ("Note minimale de rang A", f"{r.show(rules.rank_a_minimum, True)}/{rules.mark_scale}"),
+        ("Note minimale de rang A", f"{_plain(rules.rank_a_minimum)}/{rules.mark_scale}"),
     ]  # fmt: skip
     decisions = [
         f"question {n.question_id} neutralisée : {n.reason} ({n.actor})"
@@ -210,11 +210,35 @@ def _meta(r: Results) -> str:
     return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric_from: int) -> str:
+def _numeric(header: Sequence[str]) -> set[int]:
+    """Columns right-aligned: marks, points, ranks."""
+    marks = {i for i, h in enumerate(header) if "/" in h and "≥" not in h}
+    return marks | {i for i, h in enumerate(header) if h == "Rang" or h.endswith(" points")}
+
+
+def _plain(value: Fraction) -> str:
+    """A whole number as such, else with a decimal comma."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):g}".replace(".", ",")
+
+
+def _source(r: Results) -> str:
+    src = r.source
+    if not src:
+        return "—"
+    return (
+        f"base {src.get('database', '?')}, graine {src.get('seed', '?')}, "
+        f"{src.get('answer_rows', '?')} réponses enregistrées lues "
+        f"(dernier numéro {src.get('last_answer_seq', '?')})"
+    )
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
     out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in header), "</tr></thead><tbody>"]
     for row in rows:
         cells = (
-            f'<td class="n">{_e(v)}</td>' if i >= numeric_from else f"<td>{_e(v)}</td>"
+            f'<td class="n">{_e(v)}</td>' if i in numeric else f"<td>{_e(v)}</td>"
             for i, v in enumerate(row)
         )
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -234,14 +258,16 @@ def _page(title: str, r: Results, body: str) -> str:
 
 def recap_html(r: Results, rows: list[list[str]] | None = None) -> str:
     body = "<h2>Notes par candidat</h2>\n" + _table(
-        recap_header(r), rows if rows is not None else recap_rows(r), 3
+        recap_header(r), rows if rows is not None else recap_rows(r), _numeric(recap_header(r))
     )
     return _page("État récapitulatif des notes", r, body)
 
 
 def ranking_html(r: Results, rows: list[list[str]] | None = None) -> str:
     body = "<h2>Classement par ordre de mérite</h2>\n" + _table(
-        ranking_header(r), rows if rows is not None else ranking_rows(r), 3
+        ranking_header(r),
+        rows if rows is not None else ranking_rows(r),
+        _numeric(ranking_header(r)),
     )
     return _page("Classement par ordre de mérite", r, body)
 
