@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .docimology import analyse
 from .report import trace_csv, write_all
@@ -70,13 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = write_all(results, args.out, analyse(sitting, results))
     known = {p.candidate_id for p in sitting.people}
     wanted = sorted(known) if args.trace_all else args.trace
+    explained: dict[Any, Any] = {}  # each distinct answer explained once for all traces
     for cid in wanted:
         if cid not in known:
             print(f"vigie correct: no candidate {cid!r}", file=sys.stderr)
             return 2
         p = args.out / "traces" / f"{cid}.csv"
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(trace_csv(trace(sitting, rules, cid)), encoding="utf-8", newline="\n")
+        p.write_text(
+            trace_csv(trace(sitting, rules, cid, explained)), encoding="utf-8", newline="\n"
+        )
         paths.append(p)
     t3 = time.perf_counter()
     scored = sum(len(u.questions) for u in results.units)

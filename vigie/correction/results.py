@@ -383,40 +383,54 @@ class TraceLine:
     rule: str
 
 
-def trace(sitting: Sitting, rules: Rules, candidate_id: str) -> list[TraceLine]:
-    """Each question of each corrected unit: the answer, the key, what the rules made of it."""
+def trace(
+    sitting: Sitting,
+    rules: Rules,
+    candidate_id: str,
+    cache: dict[tuple[str, str | None], TraceLine] | None = None,
+) -> list[TraceLine]:
+    """Each question of each corrected unit: the answer, the key, what the rules made of it.
+
+    ``cache`` (shared between candidates) explains each distinct answer once: every trace
+    of a session (``--trace-all``) costs about one correction.
+    """
     neutralised = sitting.decisions.neutralised_ids()
     mine = sitting.answers.get(candidate_id, {})
+    known = cache if cache is not None else {}
     out: list[TraceLine] = []
     for u in corrected_units(sitting.session, sitting.units, sitting.decisions):
         for q in u.questions:
-            k = sitting.keys[q.id]
             text = mine.get(q.id)
-            answer = parse_answer(text)
-            s: Scored = score(k, answer, rules)
-            points = Fraction(s.credit * k.weight, rules.unit)
-            rule = f"{rules.formats[k.format].describe()} : {s.rule}"
-            if q.id in neutralised:
-                n = neutralised[q.id]
-                if rules.neutralised == "full_credit":
-                    points, rule = Fraction(k.weight), f"neutralisée ({n.reason}) : crédit plein"
-                else:
-                    points, rule = Fraction(0), f"neutralisée ({n.reason}) : retirée du barème"
-            out.append(
-                TraceLine(
-                    u.id,
-                    q.id,
-                    k.format.value,
-                    k.rank.value,
-                    k.weight,
-                    show_answer(answer),
-                    show_key(k),
-                    s.discordances,
-                    _points(points),
-                    rule,
-                )
-            )
+            line = known.get((q.id, text))
+            if line is None:
+                line = known[(q.id, text)] = _trace_line(sitting, rules, u, q.id, text, neutralised)
+            out.append(line)
     return out
+
+
+def _trace_line(
+    sitting: Sitting,
+    rules: Rules,
+    u: Unit,
+    qid: str,
+    text: str | None,
+    neutralised: dict[str, Neutralisation],
+) -> TraceLine:
+    k = sitting.keys[qid]
+    answer = parse_answer(text)
+    s: Scored = score(k, answer, rules)
+    points = Fraction(s.credit * k.weight, rules.unit)
+    rule = f"{rules.formats[k.format].describe()} : {s.rule}"
+    if qid in neutralised:
+        n = neutralised[qid]
+        if rules.neutralised == "full_credit":
+            points, rule = Fraction(k.weight), f"neutralisée ({n.reason}) : crédit plein"
+        else:
+            points, rule = Fraction(0), f"neutralisée ({n.reason}) : retirée du barème"
+    return TraceLine(
+        u.id, qid, k.format.value, k.rank.value, k.weight, show_answer(answer), show_key(k),
+        s.discordances, _points(points), rule,
+    )  # fmt: skip
 
 
 def _points(value: Fraction) -> str:

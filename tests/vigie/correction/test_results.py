@@ -17,6 +17,7 @@ from vigie.correction.results import (
     Person,
     Replacement,
     Sitting,
+    TraceLine,
     correct,
     ratio_text,
     trace,
@@ -208,3 +209,11 @@ def test_a_cancelled_unit_gives_way_to_its_backup_in_its_place() -> None:
          "actor": "jury:national", "ts": 0.0}
     ]  # fmt: skip
     assert [t.unit_id for t in trace(s, RULES, "B")] == ["u1", "u1", "u2b", "u2b", "u3", "u3"]
+
+
+def test_traces_with_a_shared_cache_are_the_same() -> None:
+    s = sitting(Decisions((Neutralisation("u2-q2", "énoncé ambigu"),)))
+    cache: dict[tuple[str, str | None], TraceLine] = {}
+    for cid in SCRIPT:
+        assert trace(s, RULES, cid, cache) == trace(s, RULES, cid)
+    assert len(cache) < len(SCRIPT) * 6  # shared answers explained once
