@@ -98,6 +98,15 @@ def _units(request: web.Request) -> tuple[str, ...] | None:
 
 async def _results(request: web.Request) -> tuple[Sitting, Results]:
     auth.national(request)
+    running = [u.unit.id for u in request.app[EXAM].units.values() if u.live]
+    if running:
+        # A correction of 12,000 candidates holds the interpreter for seconds: while tablets
+        # sit a unit, their heartbeats would wait. `vigie correct DB` (another process) can.
+        raise ApiError(
+            ErrorCode.UNIT_NOT_CLOSED,
+            f"Unit {running[0]} is running: results are computed once it is closed"
+            " (or now with `vigie correct` on the database, in another process).",
+        )
     units = _units(request)
     try:
         return await asyncio.to_thread(request.app[_CORRECTOR].get, units)

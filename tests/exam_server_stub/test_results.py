@@ -136,6 +136,9 @@ async def test_results_wait_for_the_close_and_the_national_jury(api: Any) -> Non
     assert r.status == 200
     doc = await r.json()
     assert doc["rules"]["name"] == "vigie-edn" and doc["candidates"] == 6
+    await api.launch("ue2")  # while a unit runs, the server does not correct (its CPU)
+    r = await api.client.get("/api/v1/jury/results?units=ue1", headers=h)
+    assert r.status == 409 and "ue2 is running" in (await r.json())["error"]["message"]
     assert doc["ranked"] == 0 and len(doc["not_ranked"]) == 6  # nobody answered
 
 
