@@ -19,6 +19,7 @@ from . import (
     export_routes,
     jury_routes,
     operator_routes,
+    results_routes,
     service_routes,
     ws,
 )
@@ -58,6 +59,7 @@ def create_app(settings: ServerSettings) -> web.Application:
     app.add_routes(service_routes.routes)
     app.add_routes(operator_routes.routes)
     app.add_routes(export_routes.routes)
+    results_routes.setup(app)
     app[FAULTS] = Faults(
         settings.latency_ms, settings.error_rate, lambda seconds: app[WRITER].stall(seconds)
     )

@@ -44,11 +44,15 @@ def operations() -> list[Operation]:
         export_routes,
         jury_routes,
         operator_routes,
+        results_routes,
         service_routes,
         ws,
     )
 
-    tables = (candidate_routes, jury_routes, export_routes, ws, operator_routes, service_routes)
+    tables = (
+        candidate_routes, jury_routes, export_routes, results_routes, ws, operator_routes,
+        service_routes,
+    )  # fmt: skip
     return [op for t in tables for op in t.routes.operations]
 
 

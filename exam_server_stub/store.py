@@ -74,6 +74,9 @@ CREATE INDEX IF NOT EXISTS audit_candidate ON audit (candidate_id, seq);
 -- time disconnected) without reading the whole audit.
 CREATE INDEX IF NOT EXISTS audit_connection ON audit (seq)
     WHERE kind IN ('connect', 'disconnect', 'launch', 'close');
+-- The jury's decisions on the correction (neutralised questions, replaced units).
+CREATE INDEX IF NOT EXISTS audit_decisions ON audit (seq)
+    WHERE kind IN ('neutralise', 'replace_unit');
 CREATE TABLE IF NOT EXISTS fraud_alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, candidate_id TEXT NOT NULL,
     centre TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, user_agent TEXT NOT NULL

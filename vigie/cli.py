@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "simulator.cli.rehearse",
         "server + dashboard + fleet on this machine, then a report",
     ),
+    "correct": ("vigie.correction.cli", "score, rank and write the jury's results from a database"),
     "dashboard": ("supervision_dashboard.cli", "the jury's national supervision view (Dash)"),
     "grafana": ("dashboards.cli", "Grafana dashboards and Prometheus rules: push, export"),
 }

@@ -97,6 +97,8 @@ class AuditKind(StrEnum):
     INSTRUCTION_ACK = "instruction_ack"
     FRAUD = "fraud"
     FAULT = "fault"  # an operator applied a timed fault
+    NEUTRALISE = "neutralise"  # the national jury neutralised a question (correction)
+    REPLACE_UNIT = "replace_unit"  # a cancelled unit replaced by a backup one (correction)
 
 
 class DisconnectReason(StrEnum):
@@ -204,6 +206,7 @@ class ErrorCode(StrEnum):
     UNIT_NOT_LAUNCHED = "unit_not_launched"
     UNIT_ALREADY_LAUNCHED = "unit_already_launched"
     UNIT_CLOSED = "unit_closed"
+    UNIT_NOT_CLOSED = "unit_not_closed"  # results asked for before the unit's close
     OUTSIDE_TIME_WINDOW = "outside_time_window"
     QUESTION_LOCKED = "question_locked"
     QUESTION_FINAL = "question_final"
