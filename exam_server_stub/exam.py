@@ -34,7 +34,7 @@ from .bootstrap import read_meta
 from .errors import ApiError
 from .metrics import Metrics
 from .package import build_package
-from .reconnects import replay_connections
+from .reconnects import disconnected_since, replay_connections
 from .settings import ServerSettings
 from .state import AnswerRec, Cand, Socket, UnitRt
 from .store import Writer, connect
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
 SWEEP_SLICE = 500  # candidates judged per slice of a sweep (about a millisecond)
 ANSWER_OP, FINISH_OP = "answer", "finish"  # action ids are scoped per operation
+# States of a connected tablet heard recently: silence moves them to late.
+_FRESH = frozenset({CandidateState.IN_PROGRESS, CandidateState.PAUSED})
 
 
 _ENCODE = msgspec.json.Encoder().encode
@@ -213,24 +215,31 @@ class Exam:
 
     # --- supervision -----------------------------------------------------------------
     def state_of(self, c: Cand, u: UnitRt | None, now: float) -> CandidateState:
-        if u is not None and u.launched_at is not None:
-            if u.unit.id in c.finished:
-                return CandidateState.FINISHED
-            if u.closed_at is not None:
-                return CandidateState.FINISHED if c.was_connected else CandidateState.NOT_CONNECTED
-            if self.is_paused(c.centre):
-                return CandidateState.PAUSED
-            if c.ws is None:
-                return CandidateState.LOST if c.was_connected else CandidateState.NOT_CONNECTED
-            age = now - (c.last_hb or now)
-            if age > self.settings.lost_after_s:
-                return CandidateState.LOST
-            if age > self.settings.late_after_s:
-                return CandidateState.LATE
-            return CandidateState.IN_PROGRESS
-        if c.ws is None:
-            return CandidateState.NOT_CONNECTED
-        return CandidateState.WAITING
+        connected = c.ws is not None
+        if u is None or u.launched_at is None:
+            return CandidateState.WAITING if connected else CandidateState.NOT_CONNECTED
+        uid = u.unit.id
+        if u.closed_at is not None:
+            # What the closed unit left behind first, then who is here for the next one.
+            # disc_since survives the close: set during the unit, cleared only by a
+            # reconnection during it (or the next launch).
+            if uid not in c.finished and c.disc_since is not None:
+                return CandidateState.UNFINISHED
+            if connected:
+                return CandidateState.WAITING
+            took_part = c.was_connected or uid in c.finished
+            return CandidateState.FINISHED if took_part else CandidateState.NOT_CONNECTED
+        if uid in c.finished:
+            return CandidateState.FINISHED
+        # Connection before pause: a paused centre's lost tablets must show as lost.
+        if not connected:
+            return CandidateState.LOST if c.was_connected else CandidateState.NOT_CONNECTED
+        age = now - (c.last_hb or now)
+        if age > self.settings.lost_after_s:
+            return CandidateState.LOST
+        if age > self.settings.late_after_s:
+            return CandidateState.LATE
+        return CandidateState.PAUSED if self.is_paused(c.centre) else CandidateState.IN_PROGRESS
 
     def answered_count(self, c: Cand, u: UnitRt | None) -> int:
         if u is None:
@@ -248,6 +257,8 @@ class Exam:
             self.answered_count(c, u),
             round(deadline) if deadline is not None else None,
             c.reconnects,
+            c.ws is not None,
+            self.is_paused(c.centre),
         )
         if state is not c.state:
             self.counts.move(c.centre, c.state, state)
@@ -278,6 +289,8 @@ class Exam:
             network=c.network,
             reconnects=c.reconnects,
             disconnected_s=disc,
+            connected=c.ws is not None,
+            paused=self.is_paused(c.centre),
         )
 
     def sweep(self, now: float) -> list[Cand]:
@@ -305,9 +318,7 @@ class Exam:
             if c.ws is None or c.last_hb is None:
                 continue  # dropped during an earlier slice: detach refreshed it
             age = now - c.last_hb
-            if c.state is CandidateState.IN_PROGRESS or (
-                c.state is CandidateState.LATE and age > lost_after
-            ):
+            if c.state in _FRESH or (c.state is CandidateState.LATE and age > lost_after):
                 self.refresh(c, now, u)
             if age > lost_after:
                 silent.append(c)
@@ -559,7 +570,7 @@ class Exam:
         self.metrics.ws_open.labels(c.centre).dec()
         u = self.current_unit()
         if u is not None and u.live and u.unit.id not in c.finished:
-            c.disc_since = now
+            c.disc_since = disconnected_since(c.last_hb, u.launched_at, now)
         self.refresh(c, now, u)
         return True
 

@@ -18,8 +18,14 @@ from vigie.protocol import INCIDENT_STATES, CandidateState
 STATE_ORDER: tuple[CandidateState, ...] = tuple(CandidateState)
 STATE_CODE: dict[str, int] = {s.value: i for i, s in enumerate(STATE_ORDER)}
 INCIDENT_VALUES = frozenset(s.value for s in INCIDENT_STATES)
-# Severity for sorting: lost before late before everything else.
-SEVERITY: dict[str, int] = {"lost": 0, "late": 1, "paused": 2, "not_connected": 3}
+# Severity for sorting: lost, then unfinished at the close, then late, then the rest.
+SEVERITY: dict[str, int] = {
+    CandidateState.LOST.value: 0,
+    CandidateState.UNFINISHED.value: 1,
+    CandidateState.LATE.value: 2,
+    CandidateState.PAUSED.value: 3,
+    CandidateState.NOT_CONNECTED.value: 4,
+}
 
 COLOURS: dict[str, str] = {
     "not_connected": "#c8c8c8",
@@ -29,6 +35,7 @@ COLOURS: dict[str, str] = {
     "lost": "#d7301f",
     "paused": "#8c6bb1",
     "finished": "#2b5d9b",
+    "unfinished": "#67000d",
 }
 WIDTH = 100  # cells per heat-map row
 

@@ -17,10 +17,20 @@ _TABLE: dict[str, tuple[str, str]] = {
     "not_connected": ("Non connecté", "Not connected"),
     "waiting": ("En attente", "Waiting"),
     "in_progress": ("En composition", "In progress"),
-    "late": ("En retard", "Late"),
+    # « En retard » read as "arrived late": what is late is the tablet's signal.
+    "late": ("Signal tardif", "Late"),
     "lost": ("Déconnecté", "Lost"),
     "paused": ("En pause", "Paused"),
     "finished": ("Terminé", "Finished"),
+    "unfinished": ("Non terminé", "Not finished"),
+    # connection, a fact apart from the state (a paused centre's tablet can be lost)
+    "col_connection": ("Connexion", "Connection"),
+    "conn_on": ("Connectée", "Connected"),
+    "conn_off": ("Déconnectée", "Disconnected"),
+    "conn_never": ("Jamais connectée", "Never connected"),
+    "centre_paused": ("centre en pause", "centre paused"),
+    "last_seen": ("vu à {t}", "last seen {t}"),
+    "count_connected": ("tablettes connectées", "tablets connected"),
     # roles
     "role_national": ("Jury national", "National jury"),
     "role_centre": ("Jury de centre", "Centre jury"),
@@ -107,7 +117,7 @@ _TABLE: dict[str, tuple[str, str]] = {
         "Reconnect loop: {cid} ({n} reconnects in {m} min)",
     ),
     "alert_mass": (
-        "Centre {centre} : {n} tablettes perdues d'un coup ({pct} %)",
+        "Centre {centre} : {n} tablettes perdues simultanément ({pct} %)",
         "Centre {centre}: {n} tablets lost at once ({pct}%)",
     ),
     "alert_fraud": ("Tentative de fraude : {cid} → {path}", "Fraud attempt: {cid} → {path}"),

@@ -32,6 +32,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
             "width": 140,
             "cellClassRules": state_rules,
         },
+        {"field": "connection", "headerName": t("col_connection", lang), "width": 140},
         {"field": "age", "headerName": t("col_age", lang), "width": 135},
         {"field": "question", "headerName": t("col_question", lang), "width": 110},
         {

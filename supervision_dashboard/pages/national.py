@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import (
+    INCIDENT_VALUES,
     SEVERITY,
     STATE_ORDER,
     Grid,
@@ -68,7 +69,7 @@ def centre_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
     for code, by_state in sorted((counts.get("centres") or {}).items()):
         row: dict[str, Any] = {"centre": code}
         row.update({s.value: int(by_state.get(s.value, 0)) for s in STATE_ORDER})
-        row["incidents"] = row["late"] + row["lost"]
+        row["incidents"] = sum(row[s] for s in INCIDENT_VALUES)
         row["total"] = sum(int(by_state.get(s.value, 0)) for s in STATE_ORDER)
         out.append(row)
     return out
@@ -137,8 +138,8 @@ def layout(session: JurySession) -> Any:
                                         "headerName": t("col_state", lang),
                                         "width": 110,
                                         "cellClassRules": {
-                                            "state-lost": "params.data.state == 'lost'",
-                                            "state-late": "params.data.state == 'late'",
+                                            f"state-{s}": f"params.data.state == '{s}'"
+                                            for s in INCIDENT_VALUES
                                         },
                                     },
                                 ],

@@ -141,7 +141,7 @@ async def apply(
     elif kind == "drop":
         c = cands[op[1]]
         if c.id in sockets and exam.detach(c, sockets.pop(c.id), clock[0]):
-            exam.audit_later(c, "disconnect", {})
+            exam.audit_later(c, "disconnect", {"last_hb": c.last_hb})
     elif kind == "hb":
         c = cands[op[1]]
         if c.ws is not None:

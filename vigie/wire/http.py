@@ -311,7 +311,11 @@ class Row(_Response):
     battery: int | None
     network: str | None
     reconnects: Count
-    disconnected_s: Annotated[float, Meta(description="during the current unit")]
+    disconnected_s: Annotated[
+        float, Meta(description="during the current unit, from the last heartbeat heard")
+    ]
+    connected: Annotated[bool, Meta(description="socket open now (apart from the state)")]
+    paused: Annotated[bool, Meta(description="centre paused now (apart from the state)")]
 
 
 StateCounts = dict[str, Count]

@@ -1,0 +1,160 @@
+"""What the jury's states say at the moments that matter: a loss, a pause, the close, between units.
+
+Issue 10: a lost tablet read « Terminé » after the close, tablets waiting for the next
+unit read « Terminé », a pause hid losses, and the time proposed as extra time started
+when the loss was declared instead of at the last heartbeat heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import cast
+from unittest import mock
+
+import pytest
+from aiohttp import web
+
+from exam_server_stub import jury
+from exam_server_stub.bootstrap import bootstrap
+from exam_server_stub.exam import Exam
+from exam_server_stub.metrics import Metrics
+from exam_server_stub.settings import ServerSettings
+from exam_server_stub.store import Writer
+from vigie.centres import load_centres
+from vigie.protocol import CandidateState
+from vigie.wire.http import Row
+
+COUNTS = {"AMU": 3, "LILLE": 1}
+CENTRES = load_centres(None)
+
+
+class FakeSocket:
+    closed = True  # pushes skip closed sockets: nothing is sent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("states") / "template.sqlite3"
+    bootstrap(path, COUNTS, 5, CENTRES)
+    return path
+
+
+@pytest.fixture
+async def exam(template: Path, tmp_path: Path) -> AsyncIterator[tuple[Exam, Clock]]:
+    db = tmp_path / "exam.sqlite3"
+    shutil.copy(template, db)
+    clock = Clock()
+    with mock.patch("time.time", clock):
+        e = Exam(ServerSettings(db_path=db, demo_counts=COUNTS, seed=5), CENTRES, Metrics())
+        e.writer = Writer(db, asyncio.get_running_loop())
+        e.writer.start()
+        try:
+            yield e, clock
+        finally:
+            await e.writer.stop()
+
+
+def sock() -> web.WebSocketResponse:
+    return cast(web.WebSocketResponse, FakeSocket())
+
+
+def states(e: Exam) -> dict[str, str]:
+    return {c.id: c.state.value for c in e.cands.values() if c.centre == "AMU"}
+
+
+def row(e: Exam, cid: str, now: float) -> Row:
+    return e.row(e.cands[cid], e.current_unit(), now)
+
+
+async def test_a_tablet_lost_at_the_close_is_unfinished_and_waiting_tablets_wait(
+    exam: tuple[Exam, Clock],
+) -> None:
+    e, clock = exam
+    a, b, c = (e.cands[f"AMU-0000{i}"] for i in (1, 2, 3))
+    sockets = {x.id: sock() for x in (a, b)}
+    for x in (a, b):
+        e.attach(x, sockets[x.id], clock.now)
+    assert set(states(e).values()) == {"waiting", "not_connected"}
+    await e.launch("ue1", 600, "go", "jury:test")
+    clock.now += 2
+    b_seen = b.last_hb
+    e.detach(b, sockets.pop(b.id), clock.now)
+    clock.now += 30
+    await e.close_unit("ue1", "end", "jury:test")
+    # The lost tablet never finished: it is not « Terminé », and it says when it was last seen.
+    assert states(e) == {a.id: "waiting", b.id: "unfinished", c.id: "not_connected"}
+    assert e.counts.doc("AMU")["centres"]["AMU"]["unfinished"] == 1
+    r = row(e, b.id, clock.now)
+    assert r.connected is False and r.last_hb == b_seen
+    # It stays unfinished whatever its tablet does until the next unit is launched...
+    e.attach(b, sock(), clock.now)
+    assert b.state is CandidateState.UNFINISHED and row(e, b.id, clock.now).connected
+    # ... while the others connecting for the next unit show as waiting, at once.
+    e.attach(c, sock(), clock.now)
+    assert c.state is CandidateState.WAITING
+    for x in (a, b, c):
+        x.last_hb = clock.now  # their heartbeats
+    await e.launch("ue2", 600, "go", "jury:test")
+    assert set(states(e).values()) == {"in_progress"}
+
+
+async def test_a_candidate_who_finished_and_left_reads_finished(exam: tuple[Exam, Clock]) -> None:
+    e, clock = exam
+    a = e.cands["AMU-00001"]
+    s = sock()
+    e.attach(a, s, clock.now)
+    await e.launch("ue1", 600, "go", "jury:test")
+    await e.finish(a, "ue1", "fin-1", clock.now)
+    e.detach(a, s, clock.now + 1)
+    await e.close_unit("ue1", "end", "jury:test")
+    assert a.state is CandidateState.FINISHED
+
+
+async def test_a_pause_does_not_hide_losses(exam: tuple[Exam, Clock]) -> None:
+    e, clock = exam
+    a, b, c = (e.cands[f"AMU-0000{i}"] for i in (1, 2, 3))
+    sockets = {x.id: sock() for x in (a, b)}
+    for x in (a, b):
+        e.attach(x, sockets[x.id], clock.now)
+    await e.launch("ue1", 600, "go", "jury:test")
+    await jury.set_paused(e, "AMU", True, "alarme incendie", "jury:test")
+    assert states(e) == {a.id: "paused", b.id: "paused", c.id: "not_connected"}
+    clock.now += 1
+    e.detach(b, sockets.pop(b.id), clock.now)
+    assert b.state is CandidateState.LOST  # at once, not at the resume
+    assert row(e, b.id, clock.now).paused is True
+    assert row(e, c.id, clock.now).paused is True and c.state is CandidateState.NOT_CONNECTED
+    # A silent tablet of a paused centre goes late then lost like any other.
+    e.sweep(clock.now + e.settings.late_after_s + 1)
+    assert states(e)[a.id] == "late"
+    e.sweep(clock.now + e.settings.lost_after_s + 1)
+    assert states(e)[a.id] == "lost"
+
+
+async def test_time_disconnected_counts_from_the_last_heartbeat_heard(
+    exam: tuple[Exam, Clock],
+) -> None:
+    e, clock = exam
+    a = e.cands["AMU-00001"]
+    s = sock()
+    e.attach(a, s, clock.now)
+    await e.launch("ue1", 600, "go", "jury:test")
+    heard = clock.now + 5
+    a.last_hb = heard
+    # The sweeper closes the socket lost_after_s after the last heartbeat...
+    closed_at = heard + e.settings.lost_after_s + 1
+    e.detach(a, s, closed_at)
+    # ... but the tablet has been silent since its last heartbeat: 45 s, not 29 s.
+    assert row(e, a.id, heard + 45).disconnected_s == pytest.approx(45)
