@@ -30,6 +30,7 @@ from .api import (
     respond,
 )
 from .bootstrap import check_password
+from .episodes import episodes
 from .errors import ApiError
 from .keys import EXAM, SETTINGS, SIGNER
 from .state import Cand
@@ -339,21 +340,31 @@ async def fraud_alerts(request: web.Request) -> web.Response:
     return respond(w.FraudAlerts(alerts=alerts))
 
 
-def _incident_material(conn: Any, centre: str | None) -> dict[str, Any]:
+def _incident_material(conn: Any, centre: str | None, now: float) -> dict[str, Any]:
     sql = "SELECT * FROM extra_time"
     args: list[Any] = []
     if centre is not None:
         sql += " WHERE centre = ?"
         args.append(centre)
     extra = [w.ExtraTimeGrant(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
-    sql = "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit WHERE kind IN ('pause', 'resume', 'message', 'disconnect')"
+    # Disconnections are reported as episodes (start, end, cause), not as raw events;
+    # launch and close (national, no centre) frame the units in every centre's report.
+    sql = (
+        "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit"
+        " WHERE kind IN ('launch', 'close', 'pause', 'resume', 'message')"
+    )
     if centre is not None:
-        sql += " AND centre = ?"
+        sql += " AND (centre = ? OR centre IS NULL)"
     events = [
         w.IncidentEvent(**{**dict(r), "data": orjson.loads(r["data"])})
         for r in conn.execute(sql + " ORDER BY seq", [centre] if centre is not None else [])
     ]
-    return {"extra_time": extra, "events": events, "fraud_alerts": _fraud_rows(conn, 0, centre)}
+    return {
+        "episodes": [w.Episode(**ep) for ep in episodes(conn, centre, now)],
+        "extra_time": extra,
+        "events": events,
+        "fraud_alerts": _fraud_rows(conn, 0, centre),
+    }
 
 
 @routes.route(
@@ -367,6 +378,6 @@ async def incidents(request: web.Request) -> web.Response:
     u = exam.current_unit()
     current = [exam.row(c, u, now) for c in _pool(request, centre) if c.state in INCIDENT_STATES]
     material = await asyncio.to_thread(
-        _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre)
+        _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre, now)
     )
     return respond(w.Incidents(server_ts=now, centre=centre, incidents=current, **material))

@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from unittest import mock
 
 import pytest
@@ -20,10 +20,11 @@ from aiohttp import web
 
 from exam_server_stub import jury
 from exam_server_stub.bootstrap import bootstrap
+from exam_server_stub.episodes import episodes
 from exam_server_stub.exam import Exam
 from exam_server_stub.metrics import Metrics
 from exam_server_stub.settings import ServerSettings
-from exam_server_stub.store import Writer
+from exam_server_stub.store import Writer, connect
 from vigie.centres import load_centres
 from vigie.protocol import CandidateState
 from vigie.wire.http import Row
@@ -158,3 +159,55 @@ async def test_time_disconnected_counts_from_the_last_heartbeat_heard(
     e.detach(a, s, closed_at)
     # ... but the tablet has been silent since its last heartbeat: 45 s, not 29 s.
     assert row(e, a.id, heard + 45).disconnected_s == pytest.approx(45)
+
+
+async def test_incidents_are_episodes_kept_after_they_end(exam: tuple[Exam, Clock]) -> None:
+    e, clock = exam
+    a, b, c = (e.cands[f"AMU-0000{i}"] for i in (1, 2, 3))
+    lille = e.cands["LILLE-00001"]
+    sockets = {x.id: sock() for x in (a, b, c, lille)}
+
+    def connect_(x: Any) -> None:
+        sockets[x.id] = sock()
+        e.attach(x, sockets[x.id], clock.now)
+        e.audit_later(x, "connect", {})
+
+    def drop(x: Any, reason: str) -> None:
+        assert e.detach(x, sockets.pop(x.id), clock.now)
+        e.audit_later(x, "disconnect", {"reason": reason, "code": 4002, "last_hb": x.last_hb})
+
+    for x in (a, b, c, lille):
+        connect_(x)
+    await e.launch("ue1", 600, "go", "jury:test")
+    t0 = clock.now
+    a.last_hb = t0 + 1
+    clock.now = t0 + 17  # closed for silence 16 s after its last heartbeat
+    drop(a, "heartbeat_timeout")
+    clock.now = t0 + 60
+    connect_(a)  # back: the episode is over, and must stay in the report
+    clock.now = t0 + 100
+    b.last_hb = t0 + 100
+    drop(b, "network")  # never back
+    await e.finish(c, "ue1", "fin-c", clock.now)
+    clock.now = t0 + 120
+    drop(c, "client_close")  # went home after finishing: not an incident
+    clock.now = t0 + 300
+    await e.close_unit("ue1", "end", "jury:test")
+    await e.write(lambda conn: None)  # the connection rows are committed with a later group
+    conn = connect(e.settings.db_path, readonly=True)
+    try:
+        found = episodes(conn, "AMU", clock.now + 50)
+        national = episodes(conn, None, clock.now + 50)
+    finally:
+        conn.close()
+    assert [(x["candidate_id"], x["cause"]) for x in found] == [
+        (a.id, "heartbeat_timeout"),
+        (b.id, "network"),
+    ]
+    ended, away = found
+    assert ended["unit_id"] == "ue1" and ended["centre"] == "AMU"
+    assert ended["start"] == pytest.approx(t0 + 1) and ended["end"] == pytest.approx(t0 + 60)
+    assert ended["duration_s"] == pytest.approx(59) and not ended["unfinished"]
+    assert away["end"] is None and away["unfinished"] and not away["ongoing"]
+    assert away["duration_s"] == pytest.approx(200)  # up to the close, not up to now
+    assert len(national) == 2  # LILLE had no incident

@@ -387,10 +387,26 @@ class IncidentEvent(_Response):
     data: dict[str, Any]
 
 
+class Episode(_Response):
+    """One disconnection during a unit, rebuilt from the audit's connection rows."""
+
+    candidate_id: str
+    centre: str
+    unit_id: str
+    start: Annotated[float, Meta(description="the last heartbeat heard (within the unit)")]
+    end: Annotated[float | None, Meta(description="the reconnection; null if none")]
+    duration_s: Annotated[float | None, Meta(description="up to the close when unfinished")]
+    cause: Annotated[str | None, Meta(description="a DisconnectReason")]
+    close_code: int | None
+    ongoing: Annotated[bool, Meta(description="still away, the unit running")]
+    unfinished: Annotated[bool, Meta(description="the unit closed before the tablet came back")]
+
+
 class Incidents(_Response):
     server_ts: UnixTs
     centre: str | None
     incidents: Annotated[list[Row], Meta(description="candidates late or lost now")]
+    episodes: Annotated[list[Episode], Meta(description="every disconnection during a unit")]
     extra_time: list[ExtraTimeGrant]
     events: list[IncidentEvent]
     fraud_alerts: list[FraudAlert]
