@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
+from supervision_dashboard.pages.common import error_text
 
 CENTRE_ACTIONS = ("extra_centre", "pause", "resume", "message_centre")
 CANDIDATE_ACTIONS = ("extra_candidate", "message_candidate")
@@ -190,7 +191,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         try:
             execute(ctx, session, kind, target, seconds, text, (reason or "").strip())
         except JuryApiError as exc:
-            return html.Span(t("refused", lang, msg=exc.message or exc.code), className="error")
+            return html.Span(error_text(exc, lang), className="error")
         return html.Span(
             t("done", lang, what=t(_LABEL.get(kind, kind), lang)), className="ok", id="act-done"
         )

@@ -17,6 +17,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages import actions
+from supervision_dashboard.pages.common import error_text
 from supervision_dashboard.rows import duration, grid_row
 
 TIMELINE_EVERY_TICKS = 3  # the timeline is a server read: not at every tick
@@ -169,5 +170,5 @@ def register(app: Dash, ctx: AppContext) -> None:
         try:
             events = ctx.client_for(session).timeline(candidate_id).get("events", [])
         except JuryApiError as exc:
-            return [], t("refused", session.lang, msg=exc.message or exc.code)
+            return [], error_text(exc, session.lang)
         return timeline_rows(list(events)), ""

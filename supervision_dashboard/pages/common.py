@@ -12,6 +12,77 @@ from supervision_dashboard.alerts import Alert
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
 from supervision_dashboard.i18n import t
+from supervision_dashboard.jury_client import UNREACHABLE, JuryApiError
+
+# AG Grid speaks English unless told otherwise: its own words, in the jury's language.
+GRID_LOCALE: dict[str, dict[str, str]] = {
+    "fr": {
+        "noRowsToShow": "Aucune ligne",
+        "loadingOoo": "Chargement…",
+        "filterOoo": "Filtrer…",
+        "searchOoo": "Rechercher…",
+        "equals": "Égal à",
+        "notEqual": "Différent de",
+        "blank": "Vide",
+        "notBlank": "Non vide",
+        "empty": "Choisir…",
+        "lessThan": "Inférieur à",
+        "greaterThan": "Supérieur à",
+        "lessThanOrEqual": "Inférieur ou égal à",
+        "greaterThanOrEqual": "Supérieur ou égal à",
+        "inRange": "Entre",
+        "inRangeStart": "De",
+        "inRangeEnd": "À",
+        "contains": "Contient",
+        "notContains": "Ne contient pas",
+        "startsWith": "Commence par",
+        "endsWith": "Se termine par",
+        "andCondition": "ET",
+        "orCondition": "OU",
+        "applyFilter": "Appliquer",
+        "resetFilter": "Réinitialiser",
+        "clearFilter": "Effacer",
+        "cancelFilter": "Annuler",
+        "textFilter": "Filtre texte",
+        "numberFilter": "Filtre numérique",
+        "dateFilter": "Filtre de date",
+        "selectAll": "Tout sélectionner",
+        "pinColumn": "Épingler la colonne",
+        "pinLeft": "Épingler à gauche",
+        "pinRight": "Épingler à droite",
+        "noPin": "Ne pas épingler",
+        "autosizeThisColumn": "Ajuster cette colonne",
+        "autosizeAllColumns": "Ajuster toutes les colonnes",
+        "resetColumns": "Réinitialiser les colonnes",
+        "sortAscending": "Tri croissant",
+        "sortDescending": "Tri décroissant",
+        "sortUnSort": "Annuler le tri",
+        "columns": "Colonnes",
+        "filters": "Filtres",
+        "page": "Page",
+        "of": "sur",
+        "to": "à",
+        "more": "plus",
+        "next": "Suivant",
+        "last": "Dernier",
+        "first": "Premier",
+        "previous": "Précédent",
+    },
+    "en": {},
+}
+
+
+def error_text(exc: JuryApiError, lang: str) -> str:
+    """A refusal as the juror reads it: never a Python repr, never the server's English."""
+    if exc.code == UNREACHABLE:
+        return t("server_unreachable", lang)
+    key = f"err_{exc.code}"
+    known = t(key, lang)
+    if known != key:
+        return known
+    if lang == "en" and exc.message:
+        return t("refused", lang, msg=exc.message[:200])
+    return t("refused_code", lang, code=exc.code)
 
 
 def badges(counts: Mapping[str, Any], lang: str) -> list[Any]:
