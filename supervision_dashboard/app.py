@@ -9,11 +9,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
 
 from supervision_dashboard import auth
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
 from supervision_dashboard.pages import actions, candidate, centre, national, report
+from supervision_dashboard.pages.common import feed_banner
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
@@ -93,6 +95,7 @@ def create_app(
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Interval(id="tick", interval=refresh_ms),
                 _header(session),
+                html.Div(id="feed-banner", className="feed-banner", role="alert"),
                 html.Main(id="page"),
             ]
         )
@@ -109,6 +112,21 @@ def create_app(
         except Exception:  # a page that fails says so instead of a blank screen and a 500
             log.exception("page %s failed", path)
             return html.Div(t("page_failed", session.lang), className="error", id="page-failed")
+
+    @app.callback(
+        Output("feed-banner", "children"),
+        Output("feed-banner", "className"),
+        Output("page", "className"),
+        Input("tick", "n_intervals"),
+    )
+    def _banner(_n: int | None) -> tuple[Any, str, str]:
+        session = ctx.session()
+        if session is None:
+            raise PreventUpdate
+        text = feed_banner(ctx.feeds.get(session.scope), refresh_ms / 1000, session.lang)
+        if text is None:
+            return "", "feed-banner", ""
+        return text, "feed-banner on", "stale"
 
     national.register(app, ctx)
     centre.register(app, ctx)

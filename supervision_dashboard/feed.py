@@ -92,6 +92,7 @@ class Feed:
         self.state = FeedState()
         self.detector = detector or AlertDetector()
         self.lock = threading.Lock()
+        self.started = time.monotonic()
         self.last_ok: float | None = None  # time.monotonic() of the last good poll
         self.last_error: str | None = None
         self.fraud: list[JSON] = []
@@ -183,6 +184,9 @@ class Feed:
     def alerts(self, limit: int = 50) -> list[Alert]:
         with self.lock:
             return self.detector.latest(limit)
+
+    def age_s(self) -> float:
+        return time.monotonic() - self.started
 
     def staleness_s(self) -> float | None:
         return None if self.last_ok is None else time.monotonic() - self.last_ok

@@ -58,6 +58,16 @@ _TABLE: dict[str, tuple[str, str]] = {
     "feed_waiting": ("Connexion au flux du serveur…", "Connecting to the server feed…"),
     "feed_stale": ("Flux interrompu depuis {s} s", "Feed interrupted for {s} s"),
     "updated": ("Mis à jour {t}", "Updated {t}"),
+    "banner_stale": (
+        "Flux du serveur d'examen interrompu depuis {s} s : les chiffres affichés datent de {t}"
+        " et ne sont plus à jour.",
+        "The exam server's feed has been interrupted for {s} s: the figures shown date from {t}"
+        " and are no longer current.",
+    ),
+    "banner_never": (
+        "Serveur d'examen injoignable : aucune donnée reçue.",
+        "Exam server unreachable: no data received.",
+    ),
     "heatmap": ("Carte des candidats par centre", "Candidates by centre"),
     # grid columns
     "col_id": ("Candidat", "Candidate"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from dash import dcc, html
 
 from supervision_dashboard.alerts import Alert
+from supervision_dashboard.clock import clock
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
 from supervision_dashboard.i18n import t
@@ -123,11 +123,13 @@ def alert_list(alerts: list[Alert], lang: str) -> Any:
         return html.P(t("no_alert", lang), className="muted")
     items = []
     for a in alerts:
-        clock = dt.datetime.fromtimestamp(a.ts).strftime("%H:%M:%S")
         target = f"/candidate/{a.candidate_id}" if a.candidate_id else f"/centre/{a.centre}"
         items.append(
             html.Li(
-                [html.Span(clock, className="clock"), dcc.Link(alert_text(a, lang), href=target)],
+                [
+                    html.Span(clock(a.ts), className="clock"),
+                    dcc.Link(alert_text(a, lang), href=target),
+                ],
                 className=f"alert alert-{a.kind}",
             )
         )
@@ -135,12 +137,29 @@ def alert_list(alerts: list[Alert], lang: str) -> Any:
 
 
 def status_line(feed: Feed | None, lang: str) -> str:
+    # The feed's error can hold an exception's text: the header says what, not how.
     if feed is None or feed.last_ok is None:
-        return t("feed_waiting", lang) + (
-            f" ({feed.last_error})" if feed and feed.last_error else ""
-        )
+        return t("feed_waiting", lang)
     stale = feed.staleness_s() or 0.0
     if stale > 5:
         return t("feed_stale", lang, s=round(stale))
-    clock = dt.datetime.fromtimestamp(feed.state.server_ts).strftime("%H:%M:%S")
-    return t("updated", lang, t=clock)
+    return t("updated", lang, t=clock(feed.state.server_ts))
+
+
+def stale_after_s(feed: Feed, refresh_s: float) -> float:
+    """Past two missed refreshes (of the feed or of the page), the figures are stale."""
+    return 2 * max(feed.interval_s, refresh_s) + 1.0
+
+
+def feed_banner(feed: Feed | None, refresh_s: float, lang: str) -> str | None:
+    """The banner's text when the figures on screen are no longer the server's, else None."""
+    if feed is None:
+        return None
+    if feed.last_ok is None:
+        # Never heard: say so only once a first poll had time to fail.
+        age = feed.age_s()
+        return t("banner_never", lang) if age > stale_after_s(feed, refresh_s) else None
+    stale = feed.staleness_s() or 0.0
+    if stale <= stale_after_s(feed, refresh_s):
+        return None
+    return t("banner_stale", lang, s=round(stale), t=clock(feed.state.server_ts))
