@@ -287,12 +287,16 @@ async def changes(request: web.Request) -> web.Response:
 
 
 CANDIDATE = CANDIDATE_ID
+ANSWERS = Param(
+    "answers", "1: include answer contents (national jury only; audited as answers_viewed)",
+    {"type": "string", "enum": ["0", "1"]},
+)  # fmt: skip
 
 
 @routes.route(
     "GET", f"{J}/candidates/{{candidate_id}}/timeline", summary="A candidate's audit trail",
-    tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE,),
-    errors=(E.UNKNOWN_CANDIDATE,),
+    tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE, ANSWERS),
+    errors=(E.UNKNOWN_CANDIDATE, E.FORBIDDEN),
 )  # fmt: skip
 async def timeline(request: web.Request) -> web.Response:
     cl = auth.jury(request)
@@ -301,10 +305,23 @@ async def timeline(request: web.Request) -> web.Response:
     if c is None:
         raise ApiError(ErrorCode.UNKNOWN_CANDIDATE, "There is no such candidate.")
     auth.scope(cl, c.centre)
+    # Answer contents are for the national jury only, on request, and each reveal is audited.
+    reveal = request.query.get("answers") == "1"
+    if reveal:
+        if cl.role != JuryRole.NATIONAL:
+            raise ApiError(ErrorCode.FORBIDDEN, "Only the national jury may read answers.")
+        now = time.time()
+        data = {"candidate_id": c.id}
+        await exam.write(
+            lambda conn: exam._audit(
+                conn, now, jury.ANSWERS_VIEWED, auth.actor(cl), data,
+                candidate_id=c.id, centre=c.centre,
+            )
+        )  # fmt: skip
     events = await asyncio.to_thread(
-        _read, exam.settings.db_path, lambda conn: jury.timeline(conn, c)
+        _read, exam.settings.db_path, lambda conn: jury.timeline(conn, c, answers=reveal)
     )
-    return respond(w.Timeline(candidate_id=c.id, events=events))
+    return respond(w.Timeline(candidate_id=c.id, answers_shown=reveal, events=events))
 
 
 def _read(path: Path, fn: Callable[[Any], T]) -> T:

@@ -349,6 +349,7 @@ class AuditEvent(_Response):
 
 class Timeline(_Response):
     candidate_id: str
+    answers_shown: Annotated[bool, Meta(description="answer contents included (?answers=1)")]
     events: list[AuditEvent]
 
 
