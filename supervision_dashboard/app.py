@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from supervision_dashboard import auth
@@ -45,9 +46,33 @@ def _header(session: JurySession) -> Any:
                 className="who",
             ),
             html.Nav(links),
+            html.Div(
+                [
+                    dcc.Input(
+                        id="search",
+                        type="search",
+                        placeholder=t("search_placeholder", lang),
+                        debounce=True,
+                        autoComplete="off",
+                    ),
+                    html.Div(id="search-results", className="search-results"),
+                ],
+                className="search",
+            ),
             html.Span(id="status", className="status"),
         ]
     )
+
+
+SEARCH_LIMIT = 12
+
+
+def search_candidates(rows: Mapping[str, Any], query: str) -> list[str]:
+    """Ids matching what a juror typed: exact first (any case), else those containing it."""
+    q = query.strip().upper()
+    if q in rows:
+        return [q]
+    return sorted(cid for cid in rows if q in cid)[:SEARCH_LIMIT]
 
 
 def route(ctx: AppContext, session: JurySession, path: str) -> Any:
@@ -55,10 +80,10 @@ def route(ctx: AppContext, session: JurySession, path: str) -> Any:
     if not parts:
         if session.scope is None:
             return national.layout(session)
-        return centre.layout(session, session.scope)
+        return centre.layout(ctx, session, session.scope)
     head, rest = parts[0], parts[1:]
     if head == "centre" and len(rest) == 1:
-        return centre.layout(session, rest[0])
+        return centre.layout(ctx, session, rest[0])
     if head == "candidate" and len(rest) == 1:
         return candidate.layout(ctx, session, rest[0])
     if head == "report" and len(rest) <= 1:
@@ -127,6 +152,27 @@ def create_app(
         if text is None:
             return "", "feed-banner", ""
         return text, "feed-banner on", "stale"
+
+    @app.callback(
+        Output("url", "pathname", allow_duplicate=True),
+        Output("search-results", "children"),
+        Input("search", "value"),
+        prevent_initial_call=True,
+    )
+    def _search(query: str | None) -> tuple[Any, Any]:
+        session = ctx.session()
+        if session is None or not (query or "").strip():
+            raise PreventUpdate
+        feed = ctx.feed_for(session)
+        with feed.lock:
+            found = search_candidates(feed.state.rows, query or "")
+        lang = session.lang
+        if len(found) == 1:
+            return f"/candidate/{found[0]}", ""
+        if not found:
+            return no_update, html.Span(t("search_none", lang), className="muted")
+        links = [dcc.Link(cid, href=f"/candidate/{cid}") for cid in found]
+        return no_update, html.Div(links, id="search-list")
 
     national.register(app, ctx)
     centre.register(app, ctx)

@@ -68,6 +68,8 @@ _TABLE: dict[str, tuple[str, str]] = {
         "Serveur d'examen injoignable : aucune donnée reçue.",
         "Exam server unreachable: no data received.",
     ),
+    "search_placeholder": ("Rechercher un candidat…", "Find a candidate…"),
+    "search_none": ("Aucun candidat ne correspond.", "No candidate matches."),
     "heatmap": ("Carte des candidats par centre", "Candidates by centre"),
     # grid columns
     "col_id": ("Candidat", "Candidate"),
@@ -89,6 +91,17 @@ _TABLE: dict[str, tuple[str, str]] = {
     "actor": ("Auteur", "Actor"),
     "details": ("Détails", "Details"),
     "no_fraud": ("Aucune tentative de fraude.", "No fraud attempt."),
+    "reveal_answers": (
+        "Afficher / masquer le contenu des réponses",
+        "Show / hide the answers' contents",
+    ),
+    "reveal_note": (
+        "(jury national ; chaque consultation est tracée)",
+        "(national jury; each reveal is audited)",
+    ),
+    "answer_content": ("Réponse", "Answer"),
+    "answer_final": ("validée", "final"),
+    "acked": ("{n} consigne(s) confirmée(s) par la tablette", "{n} instruction(s) confirmed"),
     # actions
     "actions": ("Actions du jury", "Jury actions"),
     "act_extra_candidate": (
@@ -99,11 +112,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "act_pause": ("Suspendre le centre", "Pause the centre"),
     "act_resume": ("Reprendre le centre", "Resume the centre"),
     "act_message": ("Message au centre", "Message to the centre"),
-    "seconds": ("Secondes", "Seconds"),
+    "act_message_candidate": ("Message au candidat", "Message to the candidate"),
+    "minutes": ("Minutes", "Minutes"),
     "proposed_extra": (
-        "Proposé : temps déconnecté ({s} s) en temps supplémentaire d'incident",
-        "Proposed: time disconnected ({s} s) as incident extra time",
+        "Proposé : {m} min de temps supplémentaire d'incident (déconnecté {d} depuis le"
+        " dernier signal)",
+        "Proposed: {m} min of incident extra time (disconnected {d} since the last heartbeat)",
     ),
+    "choose_action": ("Choisir une action.", "Choose an action."),
     "reason": ("Motif (obligatoire)", "Reason (required)"),
     "message_text": ("Texte du message", "Message text"),
     "submit": ("Valider", "Submit"),
@@ -112,9 +128,9 @@ _TABLE: dict[str, tuple[str, str]] = {
         "Confirm: {what} — {target}. Reason: {reason}",
     ),
     "reason_required": ("Le motif est obligatoire.", "A reason is required."),
-    "seconds_required": (
-        "Indiquer un nombre de secondes positif.",
-        "Give a positive number of seconds.",
+    "minutes_required": (
+        "Indiquer un nombre de minutes positif.",
+        "Give a positive number of minutes.",
     ),
     "text_required": ("Le message est vide.", "The message is empty."),
     "done": ("Action enregistrée : {what}.", "Action recorded: {what}."),

@@ -17,7 +17,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.heatmap import STATE_ORDER
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages import actions
-from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.pages.common import GRID_LOCALE, alert_list, badges, status_line
 from supervision_dashboard.rows import grid_delta, grid_row
 
 
@@ -59,7 +59,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def layout(session: JurySession, centre: str) -> Any:
+def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
     lang = session.lang
     if not session.may_see(centre):
         return html.Div(t("forbidden", lang), className="error", id="forbidden")
@@ -79,7 +79,10 @@ def layout(session: JurySession, centre: str) -> Any:
                             getRowId="params.data.id",
                             defaultColDef={"sortable": True, "resizable": True, "filter": True},
                             style={"height": "560px"},
-                            dashGridOptions={"animateRows": False},
+                            dashGridOptions={
+                                "animateRows": False,
+                                "localeText": GRID_LOCALE.get(lang, {}),
+                            },
                         ),
                         className="main-col",
                     ),
@@ -87,7 +90,12 @@ def layout(session: JurySession, centre: str) -> Any:
                         [
                             html.H4(t("alerts", lang)),
                             html.Div(id="centre-alerts"),
-                            actions.panel(session, actions.CENTRE_ACTIONS, {"centre": centre}),
+                            actions.panel(
+                                session,
+                                actions.CENTRE_ACTIONS,
+                                {"centre": centre},
+                                paused=actions.centre_paused(ctx, session, centre),
+                            ),
                         ],
                         className="side-col",
                     ),

@@ -28,7 +28,7 @@ from supervision_dashboard.heatmap import (
     is_incident,
 )
 from supervision_dashboard.i18n import t
-from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.pages.common import GRID_LOCALE, alert_list, badges, status_line
 from supervision_dashboard.rows import grid_delta
 
 # Past this many changed cells one Patch op per cell costs more than the whole matrix.
@@ -145,6 +145,7 @@ def layout(session: JurySession) -> Any:
                                 ],
                                 style={"height": "320px"},
                                 dashGridOptions={
+                                    "localeText": GRID_LOCALE.get(lang, {}),
                                     "animateRows": False,
                                     "headerHeight": 28,
                                     "rowHeight": 26,
@@ -179,7 +180,7 @@ def layout(session: JurySession) -> Any:
                 getRowId="params.data.centre",
                 defaultColDef={"sortable": True, "resizable": True},
                 style={"height": "420px"},
-                dashGridOptions={"animateRows": False},
+                dashGridOptions={"animateRows": False, "localeText": GRID_LOCALE.get(lang, {})},
             ),
         ]
     )
