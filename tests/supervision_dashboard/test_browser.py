@@ -114,13 +114,13 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
     cid = tablets.ids[0]
     browser.get(f"{dashboard}/candidate/{cid}")
     until(lambda: text_of(browser, "candidate-title") == cid, what="candidate page")
-    seconds = browser.find_element(By.ID, "act-seconds")
-    seconds.clear()
-    seconds.send_keys("120")
+    minutes = browser.find_element(By.ID, "act-minutes")
+    minutes.clear()
+    minutes.send_keys("2")  # jurors think in minutes
     browser.find_element(By.ID, "act-reason").send_keys("Coupure réseau salle 2")
     browser.find_element(By.ID, "act-submit").click()
     alert = until(lambda: browser.switch_to.alert, what="the confirmation dialog")
-    assert "120" in alert.text and cid in alert.text and "Coupure réseau salle 2" in alert.text
+    assert "2 min" in alert.text and cid in alert.text and "Coupure réseau salle 2" in alert.text
     alert.accept()
     until(lambda: browser.find_elements(By.ID, "act-done"), what="the action to be recorded")
 
@@ -137,7 +137,7 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
     # The server recorded the juror's identity; the candidate view's timeline shows it.
     def audited() -> bool:
         rows = browser.find_elements(By.CSS_SELECTOR, "#timeline .ag-row")
-        return any("extra_time" in r.text and "jury:national" in r.text for r in rows)
+        return any("Temps supplémentaire" in r.text and "jury : national" in r.text for r in rows)
 
     until(audited, what="the extra time in the audit timeline, with the juror's name")
     shot(browser, screenshots, "candidate.png")
