@@ -138,15 +138,19 @@ async def launch(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/units/{{unit_id}}/close", summary="Close a unit on every site", tag=TAG,
-    caller=Caller.NATIONAL, body=w.ReasonOnly, ok=w.UnitInfo, params=(UNIT,),
+    caller=Caller.NATIONAL, body=w.CloseRequest, ok=w.ClosedUnit, params=(UNIT,),
     errors=(E.UNKNOWN_UNIT, E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED),
 )  # fmt: skip
 async def close(request: web.Request) -> web.Response:
     cl = auth.national(request)
-    body = parse(w.ReasonOnly, await request.read())
+    body = parse(w.CloseRequest, await request.read())
     unit_id = request.match_info["unit_id"]
-    await request.app[EXAM].close_unit(unit_id, body.reason, auth.actor(cl))
-    return respond(_unit_doc(request, unit_id))
+    exam = request.app[EXAM]
+    after = await exam.close_unit(unit_id, body.reason, auth.actor(cl), body.end_extra_time)
+    # Who works on after the close, until when; or, with end_extra_time, who lost how much.
+    doc = msgspec.structs.asdict(_unit_doc(request, unit_id))
+    overtime = [w.Overtime(**a) for a in after]
+    return respond(w.ClosedUnit(**doc, overtime=overtime, end_extra_time=body.end_extra_time))
 
 
 async def _pause(request: web.Request, paused: bool) -> web.Response:

@@ -54,6 +54,7 @@ def _header(session: JurySession) -> Any:
                         placeholder=t("search_placeholder", lang),
                         debounce=True,
                         autoComplete="off",
+                        style={"width": "14em"},
                     ),
                     html.Div(id="search-results", className="search-results"),
                 ],

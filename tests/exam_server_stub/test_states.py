@@ -21,12 +21,13 @@ from aiohttp import web
 from exam_server_stub import jury
 from exam_server_stub.bootstrap import bootstrap
 from exam_server_stub.episodes import episodes
+from exam_server_stub.errors import ApiError
 from exam_server_stub.exam import Exam
 from exam_server_stub.metrics import Metrics
 from exam_server_stub.settings import ServerSettings
 from exam_server_stub.store import Writer, connect
 from vigie.centres import load_centres
-from vigie.protocol import CandidateState
+from vigie.protocol import CandidateState, ErrorCode
 from vigie.wire.http import Row
 
 COUNTS = {"AMU": 3, "LILLE": 1}
@@ -211,3 +212,60 @@ async def test_incidents_are_episodes_kept_after_they_end(exam: tuple[Exam, Cloc
     assert away["end"] is None and away["unfinished"] and not away["ongoing"]
     assert away["duration_s"] == pytest.approx(200)  # up to the close, not up to now
     assert len(national) == 2  # LILLE had no incident
+
+
+async def test_closing_the_unit_does_not_cut_extra_time(exam: tuple[Exam, Clock]) -> None:
+    e, clock = exam
+    a, b = e.cands["AMU-00001"], e.cands["AMU-00002"]
+    for x in (a, b):
+        e.attach(x, sock(), clock.now)
+    await e.launch("ue1", 600, "go", "jury:test")
+    await jury.grant_extra_time(e, "ue1", b.id, None, 300, "tiers-temps", "jury:test")
+    clock.now += 600  # the scheduled end
+    a.last_hb = b.last_hb = clock.now
+    after = await e.close_unit("ue1", "fin", "jury:test")
+    # The close names who works on, and for how long; they keep their time.
+    assert [(x["candidate_id"], round(x["seconds"])) for x in after] == [(b.id, 300)]
+    assert a.state is CandidateState.WAITING and b.state is CandidateState.IN_PROGRESS
+    e.check_window(b, e.units["ue1"], clock.now + 1)  # b may still answer
+    with pytest.raises(ApiError) as refused:
+        e.check_window(a, e.units["ue1"], clock.now + 1)
+    assert refused.value.code is ErrorCode.UNIT_CLOSED
+    assert e.unit_json(b, e.units["ue1"], clock.now).state == "launched"
+    assert e.unit_json(a, e.units["ue1"], clock.now).state == "closed"
+    # The next unit waits for the last tiers-temps.
+    with pytest.raises(ApiError) as early:
+        await e.launch("ue2", 600, "go", "jury:test")
+    assert early.value.code is ErrorCode.UNIT_ALREADY_LAUNCHED and "1 candidate" in str(early.value)
+    # A restart keeps b working.
+    again = Exam(e.settings, CENTRES, Metrics())
+    assert again.overtime == {b.id} and again.cands[b.id].state is CandidateState.NOT_CONNECTED
+    # At b's own deadline, the sweeper ends the unit for b.
+    clock.now += 301
+    b.last_hb = clock.now
+    e.sweep(clock.now)
+    assert states(e)[b.id] == "waiting" and not e.overtime
+    with pytest.raises(ApiError):
+        e.check_window(b, e.units["ue1"], clock.now)
+    await e.launch("ue2", 600, "go", "jury:test")
+
+
+async def test_ending_extra_time_at_the_close_is_explicit_and_recorded(
+    exam: tuple[Exam, Clock],
+) -> None:
+    e, clock = exam
+    b = e.cands["AMU-00002"]
+    e.attach(b, sock(), clock.now)
+    await e.launch("ue1", 600, "go", "jury:test")
+    await jury.grant_extra_time(e, "ue1", b.id, None, 300, "tiers-temps", "jury:test")
+    clock.now += 600
+    b.last_hb = clock.now
+    cut = await e.close_unit("ue1", "évacuation", "jury:test", end_extra_time=True)
+    assert [(x["candidate_id"], round(x["seconds"])) for x in cut] == [(b.id, 300)]
+    assert not e.overtime and b.state is CandidateState.WAITING
+    assert e.deadline(b, e.units["ue1"], clock.now) == pytest.approx(clock.now)
+    again = Exam(e.settings, CENTRES, Metrics())  # the loss survives a restart
+    assert not again.overtime
+    assert again.deadline(again.cands[b.id], again.units["ue1"], clock.now) == pytest.approx(
+        clock.now
+    )

@@ -254,6 +254,31 @@ class ReasonOnly(_Request):
     reason: Reason
 
 
+class CloseRequest(_Request):
+    reason: Reason
+    # Ending candidates' extra time at the close is explicit, never a side effect.
+    end_extra_time: Annotated[
+        bool,
+        Meta(description="end every candidate's extra time now (recorded as negative extra time)"),
+    ] = False
+
+
+class Overtime(_Response):
+    """A candidate whose time runs on after the national close (or whose extra time ended)."""
+
+    candidate_id: str
+    centre: str
+    deadline: Annotated[float, Meta(description="their own deadline, before any end_extra_time")]
+    seconds: Annotated[float, Meta(description="time left after the close")]
+
+
+class ClosedUnit(UnitInfo, kw_only=True):
+    """The closed unit, and who works on after the national close (their own deadline)."""
+
+    overtime: list[Overtime]
+    end_extra_time: bool
+
+
 class _Target(_Request, kw_only=True):
     """Exactly one of ``candidate_id`` and ``centre``."""
 
