@@ -53,6 +53,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "total": ("Total", "Total"),
     "incidents": ("Incidents", "Incidents"),
     "only_incidents": ("Incidents seulement", "Incidents only"),
+    "no_incident_now": ("Aucun incident en cours.", "No incident now."),
+    "no_candidate": ("Aucun candidat.", "No candidate."),
     "alerts": ("Alertes", "Alerts"),
     "no_alert": ("Aucune alerte.", "No alert."),
     "feed_waiting": ("Connexion au flux du serveur…", "Connecting to the server feed…"),

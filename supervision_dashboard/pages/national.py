@@ -261,7 +261,9 @@ def national_refresh(
     fig: Any = no_update
     old: Grid | None = mem.get("grid")
     if old is None or old.key != grid.key:
-        fig = figure(grid)
+        labels = [t(s.value, lang) for s in STATE_ORDER]
+        empty = t("no_incident_now" if only_incidents else "no_candidate", lang)
+        fig = figure(grid, labels=labels, empty_text=empty)
     elif old is not grid:
         cells = diff_cells(old.z, grid.z)
         if cells:
