@@ -60,6 +60,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "feed_waiting": ("Connexion au flux du serveur…", "Connecting to the server feed…"),
     "feed_stale": ("Flux interrompu depuis {s} s", "Feed interrupted for {s} s"),
     "updated": ("Mis à jour {t}", "Updated {t}"),
+    "local_time": (" — heure locale {t} ({zone})", " — local time {t} ({zone})"),
     "banner_stale": (
         "Flux du serveur d'examen interrompu depuis {s} s : les chiffres affichés datent de {t}"
         " et ne sont plus à jour.",

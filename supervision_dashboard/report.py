@@ -79,7 +79,7 @@ def cause_text(reason: Any, lang: str) -> str:
 
 def _episode(ep: Mapping[str, Any], lang: str) -> dict[str, str]:
     if ep.get("end") is not None:
-        end = stamp(ep.get("end"))
+        end = stamp(ep.get("end"), ep.get("centre"))
     elif ep.get("unfinished"):
         end = t("pv_not_back", lang)
     else:
@@ -88,7 +88,7 @@ def _episode(ep: Mapping[str, Any], lang: str) -> dict[str, str]:
         "candidate_id": str(ep.get("candidate_id", "")),
         "centre": str(ep.get("centre") or ""),
         "unit_id": str(ep.get("unit_id") or ""),
-        "start": stamp(ep.get("start")),
+        "start": stamp(ep.get("start"), ep.get("centre")),
         "end": end,
         "duration": duration(_num(ep.get("duration_s")), lang),
         "cause": cause_text(ep.get("cause"), lang),
@@ -111,7 +111,7 @@ def _extra(item: Mapping[str, Any], lang: str) -> dict[str, str]:
     # A centre grant is one decision: shown once, never summed over its candidates.
     target = str(cid) if cid else t("pv_whole_centre", lang, centre=item.get("centre") or "")
     return {
-        "ts": stamp(item.get("ts")),
+        "ts": stamp(item.get("ts"), item.get("centre")),
         "unit_id": str(item.get("unit_id") or ""),
         "target": target,
         "duration": duration(_num(item.get("seconds")), lang),
@@ -148,7 +148,7 @@ def kind_text(kind: Any, lang: str) -> str:
 def _event(item: Mapping[str, Any], lang: str) -> dict[str, str]:
     kind = str(item.get("kind", ""))
     return {
-        "ts": stamp(item.get("ts")),
+        "ts": stamp(item.get("ts"), item.get("centre")),
         "kind": kind_text(kind, lang),
         "centre": str(item.get("centre") or t("national", lang)),
         "actor": _actor(item.get("actor"), lang),

@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from supervision_dashboard.clock import centre_zone_label, local_clock
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.heatmap import STATE_ORDER
 from supervision_dashboard.i18n import t
@@ -67,7 +68,14 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
         [
             dcc.Store(id="view-id", data=uuid.uuid4().hex),
             dcc.Store(id="centre-code", data=centre),
-            html.H2([t("centre_view", lang), " · ", html.Span(centre, id="centre-title")]),
+            html.H2(
+                [
+                    t("centre_view", lang),
+                    " · ",
+                    html.Span(centre, id="centre-title"),
+                    html.Span(id="centre-local-time", className="local-time"),
+                ]
+            ),
             html.Div(id="centre-badges", className="badges"),
             html.Div(
                 [
@@ -140,7 +148,9 @@ def centre_refresh(
     if mem.get("alerts_top", -1) != top:
         mem["alerts_top"] = top
         alerts_out = alert_list(alerts, lang)
-    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang)
+    there = local_clock(ts, centre)
+    local = t("local_time", lang, t=there, zone=centre_zone_label(centre)) if there else ""
+    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang), local
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -150,6 +160,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output("centre-badges", "children"),
         Output("centre-alerts", "children"),
         Output("status", "children", allow_duplicate=True),
+        Output("centre-local-time", "children"),
         Input("tick", "n_intervals"),
         State("view-id", "data"),
         State("centre-code", "data"),
