@@ -21,7 +21,7 @@ from supervision_dashboard.feed import Row
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages import actions
-from supervision_dashboard.pages.common import GRID_LOCALE, error_text
+from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import cause_text, event_details, kind_text
 from supervision_dashboard.rows import duration, grid_row
 from vigie.protocol import JuryRole
@@ -172,7 +172,8 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                                         "flex": 1,
                                     },
                                 ],
-                                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                                defaultColDef=GRID_COLS,
+                                **GRID_FIT,
                                 dashGridOptions={"localeText": GRID_LOCALE.get(lang, {})},
                                 style={"height": "420px"},
                             ),

@@ -18,7 +18,14 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.heatmap import STATE_ORDER
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages import actions
-from supervision_dashboard.pages.common import GRID_LOCALE, alert_list, badges, status_line
+from supervision_dashboard.pages.common import (
+    GRID_COLS,
+    GRID_FIT,
+    GRID_LOCALE,
+    alert_list,
+    badges,
+    status_line,
+)
 from supervision_dashboard.rows import grid_delta, grid_row
 
 
@@ -85,7 +92,8 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
                             rowData=[],
                             columnDefs=columns(lang),
                             getRowId="params.data.id",
-                            defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                            defaultColDef=GRID_COLS,
+                            **GRID_FIT,
                             style={"height": "560px"},
                             dashGridOptions={
                                 "animateRows": False,

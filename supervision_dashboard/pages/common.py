@@ -72,6 +72,21 @@ GRID_LOCALE: dict[str, dict[str, str]] = {
 }
 
 
+# Headers wrap instead of being cut (« Temps suppl. », « Dernier signal »), and grids
+# size columns to their content: nothing truncated at 1,600 px nor on a 1,366 px laptop.
+GRID_COLS: dict[str, Any] = {
+    "resizable": True,
+    "sortable": True,
+    "filter": True,
+    "wrapHeaderText": True,
+    "autoHeaderHeight": True,
+}
+GRID_FIT: dict[str, Any] = {
+    "columnSize": "autoSize",
+    "columnSizeOptions": {"skipHeader": False},
+}
+
+
 def error_text(exc: JuryApiError, lang: str) -> str:
     """A refusal as the juror reads it: never a Python repr, never the server's English."""
     if exc.code == UNREACHABLE:

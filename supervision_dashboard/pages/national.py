@@ -28,7 +28,14 @@ from supervision_dashboard.heatmap import (
     is_incident,
 )
 from supervision_dashboard.i18n import t
-from supervision_dashboard.pages.common import GRID_LOCALE, alert_list, badges, status_line
+from supervision_dashboard.pages.common import (
+    GRID_COLS,
+    GRID_FIT,
+    GRID_LOCALE,
+    alert_list,
+    badges,
+    status_line,
+)
 from supervision_dashboard.rows import grid_delta
 
 # Past this many changed cells one Patch op per cell costs more than the whole matrix.
@@ -178,7 +185,8 @@ def layout(session: JurySession) -> Any:
                     {"field": "total", "headerName": t("total", lang), "width": 90},
                 ],
                 getRowId="params.data.centre",
-                defaultColDef={"sortable": True, "resizable": True},
+                defaultColDef={**GRID_COLS, "filter": False},
+                **GRID_FIT,
                 style={"height": "420px"},
                 dashGridOptions={"animateRows": False, "localeText": GRID_LOCALE.get(lang, {})},
             ),

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
-from supervision_dashboard.pages.common import GRID_LOCALE, error_text
+from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import (
     COLUMNS,
     SECTION_TITLES,
@@ -45,7 +45,8 @@ def _grid(items: list[dict[str, str]], cols: tuple[str, ...], grid_id: str, lang
         id=grid_id,
         rowData=items,
         columnDefs=[{"field": c, "headerName": header(c, lang)} for c in cols],
-        defaultColDef={"resizable": True, "sortable": True, "filter": True},
+        defaultColDef=GRID_COLS,
+        **GRID_FIT,
         style={"height": "260px"},
         dashGridOptions={"localeText": GRID_LOCALE.get(lang, {})},
     )

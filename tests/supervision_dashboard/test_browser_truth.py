@@ -116,6 +116,33 @@ def qroc_question() -> str:
     return next(q.id for q in unit.questions if q.format == "QROC" and q.dossier_id is None)
 
 
+TRUNCATED = """
+return Array.from(document.querySelectorAll(arguments[0]))
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent);
+"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 900)])
+def test_nothing_is_cut_on_a_jury_laptop(
+    browser: Any, dashboard: str, amu_tablets: Any, size: tuple[int, int], screenshots: Path
+) -> None:
+    amu_tablets.start()
+    login(browser, dashboard, "national", "national-demo")
+    browser.set_window_size(*size)
+    try:
+        browser.get(f"{dashboard}/centre/AMU")
+        until(lambda: cell(browser, "centre-grid", PRESENT[0], "state_label"), what="grid rows")
+        time.sleep(1.0)  # the columns are sized to their content after the rows arrive
+        cut = browser.execute_script(
+            TRUNCATED, "#centre-grid .ag-header-cell-text, #centre-grid .ag-cell-value"
+        )
+        assert cut == [], cut
+        shot(browser, screenshots, f"centre-{size[0]}.png")
+    finally:
+        browser.set_window_size(1500, 1100)
+
+
 def test_the_day_that_matters(
     browser: Any,
     dashboard: str,
