@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from dash import Dash, Input, Output, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from supervision_dashboard import auth
@@ -120,6 +120,7 @@ def create_app(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Interval(id="tick", interval=refresh_ms),
+                dcc.Store(id="ack-store"),
                 _header(session),
                 html.Div(id="feed-banner", className="feed-banner", role="alert"),
                 html.Main(id="page"),
@@ -142,17 +143,21 @@ def create_app(
     @app.callback(
         Output("feed-banner", "children"),
         Output("feed-banner", "className"),
-        Output("page", "className"),
         Input("tick", "n_intervals"),
+        State("feed-banner", "className"),
     )
-    def _banner(_n: int | None) -> tuple[Any, str, str]:
+    def _banner(_n: int | None, shown: str | None) -> tuple[Any, str]:
+        # Only the banner is written: the page's figures are greyed by CSS (`.on + main`),
+        # never by a callback racing the router for the page element.
         session = ctx.session()
         if session is None:
             raise PreventUpdate
         text = feed_banner(ctx.feeds.get(session.scope), refresh_ms / 1000, session.lang)
         if text is None:
-            return "", "feed-banner", ""
-        return text, "feed-banner on", "stale"
+            if shown == "feed-banner":
+                raise PreventUpdate
+            return "", "feed-banner"
+        return text, "feed-banner on"
 
     @app.callback(
         Output("url", "pathname", allow_duplicate=True),
@@ -174,6 +179,25 @@ def create_app(
             return no_update, html.Span(t("search_none", lang), className="muted")
         links = [dcc.Link(cid, href=f"/candidate/{cid}") for cid in found]
         return no_update, html.Div(links, id="search-list")
+
+    @app.callback(
+        Output("ack-store", "data"),
+        Input({"type": "ack-alert", "centre": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _acknowledge(clicks: list[int | None]) -> Any:
+        session = ctx.session()
+        trigger = callback_context.triggered_id
+        if session is None or not isinstance(trigger, Mapping) or not any(clicks or []):
+            raise PreventUpdate
+        centre = str(trigger.get("centre", ""))
+        if not session.may_act_on(centre):  # observers read only; a centre juror: its own
+            raise PreventUpdate
+        # Every feed that shows this centre's alerts records who took them in hand.
+        for feed in ctx.feeds.all():
+            if feed.centre in (None, centre):
+                feed.acknowledge(centre, session.identity.username)
+        return centre
 
     national.register(app, ctx)
     centre.register(app, ctx)

@@ -172,6 +172,13 @@ _TABLE: dict[str, tuple[str, str]] = {
         "Centre {centre}: {n} tablets lost at once ({pct}%)",
     ),
     "alert_fraud": ("Tentative de fraude : {cid} → {path}", "Fraud attempt: {cid} → {path}"),
+    "group_mass": ("{n} perte(s) simultanée(s)", "{n} mass loss(es)"),
+    "group_lost": ("{n} tablette(s) déconnectée(s)", "{n} tablet(s) lost"),
+    "group_loop": ("{n} boucle(s) de reconnexion", "{n} reconnect loop(s)"),
+    "group_fraud": ("{n} tentative(s) de fraude", "{n} fraud attempt(s)"),
+    "since": ("depuis {d}", "for {d}"),
+    "ack": ("Pris en compte", "Acknowledge"),
+    "acked_by": ("pris en compte par {who} à {t}", "acknowledged by {who} at {t}"),
     # report
     "report_title": ("Procès-verbal d'incidents", "Incident report"),
     "report_incidents": ("Incidents (déconnexions)", "Incidents (disconnections)"),

@@ -22,8 +22,9 @@ from supervision_dashboard.pages.common import (
     GRID_COLS,
     GRID_FIT,
     GRID_LOCALE,
-    alert_list,
+    alert_groups,
     badges,
+    groups_signature,
     status_line,
 )
 from supervision_dashboard.rows import grid_delta, grid_row
@@ -150,12 +151,12 @@ def centre_refresh(
     if mem.get("counts") != counts:
         mem["counts"] = counts
         badges_out = badges(counts, lang)
-    alerts = [a for a in feed.alerts(200) if a.centre == centre][:30]
-    top = alerts[0].id if alerts else 0
+    groups = feed.alert_groups(centre)
     alerts_out: Any = no_update
-    if mem.get("alerts_top", -1) != top:
-        mem["alerts_top"] = top
-        alerts_out = alert_list(alerts, lang)
+    sig = groups_signature(groups, ts)
+    if mem.get("alerts_sig") != sig:
+        mem["alerts_sig"] = sig
+        alerts_out = alert_groups(groups, ts, lang, session.may_act_on, detail=True)
     there = local_clock(ts, centre)
     local = t("local_time", lang, t=there, zone=centre_zone_label(centre)) if there else ""
     return row_data, transaction, badges_out, alerts_out, status_line(feed, lang), local

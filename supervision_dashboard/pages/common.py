@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dash import dcc, html
 
-from supervision_dashboard.alerts import Alert
+from supervision_dashboard.alerts import Alert, AlertGroup
 from supervision_dashboard.clock import clock
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import UNREACHABLE, JuryApiError
+from supervision_dashboard.rows import duration
 
 # AG Grid speaks English unless told otherwise: its own words, in the jury's language.
 GRID_LOCALE: dict[str, dict[str, str]] = {
@@ -149,6 +150,62 @@ def alert_list(alerts: list[Alert], lang: str) -> Any:
             )
         )
     return html.Ul(items, className="alerts")
+
+
+ALERT_DETAIL = 50  # individual alerts listed under a centre's line on its own page
+_KINDS = ("mass", "lost", "loop", "fraud")
+
+
+def group_summary(group: AlertGroup, lang: str) -> str:
+    parts = [t(f"group_{kind}", lang, n=n) for kind in _KINDS if (n := group.count(kind))]
+    return " · ".join(parts)
+
+
+def _age(seconds: float, lang: str) -> str:
+    return t("since", lang, d=duration(seconds // 60 * 60 if seconds >= 60 else seconds, lang))
+
+
+def alert_groups(
+    groups: list[AlertGroup], now: float, lang: str, may_ack: Callable[[str], bool], detail: bool
+) -> Any:
+    """One line per centre (count by kind, age, acknowledgement); ``detail`` lists its alerts."""
+    if not groups:
+        return html.P(t("no_alert", lang), className="muted")
+    items = []
+    for g in groups:
+        if g.acked_by is not None:
+            ack: Any = html.Span(
+                t("acked_by", lang, who=g.acked_by, t=clock(g.acked_at)), className="muted"
+            )
+        elif may_ack(g.centre):
+            ack = html.Button(
+                t("ack", lang), id={"type": "ack-alert", "centre": g.centre}, className="ack"
+            )
+        else:
+            ack = None
+        line: list[Any] = [
+            html.Span(clock(g.last_ts), className="clock"),
+            dcc.Link(html.B(g.centre), href=f"/centre/{g.centre}"),
+            " : ",
+            group_summary(g, lang),
+            html.Span(" " + _age(now - g.first_ts, lang), className="age"),
+            " ",
+            ack,
+        ]
+        if detail:
+            line.append(alert_list(list(g.alerts[:ALERT_DETAIL]), lang))
+        state = "acked" if g.acked_by else "open"
+        worst = next((k for k in _KINDS if g.count(k)), "lost")
+        items.append(html.Li(line, className=f"alert-group alert-{worst} {state}"))
+    return html.Ul(items, className="alerts", id="alert-groups")
+
+
+def groups_signature(groups: list[AlertGroup], now: float) -> tuple[Any, ...]:
+    """What the panel shows: re-sent only when it changed (ages move by the minute)."""
+    return tuple(
+        (g.centre, len(g.alerts), g.last_ts, g.acked_by, int((now - g.first_ts) // 60))
+        for g in groups
+    )
 
 
 def status_line(feed: Feed | None, lang: str) -> str:

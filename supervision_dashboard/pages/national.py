@@ -32,8 +32,9 @@ from supervision_dashboard.pages.common import (
     GRID_COLS,
     GRID_FIT,
     GRID_LOCALE,
-    alert_list,
+    alert_groups,
     badges,
+    groups_signature,
     status_line,
 )
 from supervision_dashboard.rows import grid_delta
@@ -305,12 +306,13 @@ def national_refresh(
     }
     incidents_data, incidents_tx = _delta_outputs(mem, "incidents", incidents)
 
-    alerts = feed.alerts(30)
+    now = feed.state.server_ts
+    groups = feed.alert_groups()
     alerts_out: Any = no_update
-    top = alerts[0].id if alerts else 0
-    if mem.get("alerts_top") != top or "alerts_top" not in mem:
-        mem["alerts_top"] = top
-        alerts_out = alert_list(alerts, lang)
+    sig = (groups_signature(groups, now), lang)
+    if mem.get("alerts_sig") != sig:
+        mem["alerts_sig"] = sig
+        alerts_out = alert_groups(groups, now, lang, session.may_act_on, detail=False)
     mem["lang"] = lang
     mem["version"] = version
     return (

@@ -133,7 +133,8 @@ def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "--refresh-ms",
         "1000",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (tmp_path_factory.mktemp("dashboard") / "dashboard.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/login", proc)
