@@ -80,7 +80,7 @@ def route(ctx: AppContext, session: JurySession, path: str) -> Any:
     parts = [unquote(p) for p in path.strip("/").split("/") if p]
     if not parts:
         if session.scope is None:
-            return national.layout(session)
+            return national.layout(ctx, session)
         return centre.layout(ctx, session, session.scope)
     head, rest = parts[0], parts[1:]
     if head == "centre" and len(rest) == 1:
@@ -99,6 +99,7 @@ def create_app(
     refresh_ms: int = DEFAULT_REFRESH_MS,
 ) -> tuple[Dash, AppContext]:
     ctx = AppContext(server_url, lang, feed_interval_s)
+    ctx.refresh_ms = refresh_ms
     app = Dash(
         __name__,
         title=t("title", lang),
@@ -119,7 +120,7 @@ def create_app(
         return html.Div(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
-                dcc.Interval(id="tick", interval=refresh_ms),
+                dcc.Interval(id="app-tick", interval=refresh_ms),
                 dcc.Store(id="ack-store"),
                 _header(session),
                 html.Div(id="feed-banner", className="feed-banner", role="alert"),
@@ -143,7 +144,7 @@ def create_app(
     @app.callback(
         Output("feed-banner", "children"),
         Output("feed-banner", "className"),
-        Input("tick", "n_intervals"),
+        Input("app-tick", "n_intervals"),
         State("feed-banner", "className"),
     )
     def _banner(_n: int | None, shown: str | None) -> tuple[Any, str]:

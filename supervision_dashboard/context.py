@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
+from dash import dcc
 
 from supervision_dashboard.feed import Feed, FeedRegistry
 from supervision_dashboard.i18n import DEFAULT_LANG
@@ -71,6 +72,7 @@ class AppContext:
         self.default_lang = lang
         self.feeds = FeedRegistry(self.server_url, feed_interval_s)
         self.memory = ViewMemory()
+        self.refresh_ms = 1500  # each page's own refresh timer (set by create_app)
         self._sessions: dict[str, JurySession] = {}
         self._lock = threading.Lock()
 
@@ -92,6 +94,15 @@ class AppContext:
         sid = flask.session.get("sid")
         with self._lock:
             return self._sessions.get(sid) if isinstance(sid, str) else None
+
+    def timer(self, timer_id: str, every: int = 1) -> Any:
+        """A page's own refresh timer.
+
+        Each page's callbacks listen to their page's timer only: a callback listening to
+        a timer that every page has would fire on pages without its outputs, and the
+        browser's Dash renderer then fails the refresh batch (blank counts).
+        """
+        return dcc.Interval(id=timer_id, interval=self.refresh_ms * every)
 
     def feed_for(self, session: JurySession) -> Feed:
         return self.feeds.ensure(session.identity.token, session.scope)

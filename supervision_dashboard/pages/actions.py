@@ -73,6 +73,7 @@ def panel(
             html.H4(t("actions", lang)),
             dcc.Store(id="act-target", data=target),
             dcc.Store(id="act-kinds", data=list(kinds)),
+            dcc.Interval(id="act-tick", interval=2000),
             dcc.Dropdown(id="act-kind", options=_options(now, lang), value=first, clearable=False),
             html.Div(
                 [
@@ -196,7 +197,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("act-kind", "options"),
         Output("act-kind", "value"),
-        Input("tick", "n_intervals"),
+        Input("act-tick", "n_intervals"),
         State("act-kinds", "data"),
         State("act-target", "data"),
         State("act-kind", "options"),

@@ -129,6 +129,7 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
     return html.Div(
         [
             dcc.Store(id="candidate-id", data=candidate_id),
+            ctx.timer("candidate-tick"),
             html.H2(
                 [t("candidate_view", lang), " · ", html.Span(candidate_id, id="candidate-title")]
             ),
@@ -212,7 +213,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("timeline", "rowData"),
         Output("timeline-error", "children"),
-        Input("tick", "n_intervals"),
+        Input("candidate-tick", "n_intervals"),
         Input("reveal-answers", "n_clicks"),
         State("candidate-id", "data"),
     )
@@ -237,7 +238,7 @@ def register(app: Dash, ctx: AppContext) -> None:
 
     @app.callback(
         Output("cand-summary", "children"),
-        Input("tick", "n_intervals"),
+        Input("candidate-tick", "n_intervals"),
         State("candidate-id", "data"),
         prevent_initial_call=True,
     )

@@ -76,6 +76,7 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
         [
             dcc.Store(id="view-id", data=uuid.uuid4().hex),
             dcc.Store(id="centre-code", data=centre),
+            ctx.timer("centre-tick"),
             html.H2(
                 [
                     t("centre_view", lang),
@@ -170,7 +171,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output("centre-alerts", "children"),
         Output("status", "children", allow_duplicate=True),
         Output("centre-local-time", "children"),
-        Input("tick", "n_intervals"),
+        Input("centre-tick", "n_intervals"),
         State("view-id", "data"),
         State("centre-code", "data"),
         prevent_initial_call="initial_duplicate",

@@ -82,10 +82,7 @@ GRID_COLS: dict[str, Any] = {
     "wrapHeaderText": True,
     "autoHeaderHeight": True,
 }
-GRID_FIT: dict[str, Any] = {
-    "columnSize": "autoSize",
-    "columnSizeOptions": {"skipHeader": False},
-}
+GRID_FIT: dict[str, Any] = {"columnSize": "autoSize"}  # headers included by default
 
 
 def error_text(exc: JuryApiError, lang: str) -> str:

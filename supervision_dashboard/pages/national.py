@@ -94,7 +94,7 @@ def incident_rows(feed: Feed) -> list[tuple[str, str, str]]:
     return rows[:INCIDENT_LIST_SIZE]
 
 
-def layout(session: JurySession) -> Any:
+def layout(ctx: AppContext, session: JurySession) -> Any:
     lang = session.lang
     states = [
         {"field": s.value, "headerName": t(s.value, lang), "width": 110, "type": "numericColumn"}
@@ -103,6 +103,7 @@ def layout(session: JurySession) -> Any:
     return html.Div(
         [
             dcc.Store(id="view-id", data=uuid.uuid4().hex),
+            ctx.timer("tick"),
             html.H2(t("national_view", lang)),
             html.Div(id="nat-counts", className="badges"),
             html.Div(
