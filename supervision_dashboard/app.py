@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
 from supervision_dashboard.pages import actions, candidate, centre, national, report
 from supervision_dashboard.pages.common import feed_banner
+from supervision_dashboard.sessions import DEFAULT_IDLE_S, DEFAULT_TTL_S, SessionStore, secret_key
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
@@ -97,8 +98,14 @@ def create_app(
     lang: str = DEFAULT_LANG,
     feed_interval_s: float = 1.0,
     refresh_ms: int = DEFAULT_REFRESH_MS,
+    state_dir: Path | None = None,
+    session_ttl_s: float = DEFAULT_TTL_S,
 ) -> tuple[Dash, AppContext]:
-    ctx = AppContext(server_url, lang, feed_interval_s)
+    """The app; with ``state_dir``, sessions and the cookie key live on disk (restarts)."""
+    sessions = SessionStore(
+        state_dir, ttl_s=session_ttl_s, idle_s=min(DEFAULT_IDLE_S, session_ttl_s)
+    )
+    ctx = AppContext(server_url, lang, feed_interval_s, sessions)
     ctx.refresh_ms = refresh_ms
     app = Dash(
         __name__,
@@ -108,8 +115,12 @@ def create_app(
         update_title="",
     )
     server = app.server
-    server.secret_key = os.urandom(32)
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    server.secret_key = secret_key(state_dir)
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=session_ttl_s),
+    )
     auth.install(server, ctx)
     report.install_exports(server, ctx)
 

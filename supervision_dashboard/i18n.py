@@ -42,6 +42,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "username": ("Identifiant", "Username"),
     "password": ("Mot de passe", "Password"),
     "bad_credentials": ("Identifiant ou mot de passe incorrect.", "Wrong username or password."),
+    "csrf_failed": (
+        "Formulaire expiré : reconnectez-vous depuis cette page.",
+        "This form expired: log in again from this page.",
+    ),
     "server_unreachable": ("Serveur d'examen injoignable.", "Exam server unreachable."),
     "national_view": ("Vue nationale", "National view"),
     "centre_view": ("Vue du centre", "Centre view"),

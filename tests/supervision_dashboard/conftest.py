@@ -132,8 +132,12 @@ def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         str(port),
         "--refresh-ms",
         "1000",
+        "--threads",
+        "8",
     ]
-    log = (tmp_path_factory.mktemp("dashboard") / "dashboard.log").open("wb")
+    state = tmp_path_factory.mktemp("dashboard")
+    cmd += ["--state-dir", str(state)]
+    log = (state / "dashboard.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

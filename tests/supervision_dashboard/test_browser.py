@@ -55,9 +55,24 @@ def shot(browser: Any, directory: Path, name: str) -> None:
 
 
 def test_login_is_refused_with_a_clear_message(dashboard: str) -> None:
-    body = urllib.parse.urlencode({"username": "national", "password": "wrong"}).encode()
+    import http.cookiejar
+    import re
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # Without the form's CSRF token (a login posted from elsewhere): refused outright.
+    body = urllib.parse.urlencode({"username": "national", "password": "national-demo"}).encode()
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(dashboard + "/login", data=body, timeout=10)
+        opener.open(dashboard + "/login", data=body, timeout=10)
+    assert err.value.code == 400
+    with opener.open(dashboard + "/login", timeout=10) as resp:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    assert match
+    body = urllib.parse.urlencode(
+        {"username": "national", "password": "wrong", "csrf_token": match[1]}
+    ).encode()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        opener.open(dashboard + "/login", data=body, timeout=10)
     assert err.value.code == 401
     assert "Identifiant ou mot de passe incorrect." in err.value.read().decode()
     # Dash's JSON endpoints refuse a browser that is not logged in.
@@ -201,7 +216,7 @@ def test_centre_juror_sees_only_their_centre(
     )
 
     # The juror's token stays on the server: the cookie only names a session.
-    assert set(_session_cookie_payload(browser)) <= {"sid", "lang"}
+    assert set(_session_cookie_payload(browser)) <= {"sid", "lang", "_permanent"}
     # Even the exports are scoped: asking for LILLE's report gives AMU's.
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
     req = urllib.request.Request(f"{dashboard}/report.csv?centre=LILLE", headers={"Cookie": cookie})
