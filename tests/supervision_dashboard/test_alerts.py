@@ -4,7 +4,7 @@ import copy
 from typing import Any
 
 from supervision_dashboard.alerts import AlertDetector
-from supervision_dashboard.feed import FeedState
+from supervision_dashboard.feed import FeedState, Row
 
 
 def _row(cid: str, centre: str, state: str, reconnects: int = 0) -> dict[str, Any]:
@@ -86,7 +86,9 @@ def test_a_mass_loss_is_one_line_per_centre_kept_whole_and_cleared_when_back() -
     rows.update({f"A-{i}": _row(f"A-{i}", "AMU", "in_progress") for i in range(30)})
     state.rows = dict(rows)
     det.observe([], state, 0.0)
-    gone = [(rows[k], _row(k, "STRASBOURG", "lost")) for k in rows if k.startswith("S-")]
+    gone: list[tuple[Row | None, Row]] = [
+        (rows[k], _row(k, "STRASBOURG", "lost")) for k in rows if k.startswith("S-")
+    ]
     gone.append((rows["A-1"], _row("A-1", "AMU", "lost")))
     for _old, new in gone:
         state.rows[str(new["id"])] = new
@@ -101,7 +103,7 @@ def test_a_mass_loss_is_one_line_per_centre_kept_whole_and_cleared_when_back() -
     assert [g.centre for g in groups] == ["AMU", "STRASBOURG"]
     assert groups[1].acked_by == "national"
     # AMU's tablet comes back: its line clears.
-    back = [(state.rows["A-1"], _row("A-1", "AMU", "in_progress"))]
+    back: list[tuple[Row | None, Row]] = [(state.rows["A-1"], _row("A-1", "AMU", "in_progress"))]
     state.rows["A-1"] = back[0][1]
     det.observe(back, state, 20.0)
     assert [g.centre for g in det.groups()] == ["STRASBOURG"]

@@ -174,10 +174,11 @@ def test_the_day_that_matters(
 
     # Defect 4: tablets connected before the launch read « En attente » at once.
     browser.get(f"{dashboard}/centre/AMU")
-    for cid in PRESENT:
-        until(
-            lambda c=cid: cell(browser, "centre-grid", c, "state_label") == "En attente", what=cid
-        )
+
+    def waiting() -> bool:
+        return all(cell(browser, "centre-grid", c, "state_label") == "En attente" for c in PRESENT)
+
+    until(waiting, what="the connected tablets waiting")
     assert cell(browser, "centre-grid", ABSENT, "state_label") == "Non connecté"
     assert cell(browser, "centre-grid", ABSENT, "connection") == "Jamais connectée"
 
@@ -306,7 +307,7 @@ def test_the_day_that_matters(
     def opened() -> str:
         if not options():
             browser.find_element(By.ID, "act-kind").click()
-        return "Reprendre le centre" in options() and options()
+        return options() if "Reprendre le centre" in options() else ""
 
     assert "Suspendre" not in until(opened, what="the centre's actions")
     shot(browser, screenshots, "truth-pause.png")
