@@ -300,7 +300,7 @@ ANSWERS = Param(
 @routes.route(
     "GET", f"{J}/candidates/{{candidate_id}}/timeline", summary="A candidate's audit trail",
     tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE, ANSWERS),
-    errors=(E.UNKNOWN_CANDIDATE, E.FORBIDDEN),
+    errors=(E.UNKNOWN_CANDIDATE, E.FORBIDDEN, E.INVALID_REQUEST),
 )  # fmt: skip
 async def timeline(request: web.Request) -> web.Response:
     cl = auth.jury(request)
@@ -310,7 +310,10 @@ async def timeline(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.UNKNOWN_CANDIDATE, "There is no such candidate.")
     auth.scope(cl, c.centre)
     # Answer contents are for the national jury only, on request, and each reveal is audited.
-    reveal = request.query.get("answers") == "1"
+    flag = request.query.get("answers", "0")
+    if flag not in ("0", "1"):
+        raise ApiError(ErrorCode.INVALID_REQUEST, "answers is 0 or 1.")
+    reveal = flag == "1"
     if reveal:
         if cl.role != JuryRole.NATIONAL:
             raise ApiError(ErrorCode.FORBIDDEN, "Only the national jury may read answers.")
