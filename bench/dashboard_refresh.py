@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import time
 import uuid
@@ -100,8 +101,7 @@ def part_a(n: int, refreshes: int, jurors: int) -> None:
                                "counts": counts_of(rows), "candidates": rows})  # fmt: skip
     feed.last_ok = time.monotonic()
     ctx.feeds.install(feed)
-    sid = "bench"
-    ctx._sessions[sid] = JurySession(JuryIdentity("bench-token", "national", "national", None))
+    sid = ctx.adopt(JurySession(JuryIdentity("bench-token", "national", "national", None)))
     client = app.server.test_client()
     with client.session_transaction() as s:
         s["sid"] = sid
@@ -211,7 +211,12 @@ def jurors_main(url: str, jurors: int, duration_s: float, period_s: float) -> No
         user, password = (
             ("national", "national-demo") if k % 2 == 0 else ("observer", "observer-demo")
         )
-        resp = pool.request("POST", url + "/login", fields={"username": user, "password": password},
+        # The login form carries a CSRF token bound to the cookie it sets.
+        form = pool.request("GET", url + "/login", redirect=False)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.data.decode())
+        first = form.headers.get("Set-Cookie", "").split(";")[0]
+        fields = {"username": user, "password": password, "csrf_token": csrf[1] if csrf else ""}
+        resp = pool.request("POST", url + "/login", fields=fields, headers={"Cookie": first},
                             encode_multipart=False, redirect=False)  # fmt: skip
         cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
         headers = {"Cookie": cookie, "Content-Type": "application/json"}

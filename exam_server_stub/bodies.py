@@ -53,6 +53,12 @@ class ReasonOnly(_Body):
     reason: Reason
 
 
+class Close(_Body):
+    reason: Reason
+    # Ending candidates' extra time at the close is explicit, never a side effect.
+    end_extra_time: bool = False
+
+
 class _Target(_Body):
     candidate_id: Id | None = None
     centre: Id | None = None

@@ -34,7 +34,7 @@ from .bootstrap import read_meta
 from .errors import ApiError
 from .metrics import Metrics
 from .package import build_package
-from .reconnects import replay_connections
+from .reconnects import disconnected_since, replay_connections
 from .settings import ServerSettings
 from .state import AnswerRec, Cand, Socket, UnitRt
 from .store import Writer, connect
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 PUSH_CHUNK = 500  # sockets written concurrently per step of a launch/close push
 SWEEP_SLICE = 500  # candidates judged per slice of a sweep (about a millisecond)
 ANSWER_OP, FINISH_OP = "answer", "finish"  # action ids are scoped per operation
+# States of a connected tablet heard recently: silence moves them to late.
+_FRESH = frozenset({CandidateState.IN_PROGRESS, CandidateState.PAUSED})
 
 
 _ENCODE = msgspec.json.Encoder().encode
@@ -66,6 +68,9 @@ class Exam:
         self.units: dict[str, UnitRt] = {}
         self.centre_extra: dict[tuple[str, str], float] = {}  # (centre, unit) -> seconds
         self.pauses: dict[str, list[list[float | None]]] = {}  # centre -> [[start, end|None]]
+        # Candidates still composing the closed unit (extra time beyond the national close):
+        # an index for the sweeper, which ends each one at their own deadline.
+        self.overtime: set[str] = set()
         self.open_ws = 0
         self.open_by_centre: dict[str, int] = dict.fromkeys(self.centres, 0)
         # Feed cursors start at the boot time in microseconds: a cursor from a previous
@@ -144,6 +149,9 @@ class Exam:
         finally:
             conn.close()
         now = time.time()
+        u = self.current_unit()
+        if u is not None and u.closed_at is not None:
+            self.overtime = {c.id for c in self.cands.values() if self._beyond(c, u, now)}
         for c in self.cands.values():
             self.refresh(c, now)
 
@@ -183,10 +191,31 @@ class Exam:
     def deadline(self, c: Cand, u: UnitRt, now: float) -> float | None:
         if u.deadline is None:
             return None
-        return u.deadline + self.extra_time(c, u) + self.paused_seconds(c.centre, u, now)
+        national = u.deadline + self.paused_seconds(c.centre, u, now)
+        if u.closed_at is not None:
+            # The close ends the national time (early, on time or late); each candidate's
+            # extra time runs on after it: the tiers-temps work on after the close.
+            national = min(national, u.closed_at)
+        return national + self.extra_time(c, u)
+
+    def _beyond(self, c: Cand, u: UnitRt, now: float) -> bool:
+        """Still has time on the closed unit ``u`` (and has not finished it)."""
+        if u.unit.id in c.finished:
+            return False
+        deadline = self.deadline(c, u, now)
+        return deadline is not None and deadline > now
+
+    def in_overtime(self, c: Cand, u: UnitRt, now: float) -> bool:
+        return u.closed_at is not None and c.id in self.overtime and self._beyond(c, u, now)
+
+    def running_for(self, c: Cand, u: UnitRt | None, now: float) -> bool:
+        """The unit is running for this candidate: live, or closed with their time left."""
+        if u is None or u.launched_at is None:
+            return False
+        return u.closed_at is None or self.in_overtime(c, u, now)
 
     def unit_json(self, c: Cand, u: UnitRt, now: float) -> UnitInfo:
-        if u.closed_at is not None:
+        if u.closed_at is not None and not self.in_overtime(c, u, now):
             state = UnitState.CLOSED
         elif u.launched_at is not None:
             state = UnitState.LAUNCHED
@@ -213,24 +242,31 @@ class Exam:
 
     # --- supervision -----------------------------------------------------------------
     def state_of(self, c: Cand, u: UnitRt | None, now: float) -> CandidateState:
-        if u is not None and u.launched_at is not None:
-            if u.unit.id in c.finished:
-                return CandidateState.FINISHED
-            if u.closed_at is not None:
-                return CandidateState.FINISHED if c.was_connected else CandidateState.NOT_CONNECTED
-            if self.is_paused(c.centre):
-                return CandidateState.PAUSED
-            if c.ws is None:
-                return CandidateState.LOST if c.was_connected else CandidateState.NOT_CONNECTED
-            age = now - (c.last_hb or now)
-            if age > self.settings.lost_after_s:
-                return CandidateState.LOST
-            if age > self.settings.late_after_s:
-                return CandidateState.LATE
-            return CandidateState.IN_PROGRESS
-        if c.ws is None:
-            return CandidateState.NOT_CONNECTED
-        return CandidateState.WAITING
+        connected = c.ws is not None
+        if u is None or u.launched_at is None:
+            return CandidateState.WAITING if connected else CandidateState.NOT_CONNECTED
+        uid = u.unit.id
+        if u.closed_at is not None and not self.in_overtime(c, u, now):
+            # What the closed unit left behind first, then who is here for the next one.
+            # disc_since survives the close: set during the unit, cleared only by a
+            # reconnection during it (or the next launch).
+            if uid not in c.finished and c.disc_since is not None:
+                return CandidateState.UNFINISHED
+            if connected:
+                return CandidateState.WAITING
+            took_part = c.was_connected or uid in c.finished
+            return CandidateState.FINISHED if took_part else CandidateState.NOT_CONNECTED
+        if uid in c.finished:
+            return CandidateState.FINISHED
+        # Connection before pause: a paused centre's lost tablets must show as lost.
+        if not connected:
+            return CandidateState.LOST if c.was_connected else CandidateState.NOT_CONNECTED
+        age = now - (c.last_hb or now)
+        if age > self.settings.lost_after_s:
+            return CandidateState.LOST
+        if age > self.settings.late_after_s:
+            return CandidateState.LATE
+        return CandidateState.PAUSED if self.is_paused(c.centre) else CandidateState.IN_PROGRESS
 
     def answered_count(self, c: Cand, u: UnitRt | None) -> int:
         if u is None:
@@ -248,6 +284,8 @@ class Exam:
             self.answered_count(c, u),
             round(deadline) if deadline is not None else None,
             c.reconnects,
+            c.ws is not None,
+            self.is_paused(c.centre),
         )
         if state is not c.state:
             self.counts.move(c.centre, c.state, state)
@@ -278,6 +316,8 @@ class Exam:
             network=c.network,
             reconnects=c.reconnects,
             disconnected_s=disc,
+            connected=c.ws is not None,
+            paused=self.is_paused(c.centre),
         )
 
     def sweep(self, now: float) -> list[Cand]:
@@ -300,14 +340,16 @@ class Exam:
         """
         late_after, lost_after = self.settings.late_after_s, self.settings.lost_after_s
         u = self.current_unit()
+        if self.overtime and u is not None:
+            for cid in [i for i in self.overtime if not self._beyond(self.cands[i], u, now)]:
+                self.overtime.discard(cid)  # their own deadline passed (or they finished)
+                self.refresh(self.cands[cid], now, u)
         silent: list[Cand] = []
         for n, c in enumerate(self.heard.silent_for(late_after, now), 1):
             if c.ws is None or c.last_hb is None:
                 continue  # dropped during an earlier slice: detach refreshed it
             age = now - c.last_hb
-            if c.state is CandidateState.IN_PROGRESS or (
-                c.state is CandidateState.LATE and age > lost_after
-            ):
+            if c.state in _FRESH or (c.state is CandidateState.LATE and age > lost_after):
                 self.refresh(c, now, u)
             if age > lost_after:
                 silent.append(c)
@@ -360,10 +402,10 @@ class Exam:
     def check_window(self, c: Cand, u: UnitRt, now: float) -> None:
         if u.launched_at is None:
             raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {u.unit.id} is not launched yet.")
-        if u.closed_at is not None:
-            raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {u.unit.id} is closed.")
         if u.unit.id in c.finished:
             raise ApiError(ErrorCode.UNIT_FINISHED, f"You finished unit {u.unit.id}.")
+        if u.closed_at is not None and not self.in_overtime(c, u, now):
+            raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {u.unit.id} is closed.")
         if self.is_paused(c.centre):
             raise ApiError(ErrorCode.CENTRE_PAUSED, f"Centre {c.centre} is paused by the jury.")
         deadline = self.deadline(c, u, now)
@@ -531,7 +573,7 @@ class Exam:
         """Register a new socket; returns the older one it supersedes, if any."""
         old = c.ws
         u = self.current_unit()
-        if u is not None and u.live:
+        if u is not None and u.live:  # (the restart replay knows no overtime: neither does this)
             if c.was_connected:
                 c.reconnects += 1
             c.was_connected = True
@@ -559,7 +601,7 @@ class Exam:
         self.metrics.ws_open.labels(c.centre).dec()
         u = self.current_unit()
         if u is not None and u.live and u.unit.id not in c.finished:
-            c.disc_since = now
+            c.disc_since = disconnected_since(c.last_hb, u.launched_at, now)
         self.refresh(c, now, u)
         return True
 
@@ -635,6 +677,17 @@ class Exam:
                     f"Unit {other.unit.id} is still running: close it before launching {unit_id}.",
                 )
         now = time.time()
+        prev = self.current_unit()
+        pending = [
+            c for cid in self.overtime if prev and self._beyond(c := self.cands[cid], prev, now)
+        ]
+        if pending and prev is not None:
+            last = max(self.deadline(c, prev, now) or now for c in pending)
+            raise ApiError(
+                ErrorCode.UNIT_ALREADY_LAUNCHED,
+                f"{len(pending)} candidate(s) still have extra time on unit {prev.unit.id},"
+                f" until {time.strftime('%H:%M:%S', time.gmtime(last))} UTC.",
+            )
         deadline = now + (duration_s if duration_s is not None else u.unit.duration_s)
 
         def job(conn: sqlite3.Connection) -> None:
@@ -660,25 +713,64 @@ class Exam:
         await self.push(list(self.cands.values()), message)
         return u
 
-    async def close_unit(self, unit_id: str, reason: str, actor: str) -> UnitRt:
+    async def close_unit(
+        self, unit_id: str, reason: str, actor: str, end_extra_time: bool = False
+    ) -> list[dict[str, Any]]:
+        """Close the national time; returns who works on after it (or who lost how much).
+
+        A candidate with extra time keeps it: their unit ends at their own deadline.
+        ``end_extra_time`` ends everyone's time now instead: each loss is written as a
+        negative extra time with the reason and the juror, so it is audited, reported,
+        and survives a restart.
+        """
         u = self.unit(unit_id)
         if u.launched_at is None:
             raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched.")
         if u.closed_at is not None:
             raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {unit_id} is already closed.")
         now = time.time()
+        u.closed_at = now  # tentatively, to compute the deadlines after the close
+        try:
+            beyond = [(c, self.deadline(c, u, now) or now) for c in self.cands.values()]
+            beyond = [(c, d) for c, d in beyond if d > now and unit_id not in c.finished]
+        finally:
+            u.closed_at = None
+        after: list[dict[str, Any]] = [
+            {"candidate_id": c.id, "centre": c.centre, "deadline": d, "seconds": d - now}
+            for c, d in beyond
+        ]
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE units SET closed_at = ? WHERE id = ?", (now, unit_id))
-            self._audit(conn, now, "close", actor, {"unit_id": unit_id, "reason": reason})
+            data: dict[str, Any] = {"unit_id": unit_id, "reason": reason}
+            data["end_extra_time"] = end_extra_time
+            data["overtime"] = [
+                {"candidate_id": a["candidate_id"], "seconds": a["seconds"]} for a in after
+            ]
+            self._audit(conn, now, "close", actor, data)
+            if end_extra_time:
+                cut = f"extra time ended at the close: {reason}"
+                conn.executemany(
+                    "INSERT INTO extra_time (unit_id, candidate_id, centre, seconds, reason, actor,"
+                    " ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(unit_id, a["candidate_id"], a["centre"], -a["seconds"], cut, actor, now) for a in after],
+                )  # fmt: skip
 
         await self.write(job)
         u.closed_at = now
+        if end_extra_time:
+            for c, d in beyond:
+                c.extra[unit_id] = c.extra.get(unit_id, 0.0) - (d - now)
+            self.overtime = set()
+        else:
+            self.overtime = {c.id for c, _ in beyond}
         for c in self.cands.values():
             self.refresh(c, now, u)
         text = _ENCODE(CloseUnitPush(unit_id=unit_id, closed_at=now)).decode()
-        await self.push(list(self.cands.values()), lambda _c: text)
-        return u
+        # Tablets with time left are not told to stop: their own deadline stands.
+        done = [c for c in self.cands.values() if c.id not in self.overtime]
+        await self.push(done, lambda _c: text)
+        return after
 
     async def instruct(
         self,

@@ -137,8 +137,20 @@ async def send_message(
     return MessageResult(candidates=len(bodies), ts=now)
 
 
-def timeline(conn: sqlite3.Connection, c: Cand) -> list[AuditEvent]:
-    """The candidate's own events, plus jury actions on its centre and national ones."""
+ANSWERS_VIEWED = "answers_viewed"  # audit kind: a national juror read a candidate's answers
+
+
+def _masked(data: dict[str, Any], answers: bool) -> dict[str, Any]:
+    if answers or "answer" not in data:
+        return data
+    return {k: v for k, v in data.items() if k != "answer"}
+
+
+def timeline(conn: sqlite3.Connection, c: Cand, *, answers: bool = False) -> list[AuditEvent]:
+    """The candidate's own events, plus jury actions on its centre and national ones.
+
+    Answer contents are left out unless ``answers`` (a national juror's audited reveal).
+    """
     rows = conn.execute(
         "SELECT seq, ts, client_ts, kind, actor, centre, candidate_id, data FROM audit"
         " WHERE candidate_id = ? OR candidate_id IS NULL ORDER BY seq",
@@ -151,7 +163,7 @@ def timeline(conn: sqlite3.Connection, c: Cand) -> list[AuditEvent]:
             client_ts=r["client_ts"],
             kind=r["kind"],
             actor=r["actor"],
-            data=orjson.loads(r["data"]),
+            data=_masked(orjson.loads(r["data"]), answers),
         )
         for r in rows
         if r["candidate_id"] is not None or r["centre"] in (None, c.centre)

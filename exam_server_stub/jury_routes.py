@@ -30,6 +30,7 @@ from .api import (
     respond,
 )
 from .bootstrap import check_password
+from .episodes import episodes
 from .errors import ApiError
 from .keys import EXAM, SETTINGS, SIGNER
 from .state import Cand
@@ -137,15 +138,19 @@ async def launch(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/units/{{unit_id}}/close", summary="Close a unit on every site", tag=TAG,
-    caller=Caller.NATIONAL, body=w.ReasonOnly, ok=w.UnitInfo, params=(UNIT,),
+    caller=Caller.NATIONAL, body=w.CloseRequest, ok=w.ClosedUnit, params=(UNIT,),
     errors=(E.UNKNOWN_UNIT, E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED),
 )  # fmt: skip
 async def close(request: web.Request) -> web.Response:
     cl = auth.national(request)
-    body = parse(w.ReasonOnly, await request.read())
+    body = parse(w.CloseRequest, await request.read())
     unit_id = request.match_info["unit_id"]
-    await request.app[EXAM].close_unit(unit_id, body.reason, auth.actor(cl))
-    return respond(_unit_doc(request, unit_id))
+    exam = request.app[EXAM]
+    after = await exam.close_unit(unit_id, body.reason, auth.actor(cl), body.end_extra_time)
+    # Who works on after the close, until when; or, with end_extra_time, who lost how much.
+    doc = msgspec.structs.asdict(_unit_doc(request, unit_id))
+    overtime = [w.Overtime(**a) for a in after]
+    return respond(w.ClosedUnit(**doc, overtime=overtime, end_extra_time=body.end_extra_time))
 
 
 async def _pause(request: web.Request, paused: bool) -> web.Response:
@@ -286,12 +291,16 @@ async def changes(request: web.Request) -> web.Response:
 
 
 CANDIDATE = CANDIDATE_ID
+ANSWERS = Param(
+    "answers", "1: include answer contents (national jury only; audited as answers_viewed)",
+    {"type": "string", "enum": ["0", "1"]},
+)  # fmt: skip
 
 
 @routes.route(
     "GET", f"{J}/candidates/{{candidate_id}}/timeline", summary="A candidate's audit trail",
-    tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE,),
-    errors=(E.UNKNOWN_CANDIDATE,),
+    tag=TAG, caller=Caller.JURY, ok=w.Timeline, params=(CANDIDATE, ANSWERS),
+    errors=(E.UNKNOWN_CANDIDATE, E.FORBIDDEN, E.INVALID_REQUEST),
 )  # fmt: skip
 async def timeline(request: web.Request) -> web.Response:
     cl = auth.jury(request)
@@ -300,10 +309,26 @@ async def timeline(request: web.Request) -> web.Response:
     if c is None:
         raise ApiError(ErrorCode.UNKNOWN_CANDIDATE, "There is no such candidate.")
     auth.scope(cl, c.centre)
+    # Answer contents are for the national jury only, on request, and each reveal is audited.
+    flag = request.query.get("answers", "0")
+    if flag not in ("0", "1"):
+        raise ApiError(ErrorCode.INVALID_REQUEST, "answers is 0 or 1.")
+    reveal = flag == "1"
+    if reveal:
+        if cl.role != JuryRole.NATIONAL:
+            raise ApiError(ErrorCode.FORBIDDEN, "Only the national jury may read answers.")
+        now = time.time()
+        data = {"candidate_id": c.id}
+        await exam.write(
+            lambda conn: exam._audit(
+                conn, now, jury.ANSWERS_VIEWED, auth.actor(cl), data,
+                candidate_id=c.id, centre=c.centre,
+            )
+        )  # fmt: skip
     events = await asyncio.to_thread(
-        _read, exam.settings.db_path, lambda conn: jury.timeline(conn, c)
+        _read, exam.settings.db_path, lambda conn: jury.timeline(conn, c, answers=reveal)
     )
-    return respond(w.Timeline(candidate_id=c.id, events=events))
+    return respond(w.Timeline(candidate_id=c.id, answers_shown=reveal, events=events))
 
 
 def _read(path: Path, fn: Callable[[Any], T]) -> T:
@@ -339,21 +364,31 @@ async def fraud_alerts(request: web.Request) -> web.Response:
     return respond(w.FraudAlerts(alerts=alerts))
 
 
-def _incident_material(conn: Any, centre: str | None) -> dict[str, Any]:
+def _incident_material(conn: Any, centre: str | None, now: float) -> dict[str, Any]:
     sql = "SELECT * FROM extra_time"
     args: list[Any] = []
     if centre is not None:
         sql += " WHERE centre = ?"
         args.append(centre)
     extra = [w.ExtraTimeGrant(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
-    sql = "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit WHERE kind IN ('pause', 'resume', 'message', 'disconnect')"
+    # Disconnections are reported as episodes (start, end, cause), not as raw events;
+    # launch and close (national, no centre) frame the units in every centre's report.
+    sql = (
+        "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit"
+        " WHERE kind IN ('launch', 'close', 'pause', 'resume', 'message')"
+    )
     if centre is not None:
-        sql += " AND centre = ?"
+        sql += " AND (centre = ? OR centre IS NULL)"
     events = [
         w.IncidentEvent(**{**dict(r), "data": orjson.loads(r["data"])})
         for r in conn.execute(sql + " ORDER BY seq", [centre] if centre is not None else [])
     ]
-    return {"extra_time": extra, "events": events, "fraud_alerts": _fraud_rows(conn, 0, centre)}
+    return {
+        "episodes": [w.Episode(**ep) for ep in episodes(conn, centre, now)],
+        "extra_time": extra,
+        "events": events,
+        "fraud_alerts": _fraud_rows(conn, 0, centre),
+    }
 
 
 @routes.route(
@@ -367,6 +402,6 @@ async def incidents(request: web.Request) -> web.Response:
     u = exam.current_unit()
     current = [exam.row(c, u, now) for c in _pool(request, centre) if c.state in INCIDENT_STATES]
     material = await asyncio.to_thread(
-        _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre)
+        _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre, now)
     )
     return respond(w.Incidents(server_ts=now, centre=centre, incidents=current, **material))

@@ -25,10 +25,11 @@ _ROWS = (
 def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> None:
     """Set ``was_connected``, ``reconnects``, ``disc_total``, ``disc_since`` as before a crash."""
     live: str | None = None  # the unit running at this point of the log
+    launched_at: float | None = None
     connected: set[str] = set()
     for ts, kind, cid, data in conn.execute(_ROWS):
         if kind == "launch":
-            live = orjson.loads(data)["unit_id"]
+            live, launched_at = orjson.loads(data)["unit_id"], ts
             for each in cands.values():  # a new unit starts every history afresh
                 each.was_connected = each.id in connected
                 each.disc_since, each.disc_total, each.reconnects = None, 0.0, 0
@@ -46,7 +47,8 @@ def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> N
         else:
             connected.discard(c.id)
             if live is not None and not _finished_by(c, live, ts):
-                c.disc_since = ts
+                last_hb = orjson.loads(data).get("last_hb")
+                c.disc_since = disconnected_since(last_hb, launched_at, ts)
     if live is None or not connected:
         return
     # Sockets still open when the process died (kill -9 wrote no disconnect): they
@@ -56,6 +58,16 @@ def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> N
         c = cands[cid]
         if not _finished_by(c, live, last[0]):
             c.disc_since = last[0]
+
+
+def disconnected_since(last_hb: float | None, launched_at: float | None, now: float) -> float:
+    """When a dropped tablet was last known alive: its last heartbeat, within the unit.
+
+    A socket closed for silence is closed ``lost_after_s`` after the last heartbeat;
+    counting from the close would credit back that much too little extra time.
+    """
+    since = now if last_hb is None else min(last_hb, now)
+    return max(since, launched_at) if launched_at is not None else since
 
 
 def _attached(c: Cand, ts: float) -> None:

@@ -144,7 +144,9 @@ async def _serve(
                 reason = DisconnectReason.NETWORK.value
         m.ws_disconnects.labels(reason).inc()
         if exam.detach(c, ws, time.time()):
-            exam.audit_later(c, "disconnect", {"reason": reason, "code": ws.close_code})
+            # last_hb: a restart counts the time disconnected from it, as detach did.
+            data = {"reason": reason, "code": ws.close_code, "last_hb": c.last_hb}
+            exam.audit_later(c, "disconnect", data)
     return ws
 
 

@@ -5,6 +5,11 @@ loop (the 2025 EDN: answer two questions, get disconnected, reconnect, repeat); 
 centre losing a large share of its tablets at once (the 2022 load test); a fraud
 attempt (a candidate typing ``correction.php``). Detection runs once per feed merge,
 in the feed thread, so every juror sees the same alerts with the same ids.
+
+During a mass loss one centre raises hundreds of alerts: they are all kept, shown
+grouped by centre (one line per centre, its count by kind, its age), cleared when
+resolved (the tablet is back, the loop has calmed, the centre has no loss left),
+set aside when the next unit is launched, and acknowledged by name.
 """
 
 from __future__ import annotations
@@ -27,6 +32,22 @@ class Alert:
     centre: str | None
     candidate_id: str | None
     fields: dict[str, Any] = field(default_factory=dict)
+    unit_id: str | None = None  # the unit running when it was raised
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """A centre's unresolved alerts of the current unit, as one line of the panel."""
+
+    centre: str
+    alerts: tuple[Alert, ...]  # newest first
+    first_ts: float
+    last_ts: float
+    acked_by: str | None  # the juror who acknowledged everything up to last_ts, if any
+    acked_at: float | None
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.alerts if a.kind == kind)
 
 
 @dataclass
@@ -36,34 +57,68 @@ class AlertDetector:
     mass_share: float = 0.2  # this share of a centre's connected tablets ...
     mass_min: int = 5  # ... (and at least this many) ...
     mass_window_s: float = 30.0  # ... lost within this window
-    keep: int = 500
+    keep: int = 200_000  # all of an exam's alerts (a bound only against a runaway)
 
     def __post_init__(self) -> None:
         self._alerts: deque[Alert] = deque(maxlen=self.keep)
+        self._resolved: dict[int, float] = {}  # alert id -> when it was resolved
+        self._open: dict[int, Alert] = {}  # unresolved, oldest first: what the panel reads
+        self._active_lost: dict[str, int] = {}  # candidate id -> its unresolved lost alert
+        self._acks: dict[str, tuple[str, float]] = {}  # centre -> (juror, ack time)
+        self._unit: str | None = None
         self._next_id = 1
         self._reconnects: dict[str, deque[float]] = defaultdict(deque)
         self._loop_alerted_at: dict[str, float] = {}
         self._lost: dict[str, deque[float]] = defaultdict(deque)
         self._mass_alerted_at: dict[str, float] = {}
 
-    def _emit(self, ts: float, kind: str, centre: str | None, cid: str | None, **f: Any) -> None:
-        self._alerts.append(Alert(self._next_id, ts, kind, centre, cid, f))
+    def _emit(self, ts: float, kind: str, centre: str | None, cid: str | None, **f: Any) -> Alert:
+        alert = Alert(self._next_id, ts, kind, centre, cid, f, self._unit)
+        self._alerts.append(alert)
+        self._open[alert.id] = alert
         self._next_id += 1
+        return alert
+
+    def _resolve(self, alert_id: int, now: float) -> None:
+        if self._open.pop(alert_id, None) is not None:
+            self._resolved[alert_id] = now
 
     def observe(self, changed: list[tuple[Row | None, Row]], state: FeedState, now: float) -> None:
+        if state.unit_id != self._unit:
+            # A new unit: the previous one's alerts are set aside (the procès-verbal keeps them).
+            for a in [a for a in self._open.values() if a.kind != "fraud"]:
+                self._resolve(a.id, now)
+            self._active_lost.clear()
+            self._unit = state.unit_id
         lost_centres: set[str] = set()
         for old, new in changed:
             cid, centre = str(new["id"]), str(new.get("centre", ""))
             was = old.get("state") if old else None
             if new.get("state") == CandidateState.LOST and was != CandidateState.LOST:
-                self._emit(now, "lost", centre, cid)
+                self._active_lost[cid] = self._emit(now, "lost", centre, cid).id
                 self._lost[centre].append(now)
                 lost_centres.add(centre)
+            elif new.get("state") not in _STILL_LOST and cid in self._active_lost:
+                self._resolve(self._active_lost.pop(cid), now)  # the tablet is back
             more = int(new.get("reconnects") or 0) - int((old or {}).get("reconnects") or 0)
             if old is not None and more > 0:
                 self._check_loop(cid, centre, more, now)
         for centre in lost_centres:
             self._check_mass(centre, state, now)
+        self._settle(state, now)
+
+    def _settle(self, state: FeedState, now: float) -> None:
+        """Clear what is over: loops that calmed down, mass losses the centre recovered from."""
+        lost_in = {
+            str(r.get("centre", "")) for r in state.rows.values() if r.get("state") in _STILL_LOST
+        }
+        for a in self.active():
+            if a.kind == "loop" and now - a.ts > self.loop_window_s:
+                last = self._loop_alerted_at.get(a.candidate_id or "")
+                if last is None or now - last > self.loop_window_s:
+                    self._resolve(a.id, now)
+            elif a.kind == "mass" and a.centre not in lost_in:
+                self._resolve(a.id, now)
 
     def _check_loop(self, cid: str, centre: str, more: int, now: float) -> None:
         times = self._reconnects[cid]
@@ -109,3 +164,39 @@ class AlertDetector:
     def latest(self, limit: int) -> list[Alert]:
         """Newest first."""
         return list(reversed(self._alerts))[:limit]
+
+    def active(self) -> list[Alert]:
+        """Unresolved alerts of the current unit (fraud until acknowledged), oldest first."""
+        return list(self._open.values())
+
+    def acknowledge(self, centre: str, juror: str, now: float) -> None:
+        self._acks[centre] = (juror, now)
+
+    def groups(self, centre: str | None = None) -> list[AlertGroup]:
+        """One group per centre, unacknowledged first, then the newest."""
+        by_centre: dict[str, list[Alert]] = defaultdict(list)
+        for a in self.active():
+            code = a.centre or ""
+            if centre is None or code == centre:
+                by_centre[code].append(a)
+        out = []
+        for code, alerts in by_centre.items():
+            last = max(a.ts for a in alerts)
+            ack = self._acks.get(code)
+            # An acknowledgement covers what was there when it was given, not what came after.
+            acked = ack is not None and ack[1] >= last
+            out.append(
+                AlertGroup(
+                    code,
+                    tuple(reversed(alerts)),
+                    min(a.ts for a in alerts),
+                    last,
+                    ack[0] if acked and ack else None,
+                    ack[1] if acked and ack else None,
+                )
+            )
+        out.sort(key=lambda g: (g.acked_by is not None, -g.last_ts, g.centre))
+        return out
+
+
+_STILL_LOST = frozenset({CandidateState.LOST.value, CandidateState.UNFINISHED.value})

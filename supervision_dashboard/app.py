@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,7 +13,8 @@ from dash import Dash, Input, Output, dcc, html
 from supervision_dashboard import auth
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
-from supervision_dashboard.pages import actions, candidate, centre, national, report
+from supervision_dashboard.pages import actions, candidate, centre, header, national, report
+from supervision_dashboard.sessions import DEFAULT_IDLE_S, DEFAULT_TTL_S, SessionStore, secret_key
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
@@ -43,6 +44,20 @@ def _header(session: JurySession) -> Any:
                 className="who",
             ),
             html.Nav(links),
+            html.Div(
+                [
+                    dcc.Input(
+                        id="search",
+                        type="search",
+                        placeholder=t("search_placeholder", lang),
+                        debounce=True,
+                        autoComplete="off",
+                        style={"width": "14em"},
+                    ),
+                    html.Div(id="search-results", className="search-results"),
+                ],
+                className="search",
+            ),
             html.Span(id="status", className="status"),
         ]
     )
@@ -52,11 +67,11 @@ def route(ctx: AppContext, session: JurySession, path: str) -> Any:
     parts = [unquote(p) for p in path.strip("/").split("/") if p]
     if not parts:
         if session.scope is None:
-            return national.layout(session)
-        return centre.layout(session, session.scope)
+            return national.layout(ctx, session)
+        return centre.layout(ctx, session, session.scope)
     head, rest = parts[0], parts[1:]
     if head == "centre" and len(rest) == 1:
-        return centre.layout(session, rest[0])
+        return centre.layout(ctx, session, rest[0])
     if head == "candidate" and len(rest) == 1:
         return candidate.layout(ctx, session, rest[0])
     if head == "report" and len(rest) <= 1:
@@ -69,8 +84,15 @@ def create_app(
     lang: str = DEFAULT_LANG,
     feed_interval_s: float = 1.0,
     refresh_ms: int = DEFAULT_REFRESH_MS,
+    state_dir: Path | None = None,
+    session_ttl_s: float = DEFAULT_TTL_S,
 ) -> tuple[Dash, AppContext]:
-    ctx = AppContext(server_url, lang, feed_interval_s)
+    """The app; with ``state_dir``, sessions and the cookie key live on disk (restarts)."""
+    sessions = SessionStore(
+        state_dir, ttl_s=session_ttl_s, idle_s=min(DEFAULT_IDLE_S, session_ttl_s)
+    )
+    ctx = AppContext(server_url, lang, feed_interval_s, sessions)
+    ctx.refresh_ms = refresh_ms
     app = Dash(
         __name__,
         title=t("title", lang),
@@ -79,8 +101,12 @@ def create_app(
         update_title="",
     )
     server = app.server
-    server.secret_key = os.urandom(32)
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    server.secret_key = secret_key(state_dir)
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=session_ttl_s),
+    )
     auth.install(server, ctx)
     report.install_exports(server, ctx)
 
@@ -91,8 +117,10 @@ def create_app(
         return html.Div(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
-                dcc.Interval(id="tick", interval=refresh_ms),
+                dcc.Interval(id="app-tick", interval=refresh_ms),
+                dcc.Store(id="ack-store"),
                 _header(session),
+                html.Div(id="feed-banner", className="feed-banner", role="alert"),
                 html.Main(id="page"),
             ]
         )
@@ -110,6 +138,7 @@ def create_app(
             log.exception("page %s failed", path)
             return html.Div(t("page_failed", session.lang), className="error", id="page-failed")
 
+    header.register(app, ctx, refresh_ms)
     national.register(app, ctx)
     centre.register(app, ctx)
     candidate.register(app, ctx)

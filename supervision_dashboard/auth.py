@@ -6,7 +6,9 @@ token never travel through Dash's JSON; every other route needs a session.
 
 from __future__ import annotations
 
+import hmac
 import html
+import secrets
 from urllib.parse import urlparse
 
 import flask
@@ -30,6 +32,7 @@ button{{margin-top:1.5em;padding:.5em 1.5em}} .err{{color:#b00020;margin-top:1em
 <label>{username}<input id="username" name="username" autocomplete="username" required></label>
 <label>{password}<input id="password" name="password" type="password" required></label>
 <input type="hidden" name="next" value="{next}">
+<input type="hidden" name="csrf_token" value="{csrf}">
 <button id="login-button" type="submit">{login}</button>
 <div class="err" id="login-error">{error}</div>
 <p><a href="/lang/{other}?next=/login">{switch}</a></p>
@@ -43,9 +46,18 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
+def csrf_token() -> str:
+    """The login form's token, bound to this browser's (signed) cookie."""
+    token = flask.session.get("csrf")
+    if not isinstance(token, str):
+        token = flask.session["csrf"] = secrets.token_urlsafe(16)
+    return token
+
+
 def login_page(ctx: AppContext, error: str = "", next_: str = "/") -> str:
     lang = ctx.lang()
     return _FORM.format(
+        csrf=html.escape(csrf_token()),
         lang=lang,
         title=html.escape(t("title", lang)),
         username=html.escape(t("username", lang)),
@@ -75,6 +87,12 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         if flask.request.method == "GET":
             return login_page(ctx, next_=flask.request.args.get("next", "/"))
         form = flask.request.form
+        expected = flask.session.get("csrf")
+        # A login posted from another site (or a stale form) is refused before any check.
+        if not isinstance(expected, str) or not hmac.compare_digest(
+            expected, form.get("csrf_token", "")
+        ):
+            return login_page(ctx, t("csrf_failed", lang), form.get("next", "/")), 400
         username, password = form.get("username", ""), form.get("password", "")
         try:
             sid = ctx.login(username, password, lang)
@@ -82,7 +100,8 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
             msg = t("server_unreachable" if exc.code == UNREACHABLE else "bad_credentials", lang)
             status = 502 if exc.code == UNREACHABLE else 401
             return login_page(ctx, msg, form.get("next", "/")), status
-        flask.session.clear()
+        flask.session.clear()  # a new cookie for the new session (no fixation)
+        flask.session.permanent = True
         flask.session["sid"] = sid
         flask.session["lang"] = lang
         return flask.redirect(_safe_next(form.get("next")))
@@ -97,7 +116,5 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
     def _lang(lang: str) -> Response:
         if lang in LANGS:
             flask.session["lang"] = lang
-            s = ctx.session()
-            if s is not None:
-                s.lang = lang
+            ctx.set_lang(lang)
         return flask.redirect(_safe_next(flask.request.args.get("next")))

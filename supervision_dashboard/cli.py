@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from supervision_dashboard.i18n import LANGS
 
@@ -23,7 +25,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--refresh-ms", type=int, default=1500, help="browser refresh period (1000-2000)"
     )
     p.add_argument("--feed-interval", type=float, default=1.0, help="seconds between feed polls")
-    p.add_argument("--debug", action="store_true")
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="sessions and cookie key on disk (default: ~/.local/state/vigie/dashboard)",
+    )
+    p.add_argument("--session-hours", type=float, default=12.0, help="session lifetime")
+    p.add_argument("--threads", type=int, default=32, help="request threads (gunicorn)")
+    p.add_argument(
+        "--dev", action="store_true", help="Flask's development server instead of gunicorn"
+    )
+    p.add_argument("--debug", action="store_true", help="with --dev: Flask's debugger")
     return p.parse_args(list(argv))
 
 
@@ -31,12 +44,29 @@ def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from supervision_dashboard.app import create_app
+    from supervision_dashboard.sessions import default_state_dir
 
-    app, ctx = create_app(args.server, args.lang, args.feed_interval, args.refresh_ms)
+    state_dir = args.state_dir or default_state_dir()
+
+    def make() -> Any:
+        app, _ctx = create_app(
+            args.server, args.lang, args.feed_interval, args.refresh_ms, state_dir,
+            args.session_hours * 3600,
+        )  # fmt: skip
+        return app.server
+
     print(f"vigie dashboard: http://{args.host}:{args.port}/ (server {args.server})", flush=True)
-    try:
-        # Flask's threaded server: one thread per request, enough for a few dozen jurors.
-        app.run(host=args.host, port=args.port, debug=args.debug, threaded=True)
-    finally:
-        ctx.feeds.stop()
+    if args.dev:
+        app, ctx = create_app(
+            args.server, args.lang, args.feed_interval, args.refresh_ms, state_dir,
+            args.session_hours * 3600,
+        )  # fmt: skip
+        try:
+            app.run(host=args.host, port=args.port, debug=args.debug, threaded=True)
+        finally:
+            ctx.feeds.stop()
+        return 0
+    from supervision_dashboard.serve import serve
+
+    serve(make, args.host, args.port, args.threads)
     return 0

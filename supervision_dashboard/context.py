@@ -7,7 +7,6 @@ never reaches the page's JavaScript nor any callback's JSON.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -15,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
+from dash import dcc
 
 from supervision_dashboard.feed import Feed, FeedRegistry
 from supervision_dashboard.i18n import DEFAULT_LANG
 from supervision_dashboard.jury_client import JuryClient, JuryIdentity
+from supervision_dashboard.sessions import SessionStore
 from vigie.protocol import JuryRole
 
 
@@ -43,6 +44,9 @@ class JurySession:
         return role == JuryRole.CENTRE and centre is not None and centre == self.identity.centre
 
 
+SESSION_RECHECK_S = 30.0  # a cached session is checked against the store this often
+
+
 class ViewMemory:
     """What each open page was last sent, so the next refresh sends only the difference."""
 
@@ -65,33 +69,80 @@ class ViewMemory:
 
 class AppContext:
     def __init__(
-        self, server_url: str, lang: str = DEFAULT_LANG, feed_interval_s: float = 1.0
+        self,
+        server_url: str,
+        lang: str = DEFAULT_LANG,
+        feed_interval_s: float = 1.0,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.default_lang = lang
         self.feeds = FeedRegistry(self.server_url, feed_interval_s)
         self.memory = ViewMemory()
-        self._sessions: dict[str, JurySession] = {}
+        self.refresh_ms = 1500  # each page's own refresh timer (set by create_app)
+        self.store = sessions or SessionStore()
+        # In front of the store: most requests of a session never touch the disk.
+        self._sessions: dict[str, tuple[JurySession, float]] = {}
         self._lock = threading.Lock()
 
     def login(self, username: str, password: str, lang: str) -> str:
         identity = JuryClient(self.server_url).login(username, password)
-        sid = secrets.token_urlsafe(24)
-        session = JurySession(identity, lang)
+        sid = self.adopt(JurySession(identity, lang))
+        self.feeds.ensure(
+            identity.token, identity.centre if identity.role == JuryRole.CENTRE else None
+        )
+        return sid
+
+    def adopt(self, session: JurySession) -> str:
+        """Record a session (a login; tests and benchmarks that build one); returns its id."""
+        sid = self.store.new(session.identity, session.lang)
         with self._lock:
-            self._sessions[sid] = session
-        self.feeds.ensure(identity.token, session.scope)
+            self._sessions[sid] = (session, time.monotonic())
         return sid
 
     def logout(self, sid: str | None) -> None:
         with self._lock:
             self._sessions.pop(sid or "", None)
+        self.store.delete(sid or "")
 
     def session(self) -> JurySession | None:
-        """The juror behind the current Flask request, if logged in."""
+        """The juror behind the current Flask request, if logged in (and not expired)."""
         sid = flask.session.get("sid")
+        if not isinstance(sid, str):
+            return None
+        now = time.monotonic()
         with self._lock:
-            return self._sessions.get(sid) if isinstance(sid, str) else None
+            hit = self._sessions.get(sid)
+        if hit is not None and now - hit[1] < SESSION_RECHECK_S:
+            return hit[0]
+        found = self.store.get(sid)  # after a restart, or to see whether it expired
+        if found is None:
+            with self._lock:
+                self._sessions.pop(sid, None)
+            return None
+        identity, lang, created = found
+        session = hit[0] if hit is not None else JurySession(identity, lang, created)
+        with self._lock:
+            self._sessions[sid] = (session, now)
+        if hit is None:
+            self.feeds.ensure(identity.token, session.scope)
+        return session
+
+    def set_lang(self, lang: str) -> None:
+        session = self.session()
+        sid = flask.session.get("sid")
+        if session is not None and isinstance(sid, str):
+            session.lang = lang
+            self.store.set_lang(sid, lang)
+
+    def timer(self, timer_id: str, every: int = 1) -> Any:
+        """A page's own refresh timer.
+
+        Each page's callbacks listen to their page's timer only: a callback listening to
+        a timer that every page has would fire on pages without its outputs, and the
+        browser's Dash renderer then fails the refresh batch (blank counts).
+        """
+        return dcc.Interval(id=timer_id, interval=self.refresh_ms * every)
 
     def feed_for(self, session: JurySession) -> Feed:
         return self.feeds.ensure(session.identity.token, session.scope)

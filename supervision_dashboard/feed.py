@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from supervision_dashboard.alerts import Alert, AlertDetector
+from supervision_dashboard.alerts import Alert, AlertDetector, AlertGroup
 from supervision_dashboard.jury_client import JSON, JuryApiError, JuryClient
 from vigie.protocol import ErrorCode
 
@@ -92,6 +92,7 @@ class Feed:
         self.state = FeedState()
         self.detector = detector or AlertDetector()
         self.lock = threading.Lock()
+        self.started = time.monotonic()
         self.last_ok: float | None = None  # time.monotonic() of the last good poll
         self.last_error: str | None = None
         self.fraud: list[JSON] = []
@@ -184,6 +185,17 @@ class Feed:
         with self.lock:
             return self.detector.latest(limit)
 
+    def alert_groups(self, centre: str | None = None) -> list[AlertGroup]:
+        with self.lock:
+            return self.detector.groups(centre)
+
+    def acknowledge(self, centre: str, juror: str) -> None:
+        with self.lock:
+            self.detector.acknowledge(centre, juror, self.state.server_ts or time.time())
+
+    def age_s(self) -> float:
+        return time.monotonic() - self.started
+
     def staleness_s(self) -> float | None:
         return None if self.last_ok is None else time.monotonic() - self.last_ok
 
@@ -211,6 +223,10 @@ class FeedRegistry:
         """Use a feed built elsewhere (tests, benchmarks) for its scope."""
         with self._lock:
             self._feeds[feed.centre] = feed
+
+    def all(self) -> list[Feed]:
+        with self._lock:
+            return list(self._feeds.values())
 
     def get(self, centre: str | None) -> Feed | None:
         with self._lock:

@@ -18,19 +18,31 @@ from vigie.protocol import INCIDENT_STATES, CandidateState
 STATE_ORDER: tuple[CandidateState, ...] = tuple(CandidateState)
 STATE_CODE: dict[str, int] = {s.value: i for i, s in enumerate(STATE_ORDER)}
 INCIDENT_VALUES = frozenset(s.value for s in INCIDENT_STATES)
-# Severity for sorting: lost before late before everything else.
-SEVERITY: dict[str, int] = {"lost": 0, "late": 1, "paused": 2, "not_connected": 3}
+# Severity for sorting: lost, then unfinished at the close, then late, then the rest.
+SEVERITY: dict[str, int] = {
+    CandidateState.LOST.value: 0,
+    CandidateState.UNFINISHED.value: 1,
+    CandidateState.LATE.value: 2,
+    CandidateState.PAUSED.value: 3,
+    CandidateState.NOT_CONNECTED.value: 4,
+}
 
+# Okabe-Ito based: distinguishable with the common colour-vision deficiencies (no red
+# next to green); the legend and the grid's state names carry the meaning anyway.
 COLOURS: dict[str, str] = {
-    "not_connected": "#c8c8c8",
-    "waiting": "#9ecae1",
-    "in_progress": "#31a354",
-    "late": "#fd8d3c",
-    "lost": "#d7301f",
-    "paused": "#8c6bb1",
-    "finished": "#2b5d9b",
+    "not_connected": "#d9d9d9",
+    "waiting": "#a6cee3",
+    "in_progress": "#0072b2",
+    "late": "#f0e442",
+    "lost": "#d55e00",
+    "paused": "#cc79a7",
+    "finished": "#009e73",
+    "unfinished": "#1a1a1a",
 }
 WIDTH = 100  # cells per heat-map row
+# Up to this many cells, each carries its candidate id for the hover (a national
+# matrix would cost ~200 KB of labels: there a click opens the candidate).
+HOVER_MAX_CELLS = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,38 +119,70 @@ def colorscale() -> list[tuple[float, str]]:
     return scale
 
 
-def figure(grid: Grid, title: str = "") -> dict[str, Any]:
-    """A plain-dict plotly figure (no graph_objects: validation would cost ~100 ms at 12k)."""
+def figure(
+    grid: Grid, title: str = "", labels: Sequence[str] | None = None, empty_text: str = ""
+) -> dict[str, Any]:
+    """A plain-dict plotly figure (no graph_objects: validation would cost ~100 ms at 12k).
+
+    ``labels`` name the states in the legend (the colour bar), in the juror's language;
+    ``empty_text`` stands in the middle of an empty matrix (nothing to show is news too).
+    """
     rows = max(len(grid.z), 1)
-    return {
-        "data": [
-            {
-                "type": "heatmap",
-                "z": grid.z,
-                "zmin": -0.5,
-                "zmax": len(STATE_ORDER) - 0.5,
-                "colorscale": colorscale(),
-                "showscale": False,
-                "xgap": 1,
-                "ygap": 1,
-                "hoverinfo": "none",
-            }
-        ],
-        "layout": {
-            "title": {"text": title, "font": {"size": 14}},
-            "height": max(220, min(1400, rows * 7 + 60)),
-            "margin": {"l": 110, "r": 10, "t": 30 if title else 10, "b": 10},
-            "xaxis": {"visible": False, "fixedrange": True},
-            "yaxis": {
-                "autorange": "reversed",
-                "tickvals": [r for r, _ in grid.ticks],
-                "ticktext": [c for _, c in grid.ticks],
-                "tickfont": {"size": 9},
-                "fixedrange": True,
-                "showgrid": False,
-                "zeroline": False,
-            },
-            "plot_bgcolor": "#ffffff",
-            "uirevision": "keep",
-        },
+    n = len(STATE_ORDER)
+    trace: dict[str, Any] = {
+        "type": "heatmap",
+        "z": grid.z,
+        "zmin": -0.5,
+        "zmax": n - 0.5,
+        "colorscale": colorscale(),
+        "showscale": labels is not None,
+        "xgap": 1,
+        "ygap": 1,
+        "hoverinfo": "none",
     }
+    if labels is not None:
+        trace["colorbar"] = {
+            "tickvals": list(range(n)),
+            "ticktext": list(labels),
+            "thickness": 14,
+            "len": 1,
+            "lenmode": "fraction",
+            "outlinewidth": 0,
+            "tickfont": {"size": 11},
+        }
+    cells = sum(len(line) for line in grid.z)
+    if 0 < cells <= HOVER_MAX_CELLS:
+        trace["text"] = grid.ids
+        trace["hovertemplate"] = "%{text}<extra></extra>"
+        trace.pop("hoverinfo")
+    layout: dict[str, Any] = {
+        "title": {"text": title, "font": {"size": 14}},
+        "height": max(220, min(1400, rows * 7 + 60)),
+        "margin": {"l": 110, "r": 10, "t": 30 if title else 10, "b": 10},
+        "xaxis": {"visible": False, "fixedrange": True},
+        "yaxis": {
+            "autorange": "reversed",
+            "tickvals": [r for r, _ in grid.ticks],
+            "ticktext": [c for _, c in grid.ticks],
+            "tickfont": {"size": 9},
+            "fixedrange": True,
+            "showgrid": False,
+            "zeroline": False,
+        },
+        "plot_bgcolor": "#ffffff",
+        "uirevision": "keep",
+    }
+    if not cells and empty_text:
+        layout["yaxis"]["visible"] = False
+        layout["annotations"] = [
+            {
+                "text": empty_text,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 16, "color": "#556"},
+            }
+        ]
+    return {"data": [trace], "layout": layout}

@@ -107,8 +107,9 @@ class JuryClient:
     def changes(self, since: int, centre: str | None = None) -> JSON:
         return dict(self._get("/jury/changes", since=since, centre=centre))
 
-    def timeline(self, candidate_id: str) -> JSON:
-        return dict(self._get(f"/jury/candidates/{quote(candidate_id, safe='')}/timeline"))
+    def timeline(self, candidate_id: str, answers: bool = False) -> JSON:
+        path = f"/jury/candidates/{quote(candidate_id, safe='')}/timeline"
+        return dict(self._get(path, answers=1 if answers else None))
 
     def fraud_alerts(self, since: int | str | None = None) -> list[JSON]:
         data = self._get("/jury/fraud-alerts", since=since)

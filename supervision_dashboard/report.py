@@ -1,22 +1,26 @@
-"""After the unit: the material of the jury's procès-verbal, per centre and national.
+"""After the unit: the jury's procès-verbal, per centre and national.
 
 Two sources, merged: the server's ``/jury/incidents`` answer (authoritative: it reads
-the audit log) and the feed's rows (time each tablet spent disconnected, reconnects,
-extra time), so that the report still says something useful if the server's answer
-is terse. Exported as CSV (one table, a ``section`` column) and printable HTML.
+the audit log; incidents are *episodes* rebuilt from its connection rows, so an
+incident that ended an hour ago is still reported) and the feed's rows (candidates
+per centre, reconnects). Every value is rendered here, once, as the juror reads it:
+French headers, exam-zone times, durations, causes in words; the page, the CSV and
+the printable HTML show the same table.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import io
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from supervision_dashboard.clock import stamp
 from supervision_dashboard.i18n import t
+from supervision_dashboard.rows import duration
 
 SECTIONS = ("incidents", "extra_time", "events", "fraud_alerts")
 SECTION_TITLES = {
@@ -25,31 +29,149 @@ SECTION_TITLES = {
     "events": "report_events",
     "fraud_alerts": "report_fraud",
 }
+SUMMARY = (
+    "centre",
+    "candidates",
+    "incidents",
+    "unfinished",
+    "time_disconnected",
+    "reconnects",
+    "extra_centre",
+    "extra_candidates",
+)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "incidents": ("candidate_id", "centre", "unit_id", "start", "end", "duration", "cause"),
+    "extra_time": ("ts", "unit_id", "target", "duration", "reason", "actor"),
+    "events": ("ts", "kind", "centre", "actor", "details"),
+    "fraud_alerts": ("ts", "candidate_id", "centre", "path"),
+}
+
+
+def header(column: str, lang: str) -> str:
+    return t(f"pv_{column}", lang)
 
 
 @dataclass
 class Report:
     centre: str | None  # None: national
     generated_at: float
-    sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    per_centre: list[dict[str, Any]] = field(default_factory=list)
+    lang: str = "fr"
+    sections: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    per_centre: list[dict[str, str]] = field(default_factory=list)
 
 
-def _field(key: str, value: Any) -> Any:
-    # Server timestamps are unix seconds: the procès-verbal needs a readable UTC time.
-    if key in {"ts", "paused_at", "resumed_at", "granted_at"} and isinstance(value, int | float):
-        return _iso(float(value))
-    return _scalar(value)
+def _mine(item: Mapping[str, Any], centre: str | None) -> bool:
+    return centre is None or item.get("centre") in (None, centre)
 
 
-def _scalar(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return (
-            ", ".join(f"{k}={v}" for k, v in value.items())
-            if isinstance(value, dict)
-            else ", ".join(map(str, value))
-        )
-    return value
+def _items(answer: Mapping[str, Any], name: str, centre: str | None) -> list[Mapping[str, Any]]:
+    items = answer.get(name) or []
+    if not isinstance(items, list):
+        return []
+    return [i for i in items if isinstance(i, Mapping) and _mine(i, centre)]
+
+
+def cause_text(reason: Any, lang: str) -> str:
+    key = f"cause_{reason}"
+    text = t(key, lang)
+    return t("cause_unknown", lang) if text == key else text
+
+
+def _episode(ep: Mapping[str, Any], lang: str) -> dict[str, str]:
+    if ep.get("end") is not None:
+        end = stamp(ep.get("end"), ep.get("centre"))
+    elif ep.get("unfinished"):
+        end = t("pv_not_back", lang)
+    else:
+        end = t("pv_ongoing", lang)
+    return {
+        "candidate_id": str(ep.get("candidate_id", "")),
+        "centre": str(ep.get("centre") or ""),
+        "unit_id": str(ep.get("unit_id") or ""),
+        "start": stamp(ep.get("start"), ep.get("centre")),
+        "end": end,
+        "duration": duration(_num(ep.get("duration_s")), lang),
+        "cause": cause_text(ep.get("cause"), lang),
+    }
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _actor(actor: Any, lang: str) -> str:
+    text = str(actor or "")
+    if text.startswith("jury:"):
+        return t("pv_actor_jury", lang, name=text.removeprefix("jury:"))
+    return t("pv_actor_candidate", lang) if text == "candidate" else text
+
+
+def _extra(item: Mapping[str, Any], lang: str) -> dict[str, str]:
+    cid = item.get("candidate_id")
+    # A centre grant is one decision: shown once, never summed over its candidates.
+    target = str(cid) if cid else t("pv_whole_centre", lang, centre=item.get("centre") or "")
+    return {
+        "ts": stamp(item.get("ts"), item.get("centre")),
+        "unit_id": str(item.get("unit_id") or ""),
+        "target": target,
+        "duration": duration(_num(item.get("seconds")), lang),
+        "reason": str(item.get("reason") or ""),
+        "actor": _actor(item.get("actor"), lang),
+    }
+
+
+def event_details(kind: str, data: Any, lang: str) -> str:
+    """What an audit event says, in words; answer contents are never part of it."""
+    if not isinstance(data, Mapping):
+        return ""
+    parts: list[str] = []
+    for key in ("unit_id", "question_id", "seconds", "text", "reason"):
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        if key == "seconds":
+            value = duration(_num(value), lang)
+        parts.append(f"{t(f'pv_{key}', lang)} : {value}" if lang == "fr" else f"{key}: {value}")
+    if kind == "disconnect" and data.get("reason"):
+        parts = [cause_text(data.get("reason"), lang)]
+    if kind == "launch" and data.get("deadline") is not None:
+        parts.append(t("pv_deadline", lang, t=stamp(data.get("deadline"))))
+    return " · ".join(str(p) for p in parts)
+
+
+def kind_text(kind: Any, lang: str) -> str:
+    key = f"kind_{kind}"
+    text = t(key, lang)
+    return str(kind) if text == key else text
+
+
+def _event(item: Mapping[str, Any], lang: str) -> dict[str, str]:
+    kind = str(item.get("kind", ""))
+    return {
+        "ts": stamp(item.get("ts"), item.get("centre")),
+        "kind": kind_text(kind, lang),
+        "centre": str(item.get("centre") or t("national", lang)),
+        "actor": _actor(item.get("actor"), lang),
+        "details": event_details(kind, item.get("data"), lang),
+    }
+
+
+def _fraud(item: Mapping[str, Any], lang: str) -> dict[str, str]:
+    return {
+        "ts": stamp(item.get("ts")),
+        "candidate_id": str(item.get("candidate_id", "")),
+        "centre": str(item.get("centre", "")),
+        "path": str(item.get("path", ""))[:200],
+    }
+
+
+_RENDER = {"incidents": _episode, "extra_time": _extra, "events": _event, "fraud_alerts": _fraud}
+_SOURCE = {
+    "incidents": "episodes",
+    "extra_time": "extra_time",
+    "events": "events",
+    "fraud_alerts": "fraud_alerts",
+}
 
 
 def build_report(
@@ -57,103 +179,103 @@ def build_report(
     rows: Iterable[Mapping[str, Any]],
     centre: str | None,
     now: float,
+    lang: str = "fr",
 ) -> Report:
-    sections: dict[str, list[dict[str, Any]]] = {}
-    for name in SECTIONS:
-        items = server_answer.get(name) or []
-        if isinstance(items, list):
-            sections[name] = [
-                {k: _field(k, v) for k, v in item.items()}
-                for item in items
-                if isinstance(item, dict)
-                and (centre is None or item.get("centre") in (None, centre))
-            ]
-    per: dict[str, dict[str, Any]] = {}
+    sections = {
+        name: [_RENDER[name](i, lang) for i in _items(server_answer, _SOURCE[name], centre)]
+        for name in SECTIONS
+    }
+    per: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in rows:
         code = str(row.get("centre", ""))
-        if centre is not None and code != centre:
-            continue
-        agg = per.setdefault(
-            code,
-            {
-                "centre": code,
-                "candidates": 0,
-                "disconnected": 0,
-                "disconnected_s": 0.0,
-                "reconnects": 0,
-                "extra_time_s": 0.0,
-            },
-        )
-        agg["candidates"] += 1
-        gone = float(row.get("disconnected_s") or 0)
-        if gone > 0:
-            agg["disconnected"] += 1
-            agg["disconnected_s"] += gone
-        agg["reconnects"] += int(row.get("reconnects") or 0)
-        agg["extra_time_s"] += float(row.get("extra_time_s") or 0)
-    for agg in per.values():
-        agg["disconnected_s"] = round(agg["disconnected_s"])
-        agg["extra_time_s"] = round(agg["extra_time_s"])
-    return Report(centre, now, sections, sorted(per.values(), key=lambda a: a["centre"]))
+        if centre is None or code == centre:
+            per[code]["candidates"] += 1
+            per[code]["reconnects"] += int(row.get("reconnects") or 0)
+    for ep in _items(server_answer, "episodes", centre):
+        agg = per[str(ep.get("centre") or "")]
+        agg["incidents"] += 1
+        agg["unfinished"] += 1 if ep.get("unfinished") else 0
+        agg["time_disconnected"] += _num(ep.get("duration_s")) or 0.0
+    for item in _items(server_answer, "extra_time", centre):
+        agg = per[str(item.get("centre") or "")]
+        if item.get("candidate_id"):
+            agg["extra_candidates"] += 1
+        else:
+            agg["extra_centre"] += _num(item.get("seconds")) or 0.0
+    summary = [
+        {
+            "centre": code,
+            "candidates": str(int(agg["candidates"])),
+            "incidents": str(int(agg["incidents"])),
+            "unfinished": str(int(agg["unfinished"])),
+            "time_disconnected": duration(agg["time_disconnected"], lang),
+            "reconnects": str(int(agg["reconnects"])),
+            "extra_centre": duration(agg["extra_centre"], lang) if agg["extra_centre"] else "",
+            "extra_candidates": str(int(agg["extra_candidates"])),
+        }
+        for code, agg in sorted(per.items())
+        if code
+    ]
+    return Report(centre, now, lang, sections, summary)
 
 
 def to_csv(report: Report) -> str:
+    lang = report.lang
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(
-        ["# scope", report.centre or "national", "generated_at", _iso(report.generated_at)]
+        [
+            "# scope",
+            report.centre or "national",
+            t("pv_generated", lang),
+            stamp(report.generated_at),
+        ]
     )
-    if report.per_centre:
-        cols = list(report.per_centre[0])
-        writer.writerow(["section", *cols])
-        for agg in report.per_centre:
-            writer.writerow(["summary", *(agg[c] for c in cols)])
+    writer.writerow(["section", *(header(c, lang) for c in SUMMARY)])
+    for agg in report.per_centre:
+        writer.writerow(["summary", *(agg[c] for c in SUMMARY)])
     for name in SECTIONS:
-        items = report.sections.get(name) or []
-        cols = sorted({k for item in items for k in item})
-        writer.writerow(["section", *cols])
-        for item in items:
+        cols = COLUMNS[name]
+        writer.writerow(["section", *(header(c, lang) for c in cols)])
+        for item in report.sections.get(name) or []:
             writer.writerow([name, *(item.get(c, "") for c in cols)])
     return buf.getvalue()
 
 
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _table(items: list[dict[str, Any]], lang: str) -> str:
+def _table(items: list[dict[str, str]], cols: tuple[str, ...], lang: str) -> str:
     if not items:
         return f"<p>{html.escape(t('empty', lang))}</p>"
-    cols = list(dict.fromkeys(k for item in items for k in item))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    head = "".join(f"<th>{html.escape(header(c, lang))}</th>" for c in cols)
     body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(str(_cell(c, item.get(c, ''))))}</td>" for c in cols)
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(item.get(c, ''))}</td>" for c in cols) + "</tr>"
         for item in items
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(col: str, value: Any) -> Any:
-    if col in {"ts", "granted_at", "at"} and isinstance(value, int | float):
-        return _iso(float(value))
-    return value
-
-
-def to_html(report: Report, lang: str = "fr") -> str:
+def to_html(report: Report, lang: str | None = None) -> str:
+    lang = lang or report.lang
     scope = report.centre or t("national", lang)
     title = f"{t('report_title', lang)} — {scope}"
     parts = [
-        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-        "td,th{border:1px solid #888;padding:3px 6px;font-size:12px}@media print{a{display:none}}</style>",
-        f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(_iso(report.generated_at))}</p>",
-        f"<h2>{html.escape(t('centre', lang))}</h2>",
-        _table(report.per_centre, lang),
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+        "margin-bottom:1.5em}td,th{border:1px solid #888;padding:3px 6px;font-size:12px}"
+        ".sign td{height:3em;min-width:14em}@media print{a{display:none}}</style>",
+        f"</head><body><h1>{html.escape(title)}</h1>",
+        f"<p>{html.escape(t('pv_generated', lang))} : {html.escape(stamp(report.generated_at))}</p>",
+        f"<h2>{html.escape(t('pv_summary', lang))}</h2>",
+        _table(report.per_centre, SUMMARY, lang),
     ]
     for name in SECTIONS:
         parts.append(f"<h2>{html.escape(t(SECTION_TITLES[name], lang))}</h2>")
-        parts.append(_table(report.sections.get(name) or [], lang))
+        parts.append(_table(report.sections.get(name) or [], COLUMNS[name], lang))
+    sign = html.escape(t("pv_signatures", lang))
+    cells = "".join(
+        f"<th>{html.escape(t(k, lang))}</th>" for k in ("pv_member", "pv_quality", "pv_signature")
+    )
+    blank = "<tr><td></td><td></td><td></td></tr>" * 3
+    parts.append(f"<h2>{sign}</h2><table class='sign'><tr>{cells}</tr>{blank}</table>")
     parts.append("</body></html>")
     return "".join(parts)

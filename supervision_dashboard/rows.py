@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from supervision_dashboard.clock import clock
 from supervision_dashboard.heatmap import SEVERITY
 from supervision_dashboard.i18n import t
-from vigie.protocol import DEFAULT_LATE_AFTER_S
+from vigie.protocol import DEFAULT_LATE_AFTER_S, CandidateState
 
-HEALTHY_CONNECTED = frozenset({"waiting", "in_progress", "paused"})
+HEALTHY_CONNECTED = frozenset(
+    s.value for s in (CandidateState.WAITING, CandidateState.IN_PROGRESS, CandidateState.PAUSED)
+)
+# A tablet gone for good is described by when it was last heard, not by an age.
+GONE = frozenset(s.value for s in (CandidateState.LOST, CandidateState.UNFINISHED))
 
 
 def duration(seconds: float | None, lang: str = "fr") -> str:
@@ -29,10 +34,14 @@ def duration(seconds: float | None, lang: str = "fr") -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
-def heartbeat_age(row: Mapping[str, Any], server_ts: float, late_after_s: float) -> str:
+def heartbeat_age(
+    row: Mapping[str, Any], server_ts: float, late_after_s: float, lang: str = "fr"
+) -> str:
     last = row.get("last_hb")
     if last is None:
         return "—"
+    if row.get("state") in GONE:
+        return t("last_seen", lang, t=clock(float(last)))
     age = max(0.0, server_ts - float(last))
     # A healthy connected row is not re-sent at each heartbeat, so its last_hb is stale
     # by design; the server would have marked it late past late_after_s.
@@ -43,9 +52,21 @@ def heartbeat_age(row: Mapping[str, Any], server_ts: float, late_after_s: float)
     return duration(age)
 
 
+# Time left means something only to a candidate still composing (or who could be).
+COMPOSING = frozenset(
+    s.value
+    for s in (
+        CandidateState.IN_PROGRESS,
+        CandidateState.LATE,
+        CandidateState.LOST,
+        CandidateState.PAUSED,
+    )
+)
+
+
 def time_left(row: Mapping[str, Any], server_ts: float) -> str:
     deadline = row.get("deadline")
-    if deadline is None:
+    if deadline is None or row.get("state", CandidateState.IN_PROGRESS) not in COMPOSING:
         return ""
     left = float(deadline) - server_ts
     if left <= 0:
@@ -53,6 +74,12 @@ def time_left(row: Mapping[str, Any], server_ts: float) -> str:
     if left < 60:
         return "< 1 min"
     return duration(left // 60 * 60)
+
+
+def connection(row: Mapping[str, Any], lang: str = "fr") -> str:
+    if row.get("connected"):
+        return t("conn_on", lang)
+    return t("conn_off" if row.get("last_hb") is not None else "conn_never", lang)
 
 
 def grid_row(
@@ -67,12 +94,16 @@ def grid_row(
     seen = row.get("last_hb") is not None  # a tablet never connected is on no question
     question = f"{int(position) + 1}/{n}" if seen and n and position is not None else ""
     battery = row.get("battery")
+    label = t(state, lang)
+    if row.get("paused") and state != CandidateState.PAUSED:
+        label += " · " + t("centre_paused", lang)  # the pause must not hide the loss
     return {
         "id": str(row["id"]),
         "state": state,
-        "state_label": t(state, lang),
+        "state_label": label,
+        "connection": connection(row, lang),
         "rank": SEVERITY.get(state, 9),
-        "age": heartbeat_age(row, server_ts, late_after_s),
+        "age": heartbeat_age(row, server_ts, late_after_s, lang),
         "question": question,
         "progress": round(100 * float(row.get("progress") or 0.0)),
         "left": time_left(row, server_ts),

@@ -29,6 +29,10 @@ class CandidateState(StrEnum):
     Derived by the server from the websocket, the heartbeat age and the unit:
     ``late`` once the last heartbeat is older than ``late_after_s``, ``lost``
     once older than ``lost_after_s`` or when the socket dropped during a unit.
+    A pause does not hide a loss: ``paused`` only stands for a tablet that would
+    otherwise be ``in_progress`` (rows carry ``connected`` and ``paused`` apart).
+    Between units the state speaks of the next one (``waiting`` when connected),
+    except ``unfinished``, kept until the next launch.
     """
 
     NOT_CONNECTED = "not_connected"
@@ -38,10 +42,15 @@ class CandidateState(StrEnum):
     LOST = "lost"
     PAUSED = "paused"
     FINISHED = "finished"
+    # The unit closed while the tablet was disconnected and the candidate never
+    # finished: not "finished", and an incident for the procès-verbal.
+    UNFINISHED = "unfinished"
 
 
 #: States that count as incidents and sort first in the supervision view.
-INCIDENT_STATES: frozenset[CandidateState] = frozenset({CandidateState.LATE, CandidateState.LOST})
+INCIDENT_STATES: frozenset[CandidateState] = frozenset(
+    {CandidateState.LATE, CandidateState.LOST, CandidateState.UNFINISHED}
+)
 
 
 class UnitState(StrEnum):

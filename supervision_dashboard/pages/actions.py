@@ -2,11 +2,15 @@
 
 The server records who did what (the token names the juror) and refuses what a role
 may not do; the dashboard only renders the controls a role may use, so a centre
-juror never sees a button that would be refused.
+juror never sees a button that would be refused. The panel offers only what makes
+sense now (no « Suspendre » for a paused centre), shows only the fields of the
+chosen action, counts extra time in minutes (as jurors do), and empties itself
+after an action so that a second click does not grant twice.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -15,6 +19,8 @@ from dash.exceptions import PreventUpdate
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
+from supervision_dashboard.pages.common import error_text
+from supervision_dashboard.rows import duration
 
 CENTRE_ACTIONS = ("extra_centre", "pause", "resume", "message_centre")
 CANDIDATE_ACTIONS = ("extra_candidate", "message_candidate")
@@ -24,10 +30,28 @@ _LABEL = {
     "pause": "act_pause",
     "resume": "act_resume",
     "message_centre": "act_message",
-    "message_candidate": "act_message",
+    "message_candidate": "act_message_candidate",
 }
-_NEEDS_SECONDS = {"extra_candidate", "extra_centre"}
+_NEEDS_MINUTES = {"extra_candidate", "extra_centre"}
 _NEEDS_TEXT = {"message_centre", "message_candidate"}
+_HIDDEN = {"display": "none"}
+_SHOWN: dict[str, str] = {}
+
+
+def available(kinds: tuple[str, ...], paused: bool) -> list[str]:
+    """The actions that make sense now: pause a running centre, resume a paused one."""
+    return [
+        k for k in kinds if not (k == "pause" and paused) and not (k == "resume" and not paused)
+    ]
+
+
+def proposed_minutes(disconnected_s: float) -> int:
+    """Time lost, counted from the last heartbeat heard, rounded up to the minute."""
+    return math.ceil(disconnected_s / 60) if disconnected_s > 0 else 0
+
+
+def _options(kinds: list[str], lang: str) -> list[dict[str, str]]:
+    return [{"label": t(_LABEL[k], lang), "value": k} for k in kinds]
 
 
 def panel(
@@ -35,33 +59,53 @@ def panel(
     kinds: tuple[str, ...],
     target: dict[str, str],
     proposed_s: float = 0.0,
+    paused: bool = False,
 ) -> Any:
     """The actions box, or nothing when this juror may not act on the target."""
     if not session.may_act_on(target.get("centre")):
         return html.Div()
     lang = session.lang
-    proposed = round(proposed_s)
+    now = available(kinds, paused)
+    minutes = proposed_minutes(proposed_s)
+    first = now[0] if now else None
     return html.Div(
         [
             html.H4(t("actions", lang)),
             dcc.Store(id="act-target", data=target),
-            dcc.Dropdown(
-                id="act-kind",
-                options=[{"label": t(_LABEL[k], lang), "value": k} for k in kinds],
-                value=kinds[0],
-                clearable=False,
-            ),
-            html.Label(
+            dcc.Store(id="act-kinds", data=list(kinds)),
+            dcc.Interval(id="act-tick", interval=2000),
+            dcc.Dropdown(id="act-kind", options=_options(now, lang), value=first, clearable=False),
+            html.Div(
                 [
-                    t("seconds", lang),
-                    dcc.Input(id="act-seconds", type="number", min=1, value=proposed or None),
-                ]
+                    html.Label(
+                        [
+                            t("minutes", lang),
+                            dcc.Input(
+                                id="act-minutes",
+                                type="number",
+                                min=1,
+                                step=1,
+                                value=minutes or None,
+                            ),
+                        ]
+                    ),
+                    html.Div(
+                        t("proposed_extra", lang, m=minutes, d=duration(proposed_s, lang)),
+                        className="muted",
+                        id="act-proposed",
+                    )
+                    if minutes
+                    else None,
+                ],
+                id="act-minutes-box",
+                style=_SHOWN if first in _NEEDS_MINUTES else _HIDDEN,
             ),
-            html.Div(t("proposed_extra", lang, s=proposed), className="muted")
-            if proposed
-            else None,
-            html.Label(
-                [t("message_text", lang), dcc.Input(id="act-text", type="text", maxLength=500)]
+            html.Div(
+                html.Label(
+                    [t("message_text", lang), dcc.Input(id="act-text", type="text", maxLength=500)]
+                ),
+                id="act-text-box",
+                style=_SHOWN if first in _NEEDS_TEXT else _HIDDEN,
             ),
             html.Label([t("reason", lang), dcc.Input(id="act-reason", type="text", maxLength=500)]),
             html.Button(t("submit", lang), id="act-submit", n_clicks=0),
@@ -73,15 +117,22 @@ def panel(
 
 
 def _validate(
-    kind: str, seconds: Any, text: str | None, reason: str | None, lang: str
+    kind: str | None, minutes: Any, text: str | None, reason: str | None, lang: str
 ) -> str | None:
+    if not kind:
+        return t("choose_action", lang)
     if not (reason or "").strip():
         return t("reason_required", lang)
-    if kind in _NEEDS_SECONDS and (not isinstance(seconds, int | float) or seconds <= 0):
-        return t("seconds_required", lang)
+    if kind in _NEEDS_MINUTES and (not isinstance(minutes, int | float) or minutes <= 0):
+        return t("minutes_required", lang)
     if kind in _NEEDS_TEXT and not (text or "").strip():
         return t("text_required", lang)
     return None
+
+
+def _what(kind: str, minutes: Any, lang: str) -> str:
+    label = t(_LABEL.get(kind, kind), lang)
+    return label + (f" : {minutes:g} min" if kind in _NEEDS_MINUTES else "")
 
 
 def execute(
@@ -89,19 +140,19 @@ def execute(
     session: JurySession,
     kind: str,
     target: dict[str, str],
-    seconds: float | None,
+    minutes: float | None,
     text: str | None,
     reason: str,
 ) -> None:
     """Send one action to the server with the juror's own token (raises JuryApiError)."""
     client = ctx.client_for(session)
     centre, cid = target.get("centre"), target.get("candidate_id")
-    if kind in _NEEDS_SECONDS:
+    if kind in _NEEDS_MINUTES:
         unit = ctx.feed_for(session).state.unit_id
         if unit is None:
             raise JuryApiError(409, "unit_not_launched", t("no_unit", session.lang))
         who = {"candidate_id": cid} if kind == "extra_candidate" else {"centre": centre}
-        client.extra_time(unit, float(seconds or 0), reason, **who)
+        client.extra_time(unit, 60.0 * float(minutes or 0), reason, **who)
     elif kind == "pause" and centre:
         client.pause_centre(centre, reason)
     elif kind == "resume" and centre:
@@ -125,14 +176,58 @@ def trusted_target(ctx: AppContext, session: JurySession, target: dict[str, str]
     return {"candidate_id": cid, "centre": str(row.get("centre")) if row else ""}
 
 
+def centre_paused(ctx: AppContext, session: JurySession, centre: str | None) -> bool:
+    feed = ctx.feed_for(session)
+    with feed.lock:
+        return any(r.get("paused") for r in feed.state.rows.values() if r.get("centre") == centre)
+
+
 def register(app: Dash, ctx: AppContext) -> None:
+    @app.callback(
+        Output("act-minutes-box", "style"),
+        Output("act-text-box", "style"),
+        Input("act-kind", "value"),
+    )
+    def fields(kind: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        return (
+            _SHOWN if kind in _NEEDS_MINUTES else _HIDDEN,
+            _SHOWN if kind in _NEEDS_TEXT else _HIDDEN,
+        )
+
+    @app.callback(
+        Output("act-kind", "options"),
+        Output("act-kind", "value"),
+        Input("act-tick", "n_intervals"),
+        State("act-kinds", "data"),
+        State("act-target", "data"),
+        State("act-kind", "options"),
+        State("act-kind", "value"),
+        prevent_initial_call=True,
+    )
+    def follow_pause(
+        _n: int | None,
+        kinds: list[str] | None,
+        target: dict[str, str] | None,
+        shown: list[dict[str, str]] | None,
+        value: str | None,
+    ) -> tuple[Any, Any]:
+        session = ctx.session()
+        if session is None or not kinds or not target or "pause" not in kinds:
+            raise PreventUpdate
+        paused = centre_paused(ctx, session, target.get("centre"))
+        now = available(tuple(kinds), paused)
+        options = _options(now, session.lang)
+        if options == shown:
+            raise PreventUpdate
+        return options, value if value in now else (now[0] if now else None)
+
     @app.callback(
         Output("act-confirm", "message"),
         Output("act-confirm", "displayed"),
         Output("act-result", "children"),
         Input("act-submit", "n_clicks"),
         State("act-kind", "value"),
-        State("act-seconds", "value"),
+        State("act-minutes", "value"),
         State("act-text", "value"),
         State("act-reason", "value"),
         State("act-target", "data"),
@@ -140,8 +235,8 @@ def register(app: Dash, ctx: AppContext) -> None:
     )
     def ask(
         n: int,
-        kind: str,
-        seconds: Any,
+        kind: str | None,
+        minutes: Any,
         text: str | None,
         reason: str | None,
         target: dict[str, str],
@@ -150,20 +245,23 @@ def register(app: Dash, ctx: AppContext) -> None:
         if session is None or not n:
             raise PreventUpdate
         lang = session.lang
-        error = _validate(kind, seconds, text, reason, lang)
-        if error:
+        error = _validate(kind, minutes, text, reason, lang)
+        if error or kind is None:
             return no_update, False, html.Span(error, className="error")
-        what = t(_LABEL.get(kind, kind), lang) + (
-            f" {seconds:g} s" if kind in _NEEDS_SECONDS else ""
-        )
         label = target.get("candidate_id") or target.get("centre") or ""
-        return t("confirm", lang, what=what, target=label, reason=(reason or "").strip()), True, ""
+        message = t(
+            "confirm", lang, what=_what(kind, minutes, lang), target=label, reason=reason or ""
+        )
+        return message.strip(), True, ""
 
     @app.callback(
         Output("act-result", "children", allow_duplicate=True),
+        Output("act-reason", "value"),
+        Output("act-text", "value"),
+        Output("act-minutes", "value"),
         Input("act-confirm", "submit_n_clicks"),
         State("act-kind", "value"),
-        State("act-seconds", "value"),
+        State("act-minutes", "value"),
         State("act-text", "value"),
         State("act-reason", "value"),
         State("act-target", "data"),
@@ -171,26 +269,38 @@ def register(app: Dash, ctx: AppContext) -> None:
     )
     def confirmed(
         n: int | None,
-        kind: str,
-        seconds: Any,
+        kind: str | None,
+        minutes: Any,
         text: str | None,
         reason: str | None,
         target: dict[str, str],
-    ) -> Any:
+    ) -> tuple[Any, Any, Any, Any]:
         session = ctx.session()
         if session is None or not n:
             raise PreventUpdate
         lang = session.lang
-        error = _validate(kind, seconds, text, reason, lang)
-        if error:
-            return html.Span(error, className="error")
+        error = _validate(kind, minutes, text, reason, lang)
+        if error or kind is None:
+            return html.Span(error, className="error"), no_update, no_update, no_update
         target = trusted_target(ctx, session, target)
         if not session.may_act_on(target.get("centre")):
-            return html.Span(t("forbidden", lang), className="error")
+            return (
+                html.Span(t("forbidden", lang), className="error"),
+                no_update,
+                no_update,
+                no_update,
+            )
         try:
-            execute(ctx, session, kind, target, seconds, text, (reason or "").strip())
+            execute(ctx, session, kind, target, minutes, text, (reason or "").strip())
         except JuryApiError as exc:
-            return html.Span(t("refused", lang, msg=exc.message or exc.code), className="error")
-        return html.Span(
-            t("done", lang, what=t(_LABEL.get(kind, kind), lang)), className="ok", id="act-done"
+            return (
+                html.Span(error_text(exc, lang), className="error"),
+                no_update,
+                no_update,
+                no_update,
+            )
+        done = html.Span(
+            t("done", lang, what=_what(kind, minutes, lang)), className="ok", id="act-done"
         )
+        # Emptied: the same click again must be a new, deliberate decision.
+        return done, "", "", None

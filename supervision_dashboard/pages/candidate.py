@@ -2,76 +2,134 @@
 
 The timeline is read with the juror's own token, so the server's access rules apply;
 a centre juror asking for another centre's candidate gets the server's refusal.
+Answer contents stay hidden: only a national juror may reveal them, and the server
+audits each reveal. The summary follows the feed, so a grant shows at once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, callback_context, dcc, html
 from dash.exceptions import PreventUpdate
 
+from supervision_dashboard.clock import clock, clock_ms
 from supervision_dashboard.context import AppContext, JurySession
+from supervision_dashboard.feed import Row
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages import actions
+from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
+from supervision_dashboard.report import cause_text, event_details, kind_text
 from supervision_dashboard.rows import duration, grid_row
+from vigie.protocol import JuryRole
 
 TIMELINE_EVERY_TICKS = 3  # the timeline is a server read: not at every tick
 
 
-def _clock(ts: Any) -> str:
-    if not isinstance(ts, int | float):
+def _answer_text(answer: Any) -> str:
+    if not isinstance(answer, Mapping):
+        return str(answer)
+    if "choices" in answer:
+        return ", ".join(str(int(i) + 1) for i in answer["choices"] if isinstance(i, int))
+    if "text" in answer:
+        return str(answer["text"])
+    if "scale" in answer:
+        return f"{answer['scale']:+d}" if isinstance(answer["scale"], int) else str(answer["scale"])
+    if "points" in answer:
+        return "; ".join(f"({x:.2f}, {y:.2f})" for x, y in answer["points"])
+    return ""
+
+
+def details(kind: str, data: Any, lang: str) -> str:
+    if not isinstance(data, Mapping):
         return ""
-    return dt.datetime.fromtimestamp(float(ts)).strftime("%H:%M:%S.%f")[:-3]
+    if kind == "disconnect":
+        return cause_text(data.get("reason"), lang)
+    if kind == "instruction_ack":
+        return t("acked", lang, n=len(data.get("ids") or []))
+    text = event_details(kind, data, lang)
+    if "answer" in data:  # present only when the server revealed it
+        text += f" · {t('answer_content', lang)} : {_answer_text(data['answer'])}"
+    if data.get("final"):
+        text += " · " + t("answer_final", lang)
+    return text[:300]
 
 
-def _details(data: Any) -> str:
-    if not isinstance(data, dict):
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in data.items())[:300]
+def _actor(actor: Any, lang: str) -> str:
+    text = str(actor or "")
+    if text.startswith("jury:"):
+        return t("pv_actor_jury", lang, name=text.removeprefix("jury:"))
+    return t("pv_actor_candidate", lang) if text == "candidate" else text
 
 
-def timeline_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def timeline_rows(events: list[dict[str, Any]], lang: str = "fr") -> list[dict[str, Any]]:
     return [
         {
             "seq": e.get("seq"),
-            "ts": _clock(e.get("ts")),
-            "client_ts": _clock(e.get("client_ts")),
-            "kind": e.get("kind"),
-            "actor": e.get("actor"),
-            "details": _details(e.get("data")),
+            "ts": clock_ms(e.get("ts")),
+            "client_ts": clock_ms(e.get("client_ts")),
+            "kind": kind_text(e.get("kind"), lang),
+            "actor": _actor(e.get("actor"), lang),
+            "details": details(str(e.get("kind", "")), e.get("data"), lang),
         }
         for e in events
     ]
+
+
+def find_row(rows: Mapping[str, Row], candidate_id: str) -> Row | None:
+    """Ids are upper case (``AMIENS-00015``); a juror may type them in any case."""
+    return rows.get(candidate_id) or rows.get(candidate_id.strip().upper())
+
+
+def summary(row: Mapping[str, Any], ts: float, lang: str) -> Any:
+    g = grid_row(row, ts, lang)
+    centre = str(row.get("centre"))
+    items = [
+        (t("centre", lang), dcc.Link(centre, href=f"/centre/{centre}")),
+        (t("col_state", lang), g["state_label"]),
+        (t("col_connection", lang), g["connection"]),
+        (t("col_age", lang), g["age"]),
+        (t("col_question", lang), f"{g['question']} ({g['progress']} %)"),
+        (t("col_left", lang), g["left"]),
+        (t("col_extra", lang), g["extra"] or "0"),
+        (t("col_disconnected", lang), duration(float(row.get("disconnected_s") or 0), lang)),
+        (t("col_reconnects", lang), str(g["reconnects"])),
+        (t("col_battery", lang), f"{g['battery']} %" if g["battery"] is not None else ""),
+    ]
+    return html.Table(
+        [html.Tr([html.Th(k), html.Td(v, id=f"sum-{i}")]) for i, (k, v) in enumerate(items)],
+        className="summary",
+    )
 
 
 def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
     lang = session.lang
     feed = ctx.feed_for(session)
     with feed.lock:
-        row = feed.state.rows.get(candidate_id)
+        row = find_row(feed.state.rows, candidate_id)
         ts = feed.state.server_ts
-        fraud = [a for a in feed.fraud if a.get("candidate_id") == candidate_id]
     # A centre juror's feed holds only their own centre: another centre's candidate is absent.
     if row is None or not session.may_see(str(row.get("centre"))):
         return html.Div(t("not_found", lang), className="error", id="not-found")
-    g = grid_row(row, ts, lang)
-    summary = [
-        (t("centre", lang), dcc.Link(str(row.get("centre")), href=f"/centre/{row.get('centre')}")),
-        (t("col_state", lang), g["state_label"]),
-        (t("col_question", lang), f"{g['question']} ({g['progress']} %)"),
-        (t("col_left", lang), g["left"]),
-        (t("col_extra", lang), g["extra"] or "0"),
-        (t("col_disconnected", lang), duration(float(row.get("disconnected_s") or 0))),
-        (t("col_reconnects", lang), str(g["reconnects"])),
-        (t("col_battery", lang), f"{g['battery']} %" if g["battery"] is not None else ""),
-    ]
+    candidate_id = str(row["id"])
+    with feed.lock:
+        fraud = [a for a in feed.fraud if a.get("candidate_id") == candidate_id]
+    national = session.identity.role == JuryRole.NATIONAL
+    # Rendered for everyone (the timeline's callback listens to it), usable by the national jury.
+    reveal = html.Div(
+        [
+            html.Button(t("reveal_answers", lang), id="reveal-answers", n_clicks=0),
+            html.Span(" " + t("reveal_note", lang), className="muted"),
+        ],
+        style={} if national else {"display": "none"},
+    )
     return html.Div(
         [
             dcc.Store(id="candidate-id", data=candidate_id),
+            ctx.timer("candidate-tick"),
             html.H2(
                 [t("candidate_view", lang), " · ", html.Span(candidate_id, id="candidate-title")]
             ),
@@ -79,11 +137,9 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                 [
                     html.Div(
                         [
-                            html.Table(
-                                [html.Tr([html.Th(k), html.Td(v)]) for k, v in summary],
-                                className="summary",
-                            ),
+                            html.Div(summary(row, ts, lang), id="cand-summary"),
                             html.H4(t("timeline", lang)),
+                            reveal,
                             dag.AgGrid(
                                 id="timeline",
                                 rowData=[],
@@ -105,7 +161,7 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                                         "headerName": t("ts_client", lang),
                                         "width": 150,
                                     },
-                                    {"field": "kind", "headerName": t("event", lang), "width": 140},
+                                    {"field": "kind", "headerName": t("event", lang), "width": 200},
                                     {
                                         "field": "actor",
                                         "headerName": t("actor", lang),
@@ -117,7 +173,9 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                                         "flex": 1,
                                     },
                                 ],
-                                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                                defaultColDef=GRID_COLS,
+                                **GRID_FIT,
+                                dashGridOptions={"localeText": GRID_LOCALE.get(lang, {})},
                                 style={"height": "420px"},
                             ),
                             html.Div(id="timeline-error", className="error"),
@@ -129,9 +187,7 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                             html.H4(t("fraud_alerts", lang)),
                             html.Ul(
                                 [
-                                    html.Li(
-                                        f"{_clock(a.get('ts'))} {a.get('method', '')} {a.get('path', '')}"
-                                    )
+                                    html.Li(f"{clock(a.get('ts'))} {a.get('path', '')}")
                                     for a in fraud
                                 ]
                             )
@@ -157,17 +213,43 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("timeline", "rowData"),
         Output("timeline-error", "children"),
-        Input("tick", "n_intervals"),
+        Input("candidate-tick", "n_intervals"),
+        Input("reveal-answers", "n_clicks"),
         State("candidate-id", "data"),
     )
-    def load_timeline(n: int | None, candidate_id: str | None) -> tuple[Any, str]:
+    def load_timeline(
+        n: int | None, reveals: int | None, candidate_id: str | None
+    ) -> tuple[Any, str]:
         session = ctx.session()
         if session is None or not candidate_id:
             raise PreventUpdate
-        if n and n % TIMELINE_EVERY_TICKS:
+        clicked = any(p["prop_id"].startswith("reveal-answers") for p in callback_context.triggered)
+        # Shown after an odd number of clicks: one audited read, then the timeline holds
+        # still (no re-read every few seconds, each of which would be another reveal).
+        shown = bool((reveals or 0) % 2) and session.identity.role == JuryRole.NATIONAL
+        if not clicked and (shown or (n and n % TIMELINE_EVERY_TICKS)):
             raise PreventUpdate
+        answers = shown
         try:
-            events = ctx.client_for(session).timeline(candidate_id).get("events", [])
+            doc = ctx.client_for(session).timeline(candidate_id, answers=answers)
         except JuryApiError as exc:
-            return [], t("refused", session.lang, msg=exc.message or exc.code)
-        return timeline_rows(list(events)), ""
+            return [], error_text(exc, session.lang)
+        return timeline_rows(list(doc.get("events", [])), session.lang), ""
+
+    @app.callback(
+        Output("cand-summary", "children"),
+        Input("candidate-tick", "n_intervals"),
+        State("candidate-id", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_summary(_n: int | None, candidate_id: str | None) -> Any:
+        session = ctx.session()
+        if session is None or not candidate_id:
+            raise PreventUpdate
+        feed = ctx.feed_for(session)
+        with feed.lock:
+            row = feed.state.rows.get(candidate_id)
+            ts = feed.state.server_ts
+        if row is None or not session.may_see(str(row.get("centre"))):
+            raise PreventUpdate
+        return summary(row, ts, session.lang)

@@ -13,11 +13,20 @@ import dash_ag_grid as dag
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from supervision_dashboard.clock import centre_zone_label, local_clock
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.heatmap import STATE_ORDER
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages import actions
-from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.pages.common import (
+    GRID_COLS,
+    GRID_FIT,
+    GRID_LOCALE,
+    alert_groups,
+    badges,
+    groups_signature,
+    status_line,
+)
 from supervision_dashboard.rows import grid_delta, grid_row
 
 
@@ -32,6 +41,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
             "width": 140,
             "cellClassRules": state_rules,
         },
+        {"field": "connection", "headerName": t("col_connection", lang), "width": 140},
         {"field": "age", "headerName": t("col_age", lang), "width": 135},
         {"field": "question", "headerName": t("col_question", lang), "width": 110},
         {
@@ -58,7 +68,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def layout(session: JurySession, centre: str) -> Any:
+def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
     lang = session.lang
     if not session.may_see(centre):
         return html.Div(t("forbidden", lang), className="error", id="forbidden")
@@ -66,7 +76,15 @@ def layout(session: JurySession, centre: str) -> Any:
         [
             dcc.Store(id="view-id", data=uuid.uuid4().hex),
             dcc.Store(id="centre-code", data=centre),
-            html.H2([t("centre_view", lang), " · ", html.Span(centre, id="centre-title")]),
+            ctx.timer("centre-tick"),
+            html.H2(
+                [
+                    t("centre_view", lang),
+                    " · ",
+                    html.Span(centre, id="centre-title"),
+                    html.Span(id="centre-local-time", className="local-time"),
+                ]
+            ),
             html.Div(id="centre-badges", className="badges"),
             html.Div(
                 [
@@ -76,9 +94,13 @@ def layout(session: JurySession, centre: str) -> Any:
                             rowData=[],
                             columnDefs=columns(lang),
                             getRowId="params.data.id",
-                            defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                            defaultColDef=GRID_COLS,
+                            **GRID_FIT,
                             style={"height": "560px"},
-                            dashGridOptions={"animateRows": False},
+                            dashGridOptions={
+                                "animateRows": False,
+                                "localeText": GRID_LOCALE.get(lang, {}),
+                            },
                         ),
                         className="main-col",
                     ),
@@ -86,7 +108,12 @@ def layout(session: JurySession, centre: str) -> Any:
                         [
                             html.H4(t("alerts", lang)),
                             html.Div(id="centre-alerts"),
-                            actions.panel(session, actions.CENTRE_ACTIONS, {"centre": centre}),
+                            actions.panel(
+                                session,
+                                actions.CENTRE_ACTIONS,
+                                {"centre": centre},
+                                paused=actions.centre_paused(ctx, session, centre),
+                            ),
                         ],
                         className="side-col",
                     ),
@@ -125,13 +152,15 @@ def centre_refresh(
     if mem.get("counts") != counts:
         mem["counts"] = counts
         badges_out = badges(counts, lang)
-    alerts = [a for a in feed.alerts(200) if a.centre == centre][:30]
-    top = alerts[0].id if alerts else 0
+    groups = feed.alert_groups(centre)
     alerts_out: Any = no_update
-    if mem.get("alerts_top", -1) != top:
-        mem["alerts_top"] = top
-        alerts_out = alert_list(alerts, lang)
-    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang)
+    sig = groups_signature(groups, ts)
+    if mem.get("alerts_sig") != sig:
+        mem["alerts_sig"] = sig
+        alerts_out = alert_groups(groups, ts, lang, session.may_act_on, detail=True)
+    there = local_clock(ts, centre)
+    local = t("local_time", lang, t=there, zone=centre_zone_label(centre)) if there else ""
+    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang), local
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -141,7 +170,8 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output("centre-badges", "children"),
         Output("centre-alerts", "children"),
         Output("status", "children", allow_duplicate=True),
-        Input("tick", "n_intervals"),
+        Output("centre-local-time", "children"),
+        Input("centre-tick", "n_intervals"),
         State("view-id", "data"),
         State("centre-code", "data"),
         prevent_initial_call="initial_duplicate",

@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import (
+    INCIDENT_VALUES,
     SEVERITY,
     STATE_ORDER,
     Grid,
@@ -27,7 +28,15 @@ from supervision_dashboard.heatmap import (
     is_incident,
 )
 from supervision_dashboard.i18n import t
-from supervision_dashboard.pages.common import alert_list, badges, status_line
+from supervision_dashboard.pages.common import (
+    GRID_COLS,
+    GRID_FIT,
+    GRID_LOCALE,
+    alert_groups,
+    badges,
+    groups_signature,
+    status_line,
+)
 from supervision_dashboard.rows import grid_delta
 
 # Past this many changed cells one Patch op per cell costs more than the whole matrix.
@@ -68,7 +77,7 @@ def centre_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
     for code, by_state in sorted((counts.get("centres") or {}).items()):
         row: dict[str, Any] = {"centre": code}
         row.update({s.value: int(by_state.get(s.value, 0)) for s in STATE_ORDER})
-        row["incidents"] = row["late"] + row["lost"]
+        row["incidents"] = sum(row[s] for s in INCIDENT_VALUES)
         row["total"] = sum(int(by_state.get(s.value, 0)) for s in STATE_ORDER)
         out.append(row)
     return out
@@ -85,7 +94,7 @@ def incident_rows(feed: Feed) -> list[tuple[str, str, str]]:
     return rows[:INCIDENT_LIST_SIZE]
 
 
-def layout(session: JurySession) -> Any:
+def layout(ctx: AppContext, session: JurySession) -> Any:
     lang = session.lang
     states = [
         {"field": s.value, "headerName": t(s.value, lang), "width": 110, "type": "numericColumn"}
@@ -94,6 +103,7 @@ def layout(session: JurySession) -> Any:
     return html.Div(
         [
             dcc.Store(id="view-id", data=uuid.uuid4().hex),
+            ctx.timer("tick"),
             html.H2(t("national_view", lang)),
             html.Div(id="nat-counts", className="badges"),
             html.Div(
@@ -137,13 +147,14 @@ def layout(session: JurySession) -> Any:
                                         "headerName": t("col_state", lang),
                                         "width": 110,
                                         "cellClassRules": {
-                                            "state-lost": "params.data.state == 'lost'",
-                                            "state-late": "params.data.state == 'late'",
+                                            f"state-{s}": f"params.data.state == '{s}'"
+                                            for s in INCIDENT_VALUES
                                         },
                                     },
                                 ],
                                 style={"height": "320px"},
                                 dashGridOptions={
+                                    "localeText": GRID_LOCALE.get(lang, {}),
                                     "animateRows": False,
                                     "headerHeight": 28,
                                     "rowHeight": 26,
@@ -176,9 +187,10 @@ def layout(session: JurySession) -> Any:
                     {"field": "total", "headerName": t("total", lang), "width": 90},
                 ],
                 getRowId="params.data.centre",
-                defaultColDef={"sortable": True, "resizable": True},
+                defaultColDef={**GRID_COLS, "filter": False},
+                **GRID_FIT,
                 style={"height": "420px"},
-                dashGridOptions={"animateRows": False},
+                dashGridOptions={"animateRows": False, "localeText": GRID_LOCALE.get(lang, {})},
             ),
         ]
     )
@@ -259,7 +271,9 @@ def national_refresh(
     fig: Any = no_update
     old: Grid | None = mem.get("grid")
     if old is None or old.key != grid.key:
-        fig = figure(grid)
+        labels = [t(s.value, lang) for s in STATE_ORDER]
+        empty = t("no_incident_now" if only_incidents else "no_candidate", lang)
+        fig = figure(grid, labels=labels, empty_text=empty)
     elif old is not grid:
         cells = diff_cells(old.z, grid.z)
         if cells:
@@ -293,12 +307,13 @@ def national_refresh(
     }
     incidents_data, incidents_tx = _delta_outputs(mem, "incidents", incidents)
 
-    alerts = feed.alerts(30)
+    now = feed.state.server_ts
+    groups = feed.alert_groups()
     alerts_out: Any = no_update
-    top = alerts[0].id if alerts else 0
-    if mem.get("alerts_top") != top or "alerts_top" not in mem:
-        mem["alerts_top"] = top
-        alerts_out = alert_list(alerts, lang)
+    sig = (groups_signature(groups, now), lang)
+    if mem.get("alerts_sig") != sig:
+        mem["alerts_sig"] = sig
+        alerts_out = alert_groups(groups, now, lang, session.may_act_on, detail=False)
     mem["lang"] = lang
     mem["version"] = version
     return (

@@ -13,11 +13,15 @@ from werkzeug.wrappers import Response
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
+from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import (
+    COLUMNS,
     SECTION_TITLES,
     SECTIONS,
+    SUMMARY,
     Report,
     build_report,
+    header,
     to_csv,
     to_html,
 )
@@ -31,19 +35,20 @@ def make_report(ctx: AppContext, session: JurySession, centre: str | None) -> Re
     feed = ctx.feed_for(session)
     with feed.lock:
         rows = list(feed.state.rows.values())
-    return build_report(answer, rows, centre, time.time())
+    return build_report(answer, rows, centre, time.time(), session.lang)
 
 
-def _grid(items: list[dict[str, Any]], grid_id: str, lang: str) -> Any:
+def _grid(items: list[dict[str, str]], cols: tuple[str, ...], grid_id: str, lang: str) -> Any:
     if not items:
-        return html.P(t("empty", lang), className="muted")
-    cols = list(dict.fromkeys(k for item in items for k in item))
+        return html.P(t("empty", lang), className="muted", id=f"{grid_id}-empty")
     return dag.AgGrid(
         id=grid_id,
         rowData=items,
-        columnDefs=[{"field": c} for c in cols],
-        defaultColDef={"resizable": True, "sortable": True, "filter": True},
+        columnDefs=[{"field": c, "headerName": header(c, lang)} for c in cols],
+        defaultColDef=GRID_COLS,
+        **GRID_FIT,
         style={"height": "260px"},
+        dashGridOptions={"localeText": GRID_LOCALE.get(lang, {})},
     )
 
 
@@ -52,7 +57,7 @@ def layout(ctx: AppContext, session: JurySession, centre: str | None) -> Any:
     try:
         report = make_report(ctx, session, centre)
     except JuryApiError as exc:
-        return html.Div(t("refused", lang, msg=exc.message or exc.code), className="error")
+        return html.Div(error_text(exc, lang), className="error", id="report-error")
     query = f"?centre={report.centre}" if report.centre else ""
     parts: list[Any] = [
         html.H2(f"{t('report_title', lang)} — {report.centre or t('national', lang)}"),
@@ -63,13 +68,13 @@ def layout(ctx: AppContext, session: JurySession, centre: str | None) -> Any:
                 html.A(t("print_html", lang), href=f"/report.html{query}", target="_blank"),
             ]
         ),
-        html.H4(t("centre", lang)),
-        _grid(report.per_centre, "report-centres", lang),
+        html.H4(t("pv_summary", lang)),
+        _grid(report.per_centre, SUMMARY, "report-centres", lang),
     ]
     for name in SECTIONS:
         parts += [
             html.H4(t(SECTION_TITLES[name], lang)),
-            _grid(report.sections.get(name) or [], f"report-{name}", lang),
+            _grid(report.sections.get(name) or [], COLUMNS[name], f"report-{name}", lang),
         ]
     return html.Div(parts)
 
@@ -83,7 +88,9 @@ def install_exports(server: flask.Flask, ctx: AppContext) -> None:
             return make_report(ctx, session, flask.request.args.get("centre") or None)
         except JuryApiError as exc:
             return Response(
-                flask.json.dumps({"error": {"code": exc.code, "message": exc.message}}),
+                flask.json.dumps(
+                    {"error": {"code": exc.code, "message": error_text(exc, ctx.lang())}}
+                ),
                 status=exc.status if 400 <= exc.status < 500 else 502,
                 mimetype="application/json",
             )
@@ -105,5 +112,4 @@ def install_exports(server: flask.Flask, ctx: AppContext) -> None:
         report = _report()
         if isinstance(report, Response):
             return report
-        session = ctx.session()
-        return Response(to_html(report, session.lang if session else "fr"), mimetype="text/html")
+        return Response(to_html(report), mimetype="text/html")

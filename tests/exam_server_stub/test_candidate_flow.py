@@ -131,8 +131,17 @@ async def test_changes_are_kept_and_audited(api: Any) -> None:
     kinds = [e["kind"] for e in events if e["kind"] in ("answer", "answer_change")]
     assert kinds == ["answer", "answer_change", "answer_change"]
     changes = [e for e in events if e["kind"] == "answer_change"]
-    assert changes[-1]["data"]["answer"] == {"choices": [1, 2]}
+    assert all("answer" not in e["data"] for e in changes)  # contents only on an audited reveal
     assert all(e["client_ts"] is not None and e["ts"] >= e["client_ts"] - 5 for e in changes)
+    url = "/api/v1/jury/candidates/AMU-00001/timeline?answers=1"
+    shown = await (await api.client.get(url, headers=jury)).json()
+    changes = [e for e in shown["events"] if e["kind"] == "answer_change"]
+    assert shown["answers_shown"] and changes[-1]["data"]["answer"] == {"choices": [1, 2]}
+    viewed = [e for e in shown["events"] if e["kind"] == "answers_viewed"]
+    assert [e["actor"] for e in viewed] == ["jury:national"]
+    for who in ("centre-AMU", "observer"):
+        r = await api.client.get(url, headers=api.bearer(await api.jury_token(who)))
+        assert r.status == 403 and await api.error_code(r) == "forbidden"
 
 
 async def test_progressive_dossier_unlocks_in_order(api: Any) -> None:

@@ -96,7 +96,10 @@ async def test_pause_credits_time_and_blocks_answers(api: Any) -> None:
     )
     assert r.status == 409
     snap = await (await api.client.get("/api/v1/jury/snapshot", headers=centre)).json()
-    assert snap["counts"]["national"]["paused"] == 3
+    # No tablet is connected: they are not connected (the pause is a fact of its own).
+    assert snap["counts"]["national"]["not_connected"] == 3
+    assert snap["counts"]["national"]["paused"] == 0
+    assert all(row["paused"] and not row["connected"] for row in snap["candidates"])
     r = await api.client.post(
         "/api/v1/jury/centres/AMU/resume", json={"reason": "ok"}, headers=centre
     )

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from exam_server_stub import jury
 from exam_server_stub.bootstrap import bootstrap
+from exam_server_stub.errors import ApiError
 from exam_server_stub.exam import Exam
 from exam_server_stub.metrics import Metrics
 from exam_server_stub.settings import ServerSettings
@@ -33,6 +34,7 @@ from exam_server_stub.store import Writer
 from exam_server_stub.supervision import recount
 from exam_server_stub.ws import _handle
 from vigie.centres import load_centres
+from vigie.protocol import ErrorCode
 
 COUNTS = {"AMU": 3, "LILLE": 3, "BREST": 2}
 CENTRES = load_centres(None)
@@ -141,7 +143,7 @@ async def apply(
     elif kind == "drop":
         c = cands[op[1]]
         if c.id in sockets and exam.detach(c, sockets.pop(c.id), clock[0]):
-            exam.audit_later(c, "disconnect", {})
+            exam.audit_later(c, "disconnect", {"last_hb": c.last_hb})
     elif kind == "hb":
         c = cands[op[1]]
         if c.ws is not None:
@@ -151,7 +153,14 @@ async def apply(
     elif kind == "launch" and (u is None or not u.live):
         unit_id = next(units, None)
         if unit_id is not None:
-            await exam.launch(unit_id, 600, "go", "jury:test")
+            refused: ApiError | None = None
+            try:
+                await exam.launch(unit_id, 600, "go", "jury:test")
+            except ApiError as exc:  # someone still has extra time on the closed unit
+                refused = exc
+            assert refused is None or (
+                refused.code is ErrorCode.UNIT_ALREADY_LAUNCHED and exam.overtime
+            )
     elif kind == "close" and u is not None and u.live:
         await exam.close_unit(u.unit.id, "end", "jury:test")
     elif kind == "pause" and not exam.is_paused(op[1]):
@@ -197,6 +206,8 @@ def check(exam: Exam, since: int, now: float) -> None:
 )
 @example(steps=[("connect", 2), ("connect", 3), ("launch",), ("tick", 11.0), ("hb", 3)])
 @example(steps=[("connect", 2), ("launch",), ("pause", "AMU"), ("tick", 16.0), ("resume", "AMU")])
+# Extra time beyond the close: the candidate works on, then ends at their own deadline.
+@example(steps=[("connect", 0), ("launch",), ("extra", 0), ("close",), ("tick", 12.0), ("launch",)])
 def test_incremental_supervision_equals_a_full_recount(
     template: Path, tmp_path: Path, steps: list[tuple[Any, ...]]
 ) -> None:

@@ -35,7 +35,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 
 import aiohttp  # noqa: E402
 
@@ -102,11 +102,22 @@ def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (db.parent / "serve.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    _SERVERS[base] = proc
     try:
         wait_http(base + "/healthz", proc)
         yield base
     finally:
         stop(proc)
+        _SERVERS.pop(base, None)
+
+
+_SERVERS: dict[str, subprocess.Popen[bytes]] = {}
+
+
+@pytest.fixture(scope="module")
+def exam_server_process(exam_server: str) -> subprocess.Popen[bytes]:
+    """The exam server's process, for a test that stops it (the feed must then look dead)."""
+    return _SERVERS[exam_server]
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +132,13 @@ def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         str(port),
         "--refresh-ms",
         "1000",
+        "--threads",
+        "8",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = tmp_path_factory.mktemp("dashboard")
+    cmd += ["--state-dir", str(state)]
+    log = (state / "dashboard.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/login", proc)
@@ -145,6 +161,16 @@ class Tablets:
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def drop(self, cid: str, timeout_s: float = 10.0) -> None:
+        """Kill one tablet (its socket closes); the others go on."""
+        task = self._tasks[cid]
+        self._loop.call_soon_threadsafe(task.cancel)
+        deadline = time.monotonic() + timeout_s
+        while not task.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.connected.discard(cid)
 
     def start(self, timeout_s: float = 30.0) -> Tablets:
         """Start (once) and wait until every tablet holds its socket."""
@@ -168,7 +194,8 @@ class Tablets:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         async with aiohttp.ClientSession() as session:
-            tasks = [asyncio.create_task(self._tablet(session, cid)) for cid in self.ids]
+            self._tasks = {cid: asyncio.create_task(self._tablet(session, cid)) for cid in self.ids}
+            tasks = list(self._tasks.values())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.max_s)
             for task in tasks:
@@ -279,6 +306,20 @@ def tablets(exam_server: str, roster: list[dict[str, Any]]) -> Iterator[Tablets]
     fleet = Tablets(exam_server, amu + others)
     yield fleet
     fleet.stop()
+
+
+@pytest.fixture(scope="module")
+def make_tablets(exam_server: str) -> Iterator[Callable[[list[str]], Tablets]]:
+    """Tablets for the candidates a test names, stopped with the module."""
+    fleets: list[Tablets] = []
+
+    def make(ids: list[str]) -> Tablets:
+        fleets.append(Tablets(exam_server, ids))
+        return fleets[-1]
+
+    yield make
+    for fleet in fleets:
+        fleet.stop()
 
 
 @pytest.fixture(scope="session")

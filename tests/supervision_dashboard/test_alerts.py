@@ -4,7 +4,7 @@ import copy
 from typing import Any
 
 from supervision_dashboard.alerts import AlertDetector
-from supervision_dashboard.feed import FeedState
+from supervision_dashboard.feed import FeedState, Row
 
 
 def _row(cid: str, centre: str, state: str, reconnects: int = 0) -> dict[str, Any]:
@@ -77,3 +77,37 @@ def test_fraud_alerts_become_alerts() -> None:
     )
     (alert,) = det.latest(5)
     assert alert.kind == "fraud" and alert.fields["path"] == "/correction.php" and alert.ts == 12.0
+
+
+def test_a_mass_loss_is_one_line_per_centre_kept_whole_and_cleared_when_back() -> None:
+    state, det = FeedState(), AlertDetector()
+    state.unit_id = "ue1"
+    rows = {f"S-{i}": _row(f"S-{i}", "STRASBOURG", "in_progress") for i in range(652)}
+    rows.update({f"A-{i}": _row(f"A-{i}", "AMU", "in_progress") for i in range(30)})
+    state.rows = dict(rows)
+    det.observe([], state, 0.0)
+    gone: list[tuple[Row | None, Row]] = [
+        (rows[k], _row(k, "STRASBOURG", "lost")) for k in rows if k.startswith("S-")
+    ]
+    gone.append((rows["A-1"], _row("A-1", "AMU", "lost")))
+    for _old, new in gone:
+        state.rows[str(new["id"])] = new
+    det.observe(gone, state, 10.0)
+    groups = det.groups()
+    assert {g.centre for g in groups} == {"STRASBOURG", "AMU"}
+    strasbourg = next(g for g in groups if g.centre == "STRASBOURG")
+    assert strasbourg.count("lost") == 652 and strasbourg.count("mass") == 1  # all of them
+    # Acknowledged by name: it sinks below the unacknowledged, until something new comes.
+    det.acknowledge("STRASBOURG", "national", 11.0)
+    groups = det.groups()
+    assert [g.centre for g in groups] == ["AMU", "STRASBOURG"]
+    assert groups[1].acked_by == "national"
+    # AMU's tablet comes back: its line clears.
+    back: list[tuple[Row | None, Row]] = [(state.rows["A-1"], _row("A-1", "AMU", "in_progress"))]
+    state.rows["A-1"] = back[0][1]
+    det.observe(back, state, 20.0)
+    assert [g.centre for g in det.groups()] == ["STRASBOURG"]
+    # The next unit sets the previous one's alerts aside.
+    state.unit_id = "ue2"
+    det.observe([], state, 30.0)
+    assert det.groups() == [] and len(det.latest(10_000)) == 654

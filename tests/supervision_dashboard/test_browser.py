@@ -55,9 +55,24 @@ def shot(browser: Any, directory: Path, name: str) -> None:
 
 
 def test_login_is_refused_with_a_clear_message(dashboard: str) -> None:
-    body = urllib.parse.urlencode({"username": "national", "password": "wrong"}).encode()
+    import http.cookiejar
+    import re
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # Without the form's CSRF token (a login posted from elsewhere): refused outright.
+    body = urllib.parse.urlencode({"username": "national", "password": "national-demo"}).encode()
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(dashboard + "/login", data=body, timeout=10)
+        opener.open(dashboard + "/login", data=body, timeout=10)
+    assert err.value.code == 400
+    with opener.open(dashboard + "/login", timeout=10) as resp:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    assert match
+    body = urllib.parse.urlencode(
+        {"username": "national", "password": "wrong", "csrf_token": match[1]}
+    ).encode()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        opener.open(dashboard + "/login", data=body, timeout=10)
     assert err.value.code == 401
     assert "Identifiant ou mot de passe incorrect." in err.value.read().decode()
     # Dash's JSON endpoints refuse a browser that is not logged in.
@@ -114,13 +129,13 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
     cid = tablets.ids[0]
     browser.get(f"{dashboard}/candidate/{cid}")
     until(lambda: text_of(browser, "candidate-title") == cid, what="candidate page")
-    seconds = browser.find_element(By.ID, "act-seconds")
-    seconds.clear()
-    seconds.send_keys("120")
+    minutes = browser.find_element(By.ID, "act-minutes")
+    minutes.clear()
+    minutes.send_keys("2")  # jurors think in minutes
     browser.find_element(By.ID, "act-reason").send_keys("Coupure réseau salle 2")
     browser.find_element(By.ID, "act-submit").click()
     alert = until(lambda: browser.switch_to.alert, what="the confirmation dialog")
-    assert "120" in alert.text and cid in alert.text and "Coupure réseau salle 2" in alert.text
+    assert "2 min" in alert.text and cid in alert.text and "Coupure réseau salle 2" in alert.text
     alert.accept()
     until(lambda: browser.find_elements(By.ID, "act-done"), what="the action to be recorded")
 
@@ -137,7 +152,7 @@ def test_extra_time_granted_in_the_browser_reaches_the_tablet(
     # The server recorded the juror's identity; the candidate view's timeline shows it.
     def audited() -> bool:
         rows = browser.find_elements(By.CSS_SELECTOR, "#timeline .ag-row")
-        return any("extra_time" in r.text and "jury:national" in r.text for r in rows)
+        return any("Temps supplémentaire" in r.text and "jury : national" in r.text for r in rows)
 
     until(audited, what="the extra time in the audit timeline, with the juror's name")
     shot(browser, screenshots, "candidate.png")
@@ -201,7 +216,7 @@ def test_centre_juror_sees_only_their_centre(
     )
 
     # The juror's token stays on the server: the cookie only names a session.
-    assert set(_session_cookie_payload(browser)) <= {"sid", "lang"}
+    assert set(_session_cookie_payload(browser)) <= {"sid", "lang", "_permanent"}
     # Even the exports are scoped: asking for LILLE's report gives AMU's.
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
     req = urllib.request.Request(f"{dashboard}/report.csv?centre=LILLE", headers={"Cookie": cookie})

@@ -48,3 +48,20 @@ def test_full_figure_at_12000_candidates_is_compact() -> None:
     size = len(json.dumps(figure(build_grid(rows)), separators=(",", ":")))
     assert len(rows) >= 11900
     assert size < 100_000, size
+
+
+def test_legend_names_the_states_and_small_maps_hover_the_candidate() -> None:
+    from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
+    from supervision_dashboard.i18n import t
+
+    labels = [t(s.value) for s in STATE_ORDER]
+    fig = figure(build_grid(_rows("AMU", 5)), labels=labels)
+    trace = fig["data"][0]
+    assert trace["showscale"] and trace["colorbar"]["ticktext"] == labels
+    assert "Non terminé" in labels and trace["text"][0][0] == "AMU-00001"
+    assert len(set(COLOURS.values())) == len(STATE_ORDER)
+
+
+def test_incidents_only_with_no_incident_says_so() -> None:
+    fig = figure(build_grid(_rows("AMU", 5), only_incidents=True), empty_text="Aucun incident")
+    assert fig["layout"]["annotations"][0]["text"] == "Aucun incident"

@@ -76,17 +76,17 @@ def test_centre_juror_gets_nothing_from_the_national_callback(
     app_ctx: tuple[Any, AppContext, Feed],
 ) -> None:
     app, ctx, _ = app_ctx
-    ctx._sessions["nat"] = NATIONAL
-    ctx._sessions["amu"] = JurySession(JuryIdentity("t-amu", "centre-AMU", "centre", "AMU"))
+    nat = ctx.adopt(NATIONAL)
+    amu = ctx.adopt(JurySession(JuryIdentity("t-amu", "centre-AMU", "centre", "AMU")))
     client = app.server.test_client()
     with client.session_transaction() as s:
-        s["sid"] = "nat"
+        s["sid"] = nat
     body = _national_callback_body(client, "v")
     national = client.post("/_dash-update-component", json=body)
     assert national.status_code == 200 and b"LILLE" in national.data
 
     with client.session_transaction() as s:
-        s["sid"] = "amu"
+        s["sid"] = amu
     refused = client.post("/_dash-update-component", json=body)
     assert refused.status_code == 204 and b"LILLE" not in refused.data
 

@@ -6,54 +6,99 @@ from typing import Any
 
 from supervision_dashboard.report import build_report, to_csv, to_html
 
+T0 = 1737449970.0  # 2025-01-21 09:59:30 in Paris
 SERVER = {
-    "incidents": [
-        {"candidate_id": "AMU-00003", "centre": "AMU", "kind": "disconnect", "ts": 1737449970.0},
+    "episodes": [
         {
-            "candidate_id": "LILLE-00002",
-            "centre": "LILLE",
-            "kind": "disconnect",
-            "ts": 1737449971.0,
+            "candidate_id": "AMU-00003", "centre": "AMU", "unit_id": "ue1", "start": T0,
+            "end": T0 + 130, "duration_s": 130.0, "cause": "heartbeat_timeout",
+            "ongoing": False, "unfinished": False,
+        },
+        {
+            "candidate_id": "AMU-00002", "centre": "AMU", "unit_id": "ue1", "start": T0 + 10,
+            "end": None, "duration_s": 600.0, "cause": "network",
+            "ongoing": False, "unfinished": True,
+        },
+        {
+            "candidate_id": "LILLE-00002", "centre": "LILLE", "unit_id": "ue1", "start": T0 + 1,
+            "end": None, "duration_s": 45.0, "cause": "heartbeat_timeout",
+            "ongoing": True, "unfinished": False,
         },
     ],
     "extra_time": [
         {
-            "centre": "AMU",
-            "unit_id": "U1",
-            "seconds": 300,
-            "actor": "jury:national",
-            "reason": "panne <wifi>",
-        }
+            "centre": "AMU", "candidate_id": None, "unit_id": "ue1", "seconds": 600,
+            "actor": "jury:national", "reason": "panne <wifi>", "ts": T0 + 200,
+        },
+        {
+            "centre": "AMU", "candidate_id": "AMU-00003", "unit_id": "ue1", "seconds": 120,
+            "actor": "jury:centre-AMU", "reason": "tablette", "ts": T0 + 210,
+        },
+    ],
+    "events": [
+        {"ts": T0 - 60, "kind": "launch", "centre": None, "actor": "jury:national",
+         "data": {"unit_id": "ue1", "deadline": T0 + 10740, "reason": "go"}},
+        {"ts": T0 + 300, "kind": "pause", "centre": "AMU", "actor": "jury:national",
+         "data": {"reason": "alarme", "unit_id": "ue1"}},
     ],
     "fraud_alerts": [
-        {"id": 1, "candidate_id": "AMU-00002", "centre": "AMU", "path": "/correction.php"}
+        {"id": 1, "ts": T0, "candidate_id": "AMU-00002", "centre": "AMU", "path": "/correction.php"}
     ],
-}
+}  # fmt: skip
 
 
-def test_centre_report_keeps_only_its_centre(snapshot: dict[str, Any]) -> None:
-    report = build_report(SERVER, snapshot["candidates"], "AMU", 1737460000.0)
-    assert [i["candidate_id"] for i in report.sections["incidents"]] == ["AMU-00003"]
-    assert report.sections["incidents"][0]["ts"] == "2025-01-21 08:59:30 UTC"
-    assert [a["centre"] for a in report.per_centre] == ["AMU"]
-    amu = report.per_centre[0]
-    assert amu["candidates"] == 3 and amu["disconnected"] == 2 and amu["disconnected_s"] == 42
-    assert amu["reconnects"] == 3
+def test_incidents_are_episodes_kept_after_they_end(snapshot: dict[str, Any]) -> None:
+    report = build_report(SERVER, snapshot["candidates"], "AMU", T0 + 1000)
+    ended, away = report.sections["incidents"]
+    assert ended == {
+        "candidate_id": "AMU-00003",
+        "centre": "AMU",
+        "unit_id": "ue1",
+        "start": "21/01/2025 09:59:30 CET",
+        "end": "21/01/2025 10:01:40 CET",
+        "duration": "2 min",
+        "cause": "plus de signal de la tablette",
+    }
+    assert away["end"] == "non revenu avant la clôture" and away["cause"] == "coupure réseau"
+    (amu,) = report.per_centre  # a centre's report holds its centre only
+    assert amu["candidates"] == "3" and amu["incidents"] == "2" and amu["unfinished"] == "1"
+    assert amu["time_disconnected"] == "12 min" and amu["reconnects"] == "3"
+    # A 10-minute centre grant reads 10 min, not 10 min times its candidates.
+    assert amu["extra_centre"] == "10 min" and amu["extra_candidates"] == "1"
+    targets = [e["target"] for e in report.sections["extra_time"]]
+    assert targets == ["tout le centre AMU", "AMU-00003"]
+    assert report.sections["extra_time"][1]["actor"] == "jury : centre-AMU"
+    kinds = [e["kind"] for e in report.sections["events"]]
+    assert kinds == ["Lancement de l'épreuve", "Suspension du centre"]
+    assert report.sections["events"][1]["details"] == "Épreuve : ue1 · Motif : alarme"
 
 
-def test_csv_export_reads_back(snapshot: dict[str, Any]) -> None:
-    report = build_report(SERVER, snapshot["candidates"], None, 1737460000.0)
+def test_national_report_says_ongoing_episodes(snapshot: dict[str, Any]) -> None:
+    report = build_report(SERVER, snapshot["candidates"], None, T0 + 1000)
+    assert [i["candidate_id"] for i in report.sections["incidents"]][-1] == "LILLE-00002"
+    assert report.sections["incidents"][-1]["end"] == "en cours"
+    assert [a["centre"] for a in report.per_centre] == ["AMU", "LILLE"]
+
+
+def test_csv_export_reads_back_with_french_headers(snapshot: dict[str, Any]) -> None:
+    report = build_report(SERVER, snapshot["candidates"], None, T0 + 1000)
     lines = list(csv.reader(io.StringIO(to_csv(report))))
     assert lines[0][:2] == ["# scope", "national"]
+    headers = [line for line in lines[1:] if line and line[0] == "section"]
+    assert headers[1] == [
+        "section", "Candidat", "Centre", "Épreuve", "Début", "Fin", "Durée", "Cause"
+    ]  # fmt: skip
     sections = [line[0] for line in lines[1:] if line and line[0] != "section"]
-    assert sections.count("summary") == 2 and sections.count("incidents") == 2
-    assert sections.count("extra_time") == 1 and sections.count("fraud_alerts") == 1
+    assert sections.count("summary") == 2 and sections.count("incidents") == 3
+    assert sections.count("extra_time") == 2 and sections.count("fraud_alerts") == 1
 
 
-def test_html_export_escapes_and_titles_in_french(snapshot: dict[str, Any]) -> None:
-    page = to_html(build_report(SERVER, snapshot["candidates"], None, 1737460000.0), "fr")
-    assert (
-        "<h1>Procès-verbal d&#x27;incidents — National</h1>" in page
-        and "Temps supplémentaire accordé" in page
-    )
+def test_html_export_escapes_titles_in_french_and_has_signatures(
+    snapshot: dict[str, Any],
+) -> None:
+    page = to_html(build_report(SERVER, snapshot["candidates"], None, T0 + 1000))
+    assert "<h1>Procès-verbal d&#x27;incidents — National</h1>" in page
+    assert "Temps supplémentaire accordé" in page and "Membres du jury et signatures" in page
     assert "panne &lt;wifi&gt;" in page and "<wifi>" not in page
+    for raw in ("disconnected_s", "candidate_id", "None", "heartbeat_timeout"):
+        assert raw not in page, raw

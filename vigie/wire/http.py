@@ -254,6 +254,31 @@ class ReasonOnly(_Request):
     reason: Reason
 
 
+class CloseRequest(_Request):
+    reason: Reason
+    # Ending candidates' extra time at the close is explicit, never a side effect.
+    end_extra_time: Annotated[
+        bool,
+        Meta(description="end every candidate's extra time now (recorded as negative extra time)"),
+    ] = False
+
+
+class Overtime(_Response):
+    """A candidate whose time runs on after the national close (or whose extra time ended)."""
+
+    candidate_id: str
+    centre: str
+    deadline: Annotated[float, Meta(description="their own deadline, before any end_extra_time")]
+    seconds: Annotated[float, Meta(description="time left after the close")]
+
+
+class ClosedUnit(UnitInfo, kw_only=True):
+    """The closed unit, and who works on after the national close (their own deadline)."""
+
+    overtime: list[Overtime]
+    end_extra_time: bool
+
+
 class _Target(_Request, kw_only=True):
     """Exactly one of ``candidate_id`` and ``centre``."""
 
@@ -311,7 +336,11 @@ class Row(_Response):
     battery: int | None
     network: str | None
     reconnects: Count
-    disconnected_s: Annotated[float, Meta(description="during the current unit")]
+    disconnected_s: Annotated[
+        float, Meta(description="during the current unit, from the last heartbeat heard")
+    ]
+    connected: Annotated[bool, Meta(description="socket open now (apart from the state)")]
+    paused: Annotated[bool, Meta(description="centre paused now (apart from the state)")]
 
 
 StateCounts = dict[str, Count]
@@ -345,6 +374,7 @@ class AuditEvent(_Response):
 
 class Timeline(_Response):
     candidate_id: str
+    answers_shown: Annotated[bool, Meta(description="answer contents included (?answers=1)")]
     events: list[AuditEvent]
 
 
@@ -383,10 +413,26 @@ class IncidentEvent(_Response):
     data: dict[str, Any]
 
 
+class Episode(_Response):
+    """One disconnection during a unit, rebuilt from the audit's connection rows."""
+
+    candidate_id: str
+    centre: str
+    unit_id: str
+    start: Annotated[float, Meta(description="the last heartbeat heard (within the unit)")]
+    end: Annotated[float | None, Meta(description="the reconnection; null if none")]
+    duration_s: Annotated[float | None, Meta(description="up to the close when unfinished")]
+    cause: Annotated[str | None, Meta(description="a DisconnectReason")]
+    close_code: int | None
+    ongoing: Annotated[bool, Meta(description="still away, the unit running")]
+    unfinished: Annotated[bool, Meta(description="the unit closed before the tablet came back")]
+
+
 class Incidents(_Response):
     server_ts: UnixTs
     centre: str | None
     incidents: Annotated[list[Row], Meta(description="candidates late or lost now")]
+    episodes: Annotated[list[Episode], Meta(description="every disconnection during a unit")]
     extra_time: list[ExtraTimeGrant]
     events: list[IncidentEvent]
     fraud_alerts: list[FraudAlert]

@@ -42,10 +42,11 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
         (
             http.JuryLogin, http.JuryLoginOk, http.CentreInfo, http.ServerInfo,
             http.ServerKnobs, http.LaunchRequest,
-            http.ReasonOnly, http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
+            http.ReasonOnly, http.CloseRequest, http.ClosedUnit, http.Overtime,
+            http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,
-            http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,
+            http.Episode, http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,
         ),
     ),
     ("Errors", "Every 4xx and 5xx answer.", (http.ErrorResponse, http.ErrorBody)),
