@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -96,7 +95,7 @@ async def _sweep(app: web.Application) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            for silent in exam.sweep_slices(time.time()):
+            for silent in exam.sweep_slices(exam.clock()):
                 for c in silent:
                     sock = c.ws
                     if sock is not None and id(sock) not in reasons:

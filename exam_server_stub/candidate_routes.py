@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import time
 
 from aiohttp import web
 
@@ -39,7 +38,7 @@ async def login(request: web.Request) -> web.Response:
         or not hmac.compare_digest(c.access_code.encode(), body.access_code.encode())
     ):
         raise ApiError(ErrorCode.BAD_CREDENTIALS, "Unknown candidate, centre or access code.")
-    now = time.time()
+    now = request.app[EXAM].clock()
     token = request.app[SIGNER].issue(c.id, CANDIDATE_ROLE, c.centre, now)
     exam.audit_later(c, "login", {"remote": request.remote})
     return respond(
@@ -97,7 +96,7 @@ async def key(request: web.Request) -> web.Response:
             unit_id=u.unit.id,
             key=base64.b64encode(u.key).decode("ascii"),
             launched_at=u.launched_at,
-            deadline=exam.deadline(c, u, time.time()),
+            deadline=exam.deadline(c, u, exam.clock()),
         )
     )
 
@@ -164,7 +163,8 @@ async def finish(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def me(request: web.Request) -> web.Response:
     c = auth.candidate(request)
-    return respond(request.app[EXAM].me(c, time.time()))
+    exam = request.app[EXAM]
+    return respond(exam.me(c, exam.clock()))
 
 
 def _dumps(doc: object) -> str:

@@ -52,14 +52,25 @@ _ENCODE = msgspec.json.Encoder().encode
 _INSTRUCTION = msgspec.json.Decoder(Instruction)
 
 
+def wall_clock() -> float:
+    """Unix seconds, looked up at each call (so that a patched time.time is seen too)."""
+    return time.time()
+
+
 def _dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
 
 
 class Exam:
     def __init__(
-        self, settings: ServerSettings, centres: Sequence[Centre], metrics: Metrics
+        self,
+        settings: ServerSettings,
+        centres: Sequence[Centre],
+        metrics: Metrics,
+        clock: Callable[[], float] = wall_clock,
     ) -> None:
+        # Every rule reads this clock, never self.clock(): tests move time instead of sleeping.
+        self.clock = clock
         self.settings = settings
         self.metrics = metrics
         self.centres = {c.code: c for c in centres}
@@ -75,7 +86,7 @@ class Exam:
         self.open_by_centre: dict[str, int] = dict.fromkeys(self.centres, 0)
         # Feed cursors start at the boot time in microseconds: a cursor from a previous
         # process is below the floor and gets 410 cursor_expired, never wrong rows.
-        self.cursor_floor = int(time.time() * 1_000_000)
+        self.cursor_floor = int(self.clock() * 1_000_000)
         self.cursor = self.cursor_floor
         self.counts = StateCounts()
         self.changes = ChangeLog()
@@ -148,7 +159,7 @@ class Exam:
             replay_connections(conn, self.cands)
         finally:
             conn.close()
-        now = time.time()
+        now = self.clock()
         u = self.current_unit()
         if u is not None and u.closed_at is not None:
             self.overtime = {c.id for c in self.cands.values() if self._beyond(c, u, now)}
@@ -380,7 +391,7 @@ class Exam:
 
     def audit_later(self, c: Cand, kind: str, data: dict[str, Any]) -> None:
         """Connection events: committed with the next group, not awaited (never on a hot path)."""
-        ts = time.time()
+        ts = self.clock()
         assert self.writer is not None
         self.writer.submit(
             lambda conn: self._audit(
@@ -485,7 +496,7 @@ class Exam:
                 if first is not None:
                     self.metrics.answers.labels(AnswerOutcome.DUPLICATE).inc()
                     return msgspec.structs.replace(first, duplicate=True)
-                now = time.time()
+                now = self.clock()
                 self.check_unlocked(c, u, q)
                 self.check_window(c, u, now)
                 current = c.answers.get(unit_id, {}).get(q.id)
@@ -534,7 +545,7 @@ class Exam:
                 return FinishResult(unit_id=unit_id, finished_at=c.finished[unit_id])
             if u.launched_at is None:
                 raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched yet.")
-            now = time.time()
+            now = self.clock()
 
             def job(conn: sqlite3.Connection) -> None:
                 conn.execute(
@@ -620,7 +631,7 @@ class Exam:
         done = [i for i in ids if i in c.instructions]
         if not done:
             return
-        now = time.time()
+        now = self.clock()
 
         def job(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -676,7 +687,7 @@ class Exam:
                     ErrorCode.UNIT_ALREADY_LAUNCHED,
                     f"Unit {other.unit.id} is still running: close it before launching {unit_id}.",
                 )
-        now = time.time()
+        now = self.clock()
         prev = self.current_unit()
         pending = [
             c for cid in self.overtime if prev and self._beyond(c := self.cands[cid], prev, now)
@@ -728,7 +739,7 @@ class Exam:
             raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {unit_id} is not launched.")
         if u.closed_at is not None:
             raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {unit_id} is already closed.")
-        now = time.time()
+        now = self.clock()
         u.closed_at = now  # tentatively, to compute the deadlines after the close
         try:
             beyond = [(c, self.deadline(c, u, now) or now) for c in self.cands.values()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from typing import Any
 
 import orjson
@@ -26,7 +25,7 @@ async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: 
         raise ApiError(ErrorCode.CENTRE_NOT_PAUSED, f"Centre {centre} is not paused.")
     u = exam.current_unit()
     live = u if u is not None and u.live else None
-    now = time.time()
+    now = exam.clock()
     kind = InstructionKind.PAUSE if paused else InstructionKind.RESUME
 
     def make(c: Cand, iid: str) -> Instruction:
@@ -78,7 +77,7 @@ async def grant_extra_time(
     if u.closed_at is not None:
         raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {unit_id} is closed.")
     cands = exam.targets(candidate_id, centre)
-    now = time.time()
+    now = exam.clock()
     # Kept on candidate grants too, so that a centre's incident report finds them.
     target_centre = centre if centre is not None else cands[0].centre
 
@@ -121,7 +120,7 @@ async def send_message(
     exam: Exam, candidate_id: str | None, centre: str | None, text: str, reason: str, actor: str
 ) -> MessageResult:
     cands = exam.targets(candidate_id, centre)
-    now = time.time()
+    now = exam.clock()
 
     def make(c: Cand, iid: str) -> Instruction:
         return Instruction(id=iid, kind=InstructionKind.MESSAGE, text=text, reason=reason)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,7 +114,7 @@ def _unit_doc(request: web.Request, unit_id: str) -> w.UnitInfo:
     exam = request.app[EXAM]
     u = exam.unit(unit_id)
     # The national view of a unit: a candidate with no extra time stands for everyone.
-    doc = exam.unit_json(_NOBODY, u, time.time())
+    doc = exam.unit_json(_NOBODY, u, exam.clock())
     return msgspec.structs.replace(doc, deadline=u.deadline, extra_time_s=0.0, finished=False)
 
 
@@ -245,7 +244,7 @@ def _pool(request: web.Request, centre: str | None) -> list[Cand]:
 
 def _feed(request: web.Request, centre: str | None, pool: list[Cand]) -> web.Response:
     exam = request.app[EXAM]
-    now = time.time()
+    now = exam.clock()
     u = exam.current_unit()
     return respond(
         w.Feed(
@@ -317,7 +316,7 @@ async def timeline(request: web.Request) -> web.Response:
     if reveal:
         if cl.role != JuryRole.NATIONAL:
             raise ApiError(ErrorCode.FORBIDDEN, "Only the national jury may read answers.")
-        now = time.time()
+        now = request.app[EXAM].clock()
         data = {"candidate_id": c.id}
         await exam.write(
             lambda conn: exam._audit(
@@ -398,7 +397,7 @@ def _incident_material(conn: Any, centre: str | None, now: float) -> dict[str, A
 async def incidents(request: web.Request) -> web.Response:
     centre = _centre_param(request)
     exam = request.app[EXAM]
-    now = time.time()
+    now = exam.clock()
     u = exam.current_unit()
     current = [exam.row(c, u, now) for c in _pool(request, centre) if c.state in INCIDENT_STATES]
     material = await asyncio.to_thread(

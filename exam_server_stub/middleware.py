@@ -128,7 +128,7 @@ async def _maybe_fraud(request: web.Request) -> None:
     c = exam.cands.get(cl.sub) if cl.role == CANDIDATE_ROLE else None
     if c is None:
         return
-    now = time.time()
+    now = exam.clock()
     ua = request.headers.get("User-Agent", "")[:300]
     method, path = request.method, raw[:1000]
 

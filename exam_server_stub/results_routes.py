@@ -220,7 +220,7 @@ async def neutralise(request: web.Request) -> web.Response:
     unit = next((u for u in exam.units.values() if qid in u.unit.by_id), None)
     if unit is None:
         raise ApiError(ErrorCode.UNKNOWN_QUESTION, f"There is no question {qid!r}.")
-    now = time.time()
+    now = exam.clock()
     actor = auth.actor(cl)
     data = {"question_id": qid, "unit_id": unit.unit.id, "reason": body.reason}
 

@@ -8,8 +8,6 @@ histogram, and the ack is one msgspec encode.
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from aiohttp import WSMsgType, web
 
@@ -96,7 +94,7 @@ async def _serve(
 ) -> web.WebSocketResponse:
     m = request.app[METRICS]
     reasons = request.app[CLOSE_REASONS]
-    now = time.time()
+    now = request.app[EXAM].clock()
     old = exam.attach(c, ws, now)
     m.ws_connects.inc()
     if old is not None:
@@ -143,7 +141,7 @@ async def _serve(
             else:
                 reason = DisconnectReason.NETWORK.value
         m.ws_disconnects.labels(reason).inc()
-        if exam.detach(c, ws, time.time()):
+        if exam.detach(c, ws, exam.clock()):
             # last_hb: a restart counts the time disconnected from it, as detach did.
             data = {"reason": reason, "code": ws.close_code, "last_hb": c.last_hb}
             exam.audit_later(c, "disconnect", data)
@@ -163,7 +161,7 @@ async def _handle(exam: Exam, c: Cand, data: str) -> bytes | None:
     except msgspec.DecodeError as exc:
         raise ProtocolError("malformed JSON") from exc
     if type(msg) is Heartbeat:
-        now = time.time()
+        now = exam.clock()
         exam.heartbeat(c, msg, now)
         instructions = list(c.instructions.values()) if c.instructions else _NO_INSTRUCTIONS
         return encoder.encode(HeartbeatAck(seq=msg.seq, server_ts=now, instructions=instructions))

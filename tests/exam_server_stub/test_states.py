@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
-from unittest import mock
 
 import pytest
 from aiohttp import web
@@ -57,15 +56,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def exam(template: Path, tmp_path: Path) -> AsyncIterator[tuple[Exam, Clock]]:
     db = tmp_path / "exam.sqlite3"
     shutil.copy(template, db)
-    clock = Clock()
-    with mock.patch("time.time", clock):
-        e = Exam(ServerSettings(db_path=db, demo_counts=COUNTS, seed=5), CENTRES, Metrics())
-        e.writer = Writer(db, asyncio.get_running_loop())
-        e.writer.start()
-        try:
-            yield e, clock
-        finally:
-            await e.writer.stop()
+    clock = Clock()  # the exam's own: time moves when the test says, nothing is patched
+    e = Exam(ServerSettings(db_path=db, demo_counts=COUNTS, seed=5), CENTRES, Metrics(), clock)
+    e.writer = Writer(db, asyncio.get_running_loop())
+    e.writer.start()
+    try:
+        yield e, clock
+    finally:
+        await e.writer.stop()
 
 
 def sock() -> web.WebSocketResponse:
@@ -238,7 +236,7 @@ async def test_closing_the_unit_does_not_cut_extra_time(exam: tuple[Exam, Clock]
         await e.launch("ue2", 600, "go", "jury:test")
     assert early.value.code is ErrorCode.UNIT_ALREADY_LAUNCHED and "1 candidate" in str(early.value)
     # A restart keeps b working.
-    again = Exam(e.settings, CENTRES, Metrics())
+    again = Exam(e.settings, CENTRES, Metrics(), clock)
     assert again.overtime == {b.id} and again.cands[b.id].state is CandidateState.NOT_CONNECTED
     # At b's own deadline, the sweeper ends the unit for b.
     clock.now += 301
@@ -264,7 +262,7 @@ async def test_ending_extra_time_at_the_close_is_explicit_and_recorded(
     assert [(x["candidate_id"], round(x["seconds"])) for x in cut] == [(b.id, 300)]
     assert not e.overtime and b.state is CandidateState.WAITING
     assert e.deadline(b, e.units["ue1"], clock.now) == pytest.approx(clock.now)
-    again = Exam(e.settings, CENTRES, Metrics())  # the loss survives a restart
+    again = Exam(e.settings, CENTRES, Metrics(), clock)  # the loss survives a restart
     assert not again.overtime
     assert again.deadline(again.cands[b.id], again.units["ue1"], clock.now) == pytest.approx(
         clock.now

@@ -16,7 +16,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any, cast
-from unittest import mock
 
 import orjson
 import pytest
@@ -87,24 +86,23 @@ def hb(seq: int) -> str:
 async def run_steps(db: Path, steps: list[tuple[Any, ...]]) -> None:
     clock = [time.time()]
     s = ServerSettings(db_path=db, demo_counts=COUNTS, seed=5)
-    with mock.patch("time.time", side_effect=lambda: clock[0]):
-        exam = Exam(s, CENTRES, Metrics())
-        writer = Writer(db, asyncio.get_running_loop())
-        writer.start()
-        exam.writer = writer
-        cands = list(exam.cands.values())
-        sockets: dict[str, Any] = {}
-        units = iter(("ue1", "ue2", "ue3"))
-        try:
-            for n, op in enumerate(steps):
-                since = exam.cursor
-                clock[0] += 0.001  # two launches never share a timestamp in real life
-                await apply(exam, op, cands, sockets, units, clock, n)
-                exam.sweep(clock[0])
-                check(exam, since, clock[0])
-        finally:
-            await writer.stop()
-        check_replay(exam, Exam(s, CENTRES, Metrics()), db)
+    exam = Exam(s, CENTRES, Metrics(), lambda: clock[0])  # the exam's own clock
+    writer = Writer(db, asyncio.get_running_loop())
+    writer.start()
+    exam.writer = writer
+    cands = list(exam.cands.values())
+    sockets: dict[str, Any] = {}
+    units = iter(("ue1", "ue2", "ue3"))
+    try:
+        for n, op in enumerate(steps):
+            since = exam.cursor
+            clock[0] += 0.001  # two launches never share a timestamp in real life
+            await apply(exam, op, cands, sockets, units, clock, n)
+            exam.sweep(clock[0])
+            check(exam, since, clock[0])
+    finally:
+        await writer.stop()
+    check_replay(exam, Exam(s, CENTRES, Metrics(), lambda: clock[0]), db)
 
 
 def check_replay(live: Exam, restarted: Exam, db: Path) -> None:
@@ -225,17 +223,19 @@ async def test_a_quiet_sweep_touches_nobody_and_a_silent_tablet_is_found(
 ) -> None:
     db = tmp_path / "sweep.sqlite3"
     shutil.copy(template, db)
-    exam = Exam(ServerSettings(db_path=db, demo_counts=COUNTS, seed=5), CENTRES, Metrics())
-    now = time.time()
+    clock = [time.time()]
+    s = ServerSettings(db_path=db, demo_counts=COUNTS, seed=5)
+    exam = Exam(s, CENTRES, Metrics(), lambda: clock[0])
+    now = clock[0]
     cands = list(exam.cands.values())
     for c in cands:
         exam.attach(c, cast(web.WebSocketResponse, FakeSocket()), now)
     assert exam.sweep(now + exam.settings.late_after_s / 2) == []
     # Everyone but the second speaks again later (the first connected first: a sweep
     # that stopped at it would miss the silent one behind it).
-    with mock.patch("time.time", side_effect=lambda: now + 10):
-        for c in cands[:1] + cands[2:]:
-            await _handle(exam, c, hb(1))
+    clock[0] = now + 10
+    for c in cands[:1] + cands[2:]:
+        await _handle(exam, c, hb(1))
     later = now + exam.settings.lost_after_s + 1
     assert exam.sweep(later) == [cands[1]]
     assert [c.id for c in exam.heard.silent_for(exam.settings.late_after_s, later)] == [cands[1].id]
