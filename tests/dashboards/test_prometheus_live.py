@@ -146,6 +146,9 @@ def test_every_panel_and_rule_returns_data_from_the_real_server_and_fleet(
             str(metrics_port),
             "--set",
             "exam.duration_s=3600",
+            # The server is deliberately not the scenario's (a spare candidate, a cap and
+            # short thresholds, to provoke every kind of traffic): no target check.
+            "--no-check",
             log=fleet_log,
         )
         try:
