@@ -12,22 +12,14 @@ from aiohttp import web
 from vigie.centres import load_centres
 from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
 
-from . import (
-    bad_requests,
-    candidate_routes,
-    export_routes,
-    jury_routes,
-    operator_routes,
-    results_routes,
-    service_routes,
-    ws,
-)
+from . import bad_requests, results_routes
 from .bootstrap import bootstrap
 from .exam import Exam
 from .faults import Faults
 from .keys import CLOSE_REASONS, EXAM, FAULTS, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
+from .route_tables import TABLES
 from .settings import ServerSettings
 from .state import Socket
 from .store import Writer
@@ -52,12 +44,8 @@ def create_app(settings: ServerSettings) -> web.Application:
     app[EXAM] = exam
     app[SIGNER] = TokenSigner(exam.secret, settings.token_ttl_s)
     app[CLOSE_REASONS] = {}
-    app.add_routes(candidate_routes.routes)
-    app.add_routes(jury_routes.routes)
-    app.add_routes(ws.routes)
-    app.add_routes(service_routes.routes)
-    app.add_routes(operator_routes.routes)
-    app.add_routes(export_routes.routes)
+    for table in TABLES:
+        app.add_routes(table)
     results_routes.setup(app)
     app[FAULTS] = Faults(
         settings.latency_ms, settings.error_rate, lambda seconds: app[WRITER].stall(seconds)

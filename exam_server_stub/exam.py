@@ -29,6 +29,7 @@ from vigie.wire.http import AnswerResult, FinishResult, Me, Row, StoredAnswer
 from vigie.wire.metrics import AnswerOutcome
 from vigie.wire.ws import CloseUnitPush, Heartbeat, Instruction, LaunchPush, UnitInfo
 
+from . import store
 from .answer_format import answer_problem
 from .bootstrap import read_meta
 from .errors import ApiError
@@ -371,30 +372,12 @@ class Exam:
         yield silent
 
     # --- audit helpers -------------------------------------------------------------------
-    @staticmethod
-    def _audit(
-        conn: sqlite3.Connection,
-        ts: float,
-        kind: str,
-        actor: str,
-        data: dict[str, Any],
-        *,
-        candidate_id: str | None = None,
-        centre: str | None = None,
-        client_ts: float | None = None,
-    ) -> None:
-        conn.execute(
-            "INSERT INTO audit (ts, client_ts, candidate_id, centre, kind, actor, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (ts, client_ts, candidate_id, centre, kind, actor, _dumps(data)),
-        )
-
     def audit_later(self, c: Cand, kind: str, data: dict[str, Any]) -> None:
         """Connection events: committed with the next group, not awaited (never on a hot path)."""
         ts = self.clock()
         assert self.writer is not None
         self.writer.submit(
-            lambda conn: self._audit(
+            lambda conn: store.audit(
                 conn, ts, kind, "candidate", data, candidate_id=c.id, centre=c.centre
             )
         )
@@ -521,7 +504,7 @@ class Exam:
                 )
                 data: dict[str, Any] = {"unit_id": unit_id, "question_id": q.id}
                 data.update(action_id=action_id, answer=answer, final=final)
-                self._audit(
+                store.audit(
                     conn, now, kind, "candidate", data,
                     candidate_id=c.id, centre=c.centre, client_ts=client_ts,
                 )  # fmt: skip
@@ -553,7 +536,7 @@ class Exam:
                     " VALUES (?, ?, ?, ?)",
                     (c.id, unit_id, action_id, now),
                 )
-                self._audit(
+                store.audit(
                     conn, now, "finish", "candidate", {"unit_id": unit_id, "action_id": action_id},
                     candidate_id=c.id, centre=c.centre, client_ts=client_ts,
                 )  # fmt: skip
@@ -638,7 +621,7 @@ class Exam:
                 "UPDATE instructions SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
                 [(now, i) for i in done],
             )
-            self._audit(
+            store.audit(
                 conn, now, "instruction_ack", "candidate", {"ids": done},
                 candidate_id=c.id, centre=c.centre,
             )  # fmt: skip
@@ -707,7 +690,7 @@ class Exam:
                 (now, deadline, unit_id),
             )
             data = {"unit_id": unit_id, "deadline": deadline, "reason": reason}
-            self._audit(conn, now, "launch", actor, data)
+            store.audit(conn, now, "launch", actor, data)
 
         await self.write(job)
         u.launched_at, u.deadline = now, deadline
@@ -758,7 +741,7 @@ class Exam:
             data["overtime"] = [
                 {"candidate_id": a["candidate_id"], "seconds": a["seconds"]} for a in after
             ]
-            self._audit(conn, now, "close", actor, data)
+            store.audit(conn, now, "close", actor, data)
             if end_extra_time:
                 cut = f"extra time ended at the close: {reason}"
                 conn.executemany(

@@ -11,6 +11,7 @@ from vigie.protocol import ErrorCode, InstructionKind
 from vigie.wire.http import AuditEvent, ExtraTimeResult, MessageResult, PauseResult
 from vigie.wire.ws import Instruction
 
+from . import store
 from .errors import ApiError
 from .exam import Exam
 from .state import Cand
@@ -52,7 +53,7 @@ async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: 
                 (now, centre),
             )
             data = {"reason": reason}
-        exam._audit(conn, now, kind.value, actor, data, centre=centre)
+        store.audit(conn, now, kind.value, actor, data, centre=centre)
 
     def apply() -> None:
         if paused:
@@ -99,7 +100,7 @@ async def grant_extra_time(
             (unit_id, candidate_id, target_centre, seconds, reason, actor, now),
         )
         data = {"unit_id": unit_id, "seconds": seconds, "reason": reason}
-        exam._audit(
+        store.audit(
             conn, now, "extra_time", actor, data, candidate_id=candidate_id, centre=target_centre
         )
 
@@ -127,7 +128,7 @@ async def send_message(
 
     def change(conn: sqlite3.Connection) -> None:
         target_centre = centre if centre is not None else cands[0].centre
-        exam._audit(
+        store.audit(
             conn, now, "message", actor, {"text": text, "reason": reason},
             candidate_id=candidate_id, centre=target_centre,
         )  # fmt: skip

@@ -14,7 +14,7 @@ from aiohttp import web
 from vigie.protocol import API_PREFIX, INCIDENT_STATES, ErrorCode, JuryRole
 from vigie.wire import http as w
 
-from . import auth, jury
+from . import auth, jury, store
 from .api import (
     CANDIDATE_ID,
     CENTRE,
@@ -319,7 +319,7 @@ async def timeline(request: web.Request) -> web.Response:
         now = request.app[EXAM].clock()
         data = {"candidate_id": c.id}
         await exam.write(
-            lambda conn: exam._audit(
+            lambda conn: store.audit(
                 conn, now, jury.ANSWERS_VIEWED, auth.actor(cl), data,
                 candidate_id=c.id, centre=c.centre,
             )

@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire.metrics import FaultKind
 
+from . import store
 from .errors import ApiError
 from .keys import EXAM, FAULTS, METRICS, SETTINGS, SIGNER
 from .tokens import CANDIDATE_ROLE
@@ -138,7 +139,7 @@ async def _maybe_fraud(request: web.Request) -> None:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (now, c.id, c.centre, method, path, ua),
         )
-        exam._audit(
+        store.audit(
             conn, now, "fraud", "candidate", {"method": method, "path": path, "user_agent": ua},
             candidate_id=c.id, centre=c.centre,
         )  # fmt: skip

@@ -39,21 +39,9 @@ _EXTRA_TYPES: tuple[Any, ...] = (
 
 def operations() -> list[Operation]:
     # Imported here: service_routes serves this document and imports this module.
-    from . import (
-        candidate_routes,
-        export_routes,
-        jury_routes,
-        operator_routes,
-        results_routes,
-        service_routes,
-        ws,
-    )
+    from .route_tables import TABLES
 
-    tables = (
-        candidate_routes, jury_routes, export_routes, results_routes, ws, operator_routes,
-        service_routes,
-    )  # fmt: skip
-    return [op for t in tables for op in t.routes.operations]
+    return [op for table in TABLES for op in table.operations]
 
 
 def _types(ops: Sequence[Operation]) -> list[Any]:

@@ -80,9 +80,8 @@ _CORRECTOR = web.AppKey("corrector", _Corrector)
 
 
 def setup(app: web.Application) -> None:
-    """Register the routes and the corrector (the one line ``app.py`` needs)."""
+    """The corrector these routes share (the routes come with the others: route_tables)."""
     app[_CORRECTOR] = _Corrector(app[EXAM].settings.db_path, load_rules())
-    app.add_routes(routes)
 
 
 def _json(doc: Any) -> web.Response:
