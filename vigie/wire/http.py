@@ -115,6 +115,9 @@ class PackageDoc(_Response):
     ]
 
 
+MAX_ZAP_POINTS = 10
+MAX_QROC_WORDS = 5
+MAX_QROC_CHARS = 200
 Choice = Annotated[int, Meta(ge=0, le=24)]
 Point = Annotated[list[Annotated[float, Meta(ge=0, le=1)]], Meta(min_length=2, max_length=2)]
 
@@ -129,13 +132,13 @@ class ChoicesAnswer(_Request):
 class PointsAnswer(_Request):
     """ZAP: 1-10 points, each ``[x, y]`` as fractions of the image's width and height."""
 
-    points: Annotated[list[Point], Meta(min_length=1, max_length=10)]
+    points: Annotated[list[Point], Meta(min_length=1, max_length=MAX_ZAP_POINTS)]
 
 
 class TextAnswer(_Request):
     """QROC: 1-5 words, at most 200 characters."""
 
-    text: Annotated[str, Meta(min_length=1, max_length=200)]
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_QROC_CHARS)]
 
 
 class ScaleAnswer(_Request):
