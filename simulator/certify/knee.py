@@ -128,6 +128,10 @@ def find_knee(
     def knee_at(t: float, broken: list[Slo], wave: WaveJudgement) -> Knee:
         cause, detail, evidence = diagnose(timeline, t, broken, wave, generator_limit, declared_cap)
         connected = max((s.sockets_open for s in timeline.until(t)), default=0)
+        if cause is Cause.CONNECTION_CAP:
+            # The cap is the server's count, and the fleet's lags it by a heartbeat or so on
+            # a loaded generator: the knee is where the server stopped, not where we looked.
+            connected = max(connected, int(evidence.get("server_websockets_open", 0)))
         return Knee(
             connected, wave.wave.number, t, cause, detail, [s.name for s in broken], evidence
         )

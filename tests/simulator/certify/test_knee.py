@@ -140,3 +140,14 @@ def test_without_server_metrics_the_cap_comes_from_the_scenario_knob(make_run: M
     knee = _knee(record)
     assert knee is not None and knee.cause is Cause.CONNECTION_CAP
     assert "connection cap (8,000)" in knee.detail and knee.wave == 4
+
+
+def test_at_the_cap_the_knee_is_the_servers_count_when_the_fleet_lags_it(
+    make_run: MakeRun,
+) -> None:
+    record = make_run(cap=6000)
+    for s in record.samples:  # a loaded generator sees its sockets open a little late
+        s.sockets_open = max(0, s.sockets_open - 150)
+    knee = _knee(record)
+    assert knee is not None and knee.cause is Cause.CONNECTION_CAP
+    assert knee.connected == 6000 == knee.evidence["server_websockets_open"]
