@@ -10,6 +10,7 @@ case; the grids speak French; and once the exam server stops, the page says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -144,10 +145,16 @@ def test_nothing_is_cut_on_a_jury_laptop(
     try:
         browser.get(f"{dashboard}/centre/AMU")
         until(lambda: cell(browser, "centre-grid", PRESENT[0], "state_label"), what="grid rows")
-        time.sleep(1.0)  # the columns are sized to their content after the rows arrive
-        cut = browser.execute_script(
-            TRUNCATED, "#centre-grid .ag-header-cell-text, #centre-grid .ag-cell-value"
-        )
+        cells = "#centre-grid .ag-header-cell-text, #centre-grid .ag-cell-value"
+
+        def nothing_cut() -> bool:
+            # The columns are sized to their content after the rows arrive (later on a
+            # loaded machine): wait for it, bounded, then say what is still cut.
+            return bool(browser.execute_script(TRUNCATED, cells) == [])
+
+        with contextlib.suppress(AssertionError):  # the assertion below says what is cut
+            until(nothing_cut, timeout_s=10, what="columns sized to their content")
+        cut = browser.execute_script(TRUNCATED, cells)
         assert cut == [], cut
         shot(browser, screenshots, f"centre-{size[0]}.png")
     finally:
