@@ -5,6 +5,16 @@ name with :func:`load_scenario`.
 """
 
 from scenarios.loader import ScenarioError, builtin_names, load_scenario, resolve
-from scenarios.model import Scenario, Wave
+from scenarios.model import NETWORK_FAULTS, SERVER_FAULTS, Fault, Scenario, Wave
 
-__all__ = ["Scenario", "ScenarioError", "Wave", "builtin_names", "load_scenario", "resolve"]
+__all__ = [
+    "NETWORK_FAULTS",
+    "SERVER_FAULTS",
+    "Fault",
+    "Scenario",
+    "ScenarioError",
+    "Wave",
+    "builtin_names",
+    "load_scenario",
+    "resolve",
+]

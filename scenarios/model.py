@@ -7,7 +7,7 @@ one wave) are model validators so that their errors carry a key path too.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
@@ -86,6 +86,102 @@ class Fleet(_Strict):
     request_timeout_s: PositiveFloat = 30.0
 
 
+NetMode = Literal["nftables", "simulated"]
+
+
+class _Fault(_Strict):
+    """A fault the run injects at ``at_s`` (run time) for ``duration_s`` (docs/faults.md).
+
+    ``detection_s_max`` and ``recovery_s_max`` make its recovery judged: the server's
+    supervision must see the affected tablets late or lost within the first, and 99% of
+    them must be back in progress within the second after the fault ends.
+    """
+
+    at_s: NonNegativeFloat
+    duration_s: PositiveFloat
+    detection_s_max: PositiveFloat | None = None
+    recovery_s_max: PositiveFloat | None = None
+
+    @property
+    def end_s(self) -> float:
+        return self.at_s + self.duration_s
+
+    @property
+    def targets(self) -> list[str]:
+        """The centres it hits; empty for a fault of the whole platform."""
+        return list(getattr(self, "centres", []))
+
+
+class CentreOutage(_Fault):
+    """A centre's network is gone (no FIN): its tablets' packets are dropped both ways."""
+
+    kind: Literal["centre_outage"]
+    centres: list[str] = Field(min_length=1)
+    mode: NetMode = "nftables"
+
+
+class ReconnectLoop(_Fault):
+    """A centre's sockets are cut (RST) every ``every_s`` (Lyon Sud, 2025)."""
+
+    kind: Literal["reconnect_loop"]
+    centres: list[str] = Field(min_length=1)
+    every_s: PositiveFloat = 30.0
+    mode: NetMode = "nftables"
+
+    @model_validator(mode="after")
+    def _period(self) -> ReconnectLoop:
+        if self.every_s > self.duration_s:
+            raise ValueError(f"every_s ({self.every_s:g}) is longer than duration_s")
+        return self
+
+
+class ServerCrash(_Fault):
+    """The exam server is killed (SIGKILL), restarted after ``duration_s``."""
+
+    kind: Literal["server_crash"]
+
+
+class DbStall(_Fault):
+    """The database commits nothing for ``duration_s`` (2023)."""
+
+    kind: Literal["db_stall"]
+
+
+class LatencyFault(_Fault):
+    kind: Literal["latency"]
+    ms: Annotated[float, Field(gt=0, le=60_000)]
+
+
+class ErrorRateFault(_Fault):
+    kind: Literal["error_rate"]
+    ratio: Annotated[float, Field(gt=0, le=1)]
+
+
+class DropPlannedExtraTime(_Fault):
+    """The server forgets the planned extra time (tiers-temps) of these centres (2019)."""
+
+    kind: Literal["drop_planned_extra_time"]
+    centres: list[str] = Field(min_length=1)
+
+
+Fault = Annotated[
+    CentreOutage
+    | ReconnectLoop
+    | ServerCrash
+    | DbStall
+    | LatencyFault
+    | ErrorRateFault
+    | DropPlannedExtraTime,
+    Field(discriminator="kind"),
+]
+#: Faults that need control of the exam server (the operator endpoint, or vigie rehearse).
+SERVER_FAULTS = frozenset(
+    {"server_crash", "db_stall", "latency", "error_rate", "drop_planned_extra_time"}
+)
+#: Faults on a centre's network, applied by the fleet (nftables, or simulated).
+NETWORK_FAULTS = frozenset({"centre_outage", "reconnect_loop"})
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -100,6 +196,24 @@ class Scenario(_Strict):
     slos: Slos = Slos()
     server: ServerKnobs = ServerKnobs()
     fleet: Fleet = Fleet()
+    faults: list[Fault] = []
+
+    @model_validator(mode="after")
+    def _faults_fit(self) -> Scenario:
+        for i, fault in enumerate(self.faults):
+            unknown = [c for c in fault.targets if c not in self.centres]
+            if unknown:
+                raise _at(
+                    ("faults", i, "centres"),
+                    f"{fault.kind} names centre(s) not in the scenario: {', '.join(unknown)}",
+                )
+            if fault.end_s > self.end_s:
+                raise _at(
+                    ("faults", i),
+                    f"{fault.kind} ends at {fault.end_s:g} s, past the end of the run "
+                    f"({self.end_s:g} s)",
+                )
+        return self
 
     @model_validator(mode="after")
     def _waves_cover_centres(self) -> Scenario:

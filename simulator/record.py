@@ -252,6 +252,80 @@ class Sample:
 
 
 @dataclass
+class FaultRun:
+    """One fault of the scenario as the run applied it, and how the platform came through.
+
+    ``at_s``/``duration_s`` are as declared; ``started_at``/``ended_at`` (run seconds) as
+    applied. ``applied`` False means it was not injected at all (``how`` says why), and
+    the report says so. The measured fields stay None when nothing could measure them.
+    """
+
+    kind: str
+    centres: list[str]
+    at_s: float
+    duration_s: float
+    applied: bool = False
+    how: str = ""  # "nftables", "simulated", "operator endpoint", "kill -9", or why not
+    started_at: float | None = None
+    ended_at: float | None = None
+    detection_s_max: float | None = None
+    recovery_s_max: float | None = None
+    affected_tablets: int | None = None
+    detected_after_s: float | None = None  # first late/lost in the server's supervision
+    recovered_after_s: float | None = None  # fault end -> 99% of the affected back in progress
+    answers_queued_offline: int | None = None
+    answers_lost: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FaultRun:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Reconciliation:
+    """The tablets' ledger of acknowledged answers against what the server holds.
+
+    ``acked``: answers the server acknowledged (the last per question); ``stored``: of
+    those, found on the server with the same value; ``lost``: acknowledged, not stored;
+    ``mismatched``: stored with another value than the last acknowledged; ``pending``:
+    given offline, never acknowledged by the end. ``examples``: a few lost/mismatched.
+    """
+
+    acked: int = 0
+    stored: int = 0
+    lost: int = 0
+    mismatched: int = 0
+    pending: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None  # why it could not be done (export unreachable...)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.lost == 0 and self.mismatched == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "acked": self.acked,
+            "stored": self.stored,
+            "lost": self.lost,
+            "mismatched": self.mismatched,
+            "pending": self.pending,
+            "examples": list(self.examples),
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reconciliation:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
 class RunRecord:
     scenario: str
     scenario_path: str
@@ -267,6 +341,10 @@ class RunRecord:
     notes: list[str] = field(default_factory=list)
     # Why no wave was started: what the target check found wrong (empty: the run ran).
     target_problems: list[str] = field(default_factory=list)
+    faults: list[FaultRun] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None  # None: not done in this run
+    # End-of-run checks of the server's state (extra time...): name -> findings.
+    checks: dict[str, Any] = field(default_factory=dict)
 
     def wave(self, number: int) -> WaveRecord:
         for wave in self.waves:
@@ -297,6 +375,11 @@ class RunRecord:
             "samples": [s.to_json() for s in self.samples],
             "notes": list(self.notes),
             "target_problems": list(self.target_problems),
+            "faults": [f.to_json() for f in self.faults],
+            "reconciliation": None
+            if self.reconciliation is None
+            else self.reconciliation.to_json(),
+            "checks": dict(self.checks),
         }
 
     @classmethod
@@ -314,6 +397,11 @@ class RunRecord:
                 samples=[Sample.from_json(s) for s in data.get("samples", [])],
                 notes=[str(n) for n in data.get("notes", [])],
                 target_problems=[str(n) for n in data.get("target_problems", [])],
+                faults=[FaultRun.from_json(f) for f in data.get("faults", [])],
+                reconciliation=None
+                if data.get("reconciliation") is None
+                else Reconciliation.from_json(data["reconciliation"]),
+                checks=dict(data.get("checks", {})),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a vigie run record: {exc!r}") from exc
