@@ -276,14 +276,26 @@ class FaultRun:
     answers_queued_offline: int | None = None
     answers_lost: int | None = None
     notes: list[str] = field(default_factory=list)
+    # Operations in the fault's window (its span and the recovery after it): judged by
+    # recovery, never against the waves' SLOs (a 90 s outage is expected to time out).
+    ops: dict[str, OpTally] = field(default_factory=dict)
+    window_end_s: float | None = None  # run time the window closes (None: no window)
+    # [run time, affected tablets late or lost beyond those before the fault], per poll
+    series: list[list[float]] = field(default_factory=list)
+
+    def in_window(self, t: float) -> bool:
+        return self.window_end_s is not None and self.at_s <= t < self.window_end_s
 
     def to_json(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+        out = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+        out["ops"] = {name: tally.to_json() for name, tally in self.ops.items()}
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRun:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "ops"}
+        ops = {str(k): OpTally.from_json(v) for k, v in data.get("ops", {}).items()}
+        return cls(**known, ops=ops)
 
 
 @dataclass

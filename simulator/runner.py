@@ -24,6 +24,7 @@ import gevent
 from scenarios.model import Scenario
 from simulator import settings as fleet
 from simulator.record import RunRecord, Sample
+from simulator.run.faults import FaultControl
 from vigie.testing import free_port
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -45,6 +46,8 @@ class FleetOptions:
     user_classes: list[type[Any]] | None = None  # tests: another user than TabletUser
     locustfile: Path = LOCUSTFILE
     worker_env: dict[str, str] = field(default_factory=dict)
+    # How the scenario's faults are injected (operator token, the server's crash...).
+    fault_control: FaultControl | None = None
 
 
 class Interrupted:
@@ -75,7 +78,6 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     """Run the scenario's fleet to its end (or to a Ctrl-C) and return the run record."""
     from locust.argument_parser import get_parser
     from locust.env import Environment
-    from locust.runners import STATE_STOPPED
 
     import simulator.locustfile as lf
     from simulator.exporter import serve_metrics
@@ -115,6 +117,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     workers: list[subprocess.Popen[bytes]] = []
     metrics_server = None
     jury = None
+    faults: _Faults | None = None
     if opts.workers:
         port = opts.master_port or free_port()
         runner: Any = env.create_master_runner("127.0.0.1", port)
@@ -144,23 +147,15 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
                 )
         monitor.start()
         jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
+        if scenario.faults:
+            faults = _Faults(opts, monitor)
         runner.start_shape()
-        deadline = scenario.end_s + STOP_GRACE_S
-        gevent.sleep(1.0)
-        while runner.state != STATE_STOPPED and runner.shape_greenlet is not None:
-            if interrupted:
-                monitor.note(f"runner: interrupted by signal {interrupted.signal}, run cut short")
-                break
-            if monitor.now() > deadline:
-                monitor.note("runner: the shape did not stop in time, stopping the run")
-                break
-            if opts.workers and not any(w.poll() is None for w in workers):
-                monitor.note("runner: every worker process exited, stopping the run")
-                break
-            gevent.sleep(0.5)
+        _wait_for_end(runner, monitor, opts, workers, interrupted)
     finally:
         if jury is not None:
             jury.kill(block=False)
+        if faults is not None:
+            faults.stop()
         runner.stop()
         gevent.sleep(0)  # let the stop messages reach the workers
         if opts.workers:
@@ -174,6 +169,62 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         for handler in handlers:
             handler.cancel()
     return record
+
+
+class _Faults:
+    """The fault timeline and the recovery watch of a run, in their greenlets."""
+
+    def __init__(self, opts: FleetOptions, monitor: Any) -> None:
+        from simulator.run.faults import FaultTimeline, RecoveryWatch
+        from simulator.run.jury import JuryClient
+
+        control = opts.fault_control or FaultControl()
+        scenario, target = opts.scenario, opts.target
+        self.monitor = monitor
+        self.timeline = FaultTimeline(
+            scenario,
+            monitor.record.faults,
+            JuryClient(target, control.operator_token),
+            control,
+            monitor.note,
+            monitor.now,
+        )
+        self.watch = RecoveryWatch(
+            scenario, JuryClient(target), monitor.now, monitor.offline_queued
+        )
+        self.greenlets = [gevent.spawn(self.timeline.run), gevent.spawn(self.watch.run)]
+
+    def stop(self) -> None:
+        from simulator.run.faults import measure_recovery
+
+        gevent.killall(self.greenlets, block=True, timeout=5)
+        measure_recovery(self.monitor.record.faults, self.timeline.scenario, self.watch.polls)
+        if self.watch.failures:
+            self.monitor.note(f"faults: {self.watch.failures} supervision polls failed")
+
+
+def _wait_for_end(
+    runner: Any,
+    monitor: Any,
+    opts: FleetOptions,
+    workers: list[subprocess.Popen[bytes]],
+    interrupted: Interrupted,
+) -> None:
+    from locust.runners import STATE_STOPPED
+
+    deadline = opts.scenario.end_s + STOP_GRACE_S
+    gevent.sleep(1.0)
+    while runner.state != STATE_STOPPED and runner.shape_greenlet is not None:
+        if interrupted:
+            monitor.note(f"runner: interrupted by signal {interrupted.signal}, run cut short")
+            return
+        if monitor.now() > deadline:
+            monitor.note("runner: the shape did not stop in time, stopping the run")
+            return
+        if opts.workers and not any(w.poll() is None for w in workers):
+            monitor.note("runner: every worker process exited, stopping the run")
+            return
+        gevent.sleep(0.5)
 
 
 def _flag(interrupted: Interrupted, sig: int) -> None:

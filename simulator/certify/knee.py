@@ -140,7 +140,12 @@ def find_knee(
         if wave.passed:
             continue
         broken = wave.broken()
-        in_wave = _wave_samples(timeline, wave, judgements)
+        # An injected fault's window is judged by its recovery: never the platform's knee.
+        in_wave = [
+            s
+            for s in _wave_samples(timeline, wave, judgements)
+            if not any(f.in_window(s.t) for f in record.faults)
+        ]
         followed = False
         setup_break: Knee | None = None
         for sample in in_wave:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.certify.faults import fault_reasons, label, not_applied
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
 from simulator.certify.knee import Knee, figure, find_knee, knob_cap
@@ -84,6 +85,8 @@ class Verdict:
             "slos": dict(r.slos),
             "server_knobs": dict(r.server_knobs),
             "waves": [w.to_json() for w in self.waves],
+            "faults": [f.to_json() for f in r.faults],
+            "checks": dict(r.checks),
             "notes": list(r.notes),
         }
 
@@ -91,17 +94,7 @@ class Verdict:
 def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) -> Verdict:
     if record.target_problems:
         return _not_run(record, generator_cpu_limit)
-    reasons: list[str] = []
-    slos: list[Slo] = []
-    for name, threshold in record.slos.items():
-        try:
-            slos.append(parse_slo(name, threshold))
-        except ValueError as exc:
-            reasons.append(f"an SLO cannot be judged: {exc}")
-    if not record.slos:
-        reasons.append("the scenario declares no SLO: there is nothing to certify against")
-    if not record.waves:
-        reasons.append("the run recorded no wave")
+    slos, reasons = _declared(record)
 
     judgements = judge_waves(record.waves, slos)
     generator = generator_load(record.samples, generator_cpu_limit)
@@ -135,13 +128,19 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
         )
     if record.ended_at is None:
         reasons.append("the run did not finish (no end time recorded)")
+    recovery = fault_reasons(record)
+    reasons.extend(recovery)
 
     certified = not reasons
+    headline = _headline(
+        certified, planned, connected, knee, search.measurement, generator, reasons
+    )
+    if knee is None and recovery and not certified:
+        headline = f"Failed: {recovery[0]}"
+    headline += _skipped_faults(record)
     return Verdict(
         certified=certified,
-        headline=_headline(
-            certified, planned, connected, knee, search.measurement, generator, reasons
-        ),
+        headline=headline,
         reasons=reasons,
         planned_tablets=planned,
         max_connected=connected,
@@ -152,6 +151,30 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
         slos=slos,
         record=record,
     )
+
+
+def _declared(record: RunRecord) -> tuple[list[Slo], list[str]]:
+    """The SLOs to judge, and what makes the run uncertifiable before anything is judged."""
+    reasons: list[str] = []
+    slos: list[Slo] = []
+    for name, threshold in record.slos.items():
+        try:
+            slos.append(parse_slo(name, threshold))
+        except ValueError as exc:
+            reasons.append(f"an SLO cannot be judged: {exc}")
+    if not record.slos:
+        reasons.append("the scenario declares no SLO: there is nothing to certify against")
+    if not record.waves:
+        reasons.append("the run recorded no wave")
+    return slos, reasons
+
+
+def _skipped_faults(record: RunRecord) -> str:
+    skipped = not_applied(record)
+    if not skipped:
+        return ""
+    listed = "; ".join(f"{label(f)}: {f.how}" for f in skipped)
+    return f" ({len(skipped)} of {len(record.faults)} faults not applied: {listed})"
 
 
 def _not_run(record: RunRecord, generator_cpu_limit: float) -> Verdict:

@@ -9,6 +9,7 @@ server does not match the scenario (nothing was run; the report says why).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_arguments(parser)
     add_target_arguments(parser)
     parser.add_argument("--report", type=Path, required=True, help="report directory")
+    parser.add_argument(
+        "--operator-token",
+        default=os.environ.get("VIGIE_OPERATOR_TOKEN"),
+        help="the target's fault-control token (vigie serve --operator-token), to apply the "
+        "scenario's server faults (default: $VIGIE_OPERATOR_TOKEN; unset: not applied)",
+    )
     add_fleet_arguments(parser, default_workers=0)
     return parser
 
@@ -67,10 +74,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         record.notes = list(check.notes)
         record.ended_at = record.started_at
         return judge(record, args.report, scenario.slos.generator_cpu_max)
+    from simulator.run.faults import FaultControl
     from simulator.run.summary import print_summary
 
     record, interrupted = run_scenario_fleet(
-        args, scenario, args.target, log_dir=args.report / "logs"
+        args,
+        scenario,
+        args.target,
+        log_dir=args.report / "logs",
+        fault_control=FaultControl(operator_token=args.operator_token),
     )
     print_summary(record)
     status = judge(record, args.report, scenario.slos.generator_cpu_max)

@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, scenario = started
     from simulator.cli.certify import judge
     from simulator.run.check import check_target, explain
+    from simulator.run.faults import FaultControl
     from simulator.run.live import LiveProgress
     from simulator.run.procs import ServiceError, Services
     from simulator.runner import raise_fd_limit
@@ -91,7 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         began = time.monotonic()
         with live:
             record, interrupted = run_scenario_fleet(
-                args, scenario, target, on_sample=live.update, log_dir=run_dir / "logs"
+                args,
+                scenario,
+                target,
+                on_sample=live.update,
+                log_dir=run_dir / "logs",
+                fault_control=FaultControl(
+                    operator_token=services.operator_token, crash=services.crash_server
+                ),
             )
         print(f"fleet done in {time.monotonic() - began:.0f} s")
         status = judge(record, run_dir, scenario.slos.generator_cpu_max)

@@ -8,7 +8,7 @@ it at its deadline. Failures are notes in the run record, never a crash of the r
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -16,20 +16,24 @@ import requests
 
 from scenarios.model import Scenario
 from simulator.cli.common import EXIT_NOT_RUN
-from vigie.protocol import API_PREFIX
+from simulator.run.jury import NATIONAL_USER, JuryClient, JuryError
 
-NATIONAL_USER = ("national", "national-demo")  # the demo roster's national jury account
-JURY_TIMEOUT_S = 30.0
+__all__ = ["NATIONAL_USER", "JuryTimeline", "attach_to_plain_locust"]
 
 
 class JuryTimeline:
-    def __init__(self, scenario: Scenario, target: str, note: Any, now: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        target: str,
+        note: Callable[[str], None],
+        now: Callable[[], float],
+        jury: JuryClient | None = None,
+    ) -> None:
         self.scenario = scenario
-        self.target = target.rstrip("/")
-        self.note = note  # callable(str): adds a line to the run record
-        self.now = now  # callable() -> seconds since the run start
-        self.session = requests.Session()
-        self.token: str | None = None
+        self.note = note  # adds a line to the run record
+        self.now = now  # seconds since the run start
+        self.jury = jury or JuryClient(target)
 
     def run(self) -> None:
         exam = self.scenario.exam
@@ -55,35 +59,13 @@ class JuryTimeline:
         while (left := t - self.now()) > 0:
             gevent.sleep(min(left, 1.0))
 
-    def _login(self) -> str:
-        user, password = NATIONAL_USER
-        r = self.session.post(
-            f"{self.target}{API_PREFIX}/jury/login",
-            json={"username": user, "password": password},
-            timeout=JURY_TIMEOUT_S,
-        )
-        r.raise_for_status()
-        token: str = r.json()["token"]
-        return token
-
     def _act(self, path: str, body: dict[str, Any]) -> bool:
-        started = time.monotonic()
         try:
-            if self.token is None:
-                self.token = self._login()
-            r = self.session.post(
-                f"{self.target}{API_PREFIX}{path}",
-                json=body,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=JURY_TIMEOUT_S,
-            )
-        except (requests.RequestException, KeyError, ValueError) as exc:
+            ms = self.jury.act(path, body)
+        except (JuryError, requests.RequestException, KeyError, ValueError) as exc:
             self.note(f"jury: {path} failed: {exc}")
             return False
-        if r.status_code >= 400:
-            self.note(f"jury: {path} answered {r.status_code}: {r.text[:200]}")
-            return False
-        self.note(f"jury: {path} took {1000 * (time.monotonic() - started):.0f} ms")
+        self.note(f"jury: {path} took {ms:.0f} ms")
         return True
 
 

@@ -73,10 +73,13 @@ class FleetMonitor:
 
     def ingest(self, source: str, payload: dict[str, Any]) -> None:
         # Before the first wave starts, operations belong to wave 1 (nothing else runs).
-        wave = self.record.waves[max(self.current_wave(), 1) - 1]
+        # In a fault's window they belong to the fault: judged by its recovery, not the SLOs.
+        now = self.now()
+        fault = next((f for f in self.record.faults if f.in_window(now)), None)
+        ops = self.record.waves[max(self.current_wave(), 1) - 1].ops if fault is None else fault.ops
         for name, raw in payload.get("ops", {}).items():
             tally = OpTally.from_json(raw)
-            wave.tally(name).merge(tally)
+            ops.setdefault(name, OpTally()).merge(tally)
             self.totals.setdefault(name, OpTally()).merge(tally)
             self.requests[name] = self.requests.get(name, 0) + tally.count
             for kind, n in tally.failures.items():
@@ -88,12 +91,22 @@ class FleetMonitor:
             "sockets_open": int(payload.get("sockets_open", 0)),
             "cpu": float(payload.get("cpu", 0.0)),
             "at": self.now(),
+            # cumulative per process: answers that went into the offline queue, by centre
+            "offline_queued": dict(payload.get("offline_queued", {})),
         }
 
     # --- sampling ---------------------------------------------------------------------
     def sockets_open(self) -> int:
         fresh = [w for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S]
         return sum(w["sockets_open"] for w in fresh)
+
+    def offline_queued(self) -> dict[str, int]:
+        """Answers queued offline so far, by centre, over every generator process."""
+        total: dict[str, int] = {}
+        for w in self.workers.values():
+            for centre, n in w.get("offline_queued", {}).items():
+                total[centre] = total.get(centre, 0) + int(n)
+        return total
 
     def generator_cpu(self) -> float:
         fresh: list[float] = [

@@ -5,8 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from scenarios.model import Scenario
-from simulator.record import RunRecord, WaveRecord
+from scenarios.model import Fault, Scenario
+from simulator.record import FaultRun, RunRecord, WaveRecord
+
+#: A fault's window runs on this long after its end when the scenario sets no
+#: ``recovery_s_max``: the reconnect storm and the offline queues belong to the fault.
+DEFAULT_RECOVERY_S = 60.0
+#: Faults that change no tablet's traffic: no window, the SLOs judge their whole span.
+_NO_WINDOW = frozenset({"drop_planned_extra_time"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +65,22 @@ def planned_record(scenario: Scenario, scenario_path: str, target: str) -> RunRe
             )
             for i, w in enumerate(scenario.waves, start=1)
         ],
+        faults=[planned_fault(f) for f in scenario.faults],
+    )
+
+
+def planned_fault(fault: Fault) -> FaultRun:
+    """A scenario fault as the run record will report it (nothing applied yet)."""
+    window = None
+    if fault.kind not in _NO_WINDOW:
+        window = fault.end_s + (fault.recovery_s_max or DEFAULT_RECOVERY_S)
+    return FaultRun(
+        kind=fault.kind,
+        centres=fault.targets,
+        at_s=fault.at_s,
+        duration_s=fault.duration_s,
+        how="not applied yet",
+        detection_s_max=fault.detection_s_max,
+        recovery_s_max=fault.recovery_s_max,
+        window_end_s=window,
     )

@@ -7,6 +7,7 @@ reaches us only, and we stop them in order), with its output in the run director
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -51,16 +52,22 @@ class Services:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self.procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+        self._server_args: list[str] = []
+        self._server_url = ""
+        # Fault control (POST /api/v1/operator/faults) for this run only.
+        self.operator_token = secrets.token_urlsafe(24)
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.run_dir / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop())
+    def _spawn(self, name: str, args: list[str], append: bool = False) -> subprocess.Popen[bytes]:
+        mode = "ab" if append else "wb"  # a restarted server's log follows the crashed one's
+        log = open(self.run_dir / f"{name}.log", mode)  # noqa: SIM115 (closed in stop())
+        extra = {"VIGIE_OPERATOR_TOKEN": self.operator_token} if name == "server" else {}
         proc = subprocess.Popen(
             [sys.executable, "-m", "vigie", *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **extra},
         )
         self.procs.append((name, proc, log))
         return proc
@@ -72,10 +79,31 @@ class Services:
     def start_serve(self, roster: Sequence[str], port: int = 0) -> str:
         """``vigie serve`` with other roster options (``--demo N``...); its URL once it answers."""
         port = port or free_port()
-        proc = self._spawn("server", serve_arguments(roster, self.run_dir, port))
+        self._server_args = serve_arguments(roster, self.run_dir, port)
+        proc = self._spawn("server", self._server_args)
         url = f"http://127.0.0.1:{port}"
         self._wait_healthy("exam server", proc, f"{url}/healthz")
+        self._server_url = url
         return url
+
+    def crash_server(self, down_s: float) -> str:
+        """The ``server_crash`` fault: SIGKILL the exam server (no shutdown, no last
+        commit), wait ``down_s``, start it again on the same port and database."""
+        found = [(i, p) for i, (name, p, _) in enumerate(self.procs) if name == "server"]
+        if not found:
+            raise ServiceError("no exam server to crash")
+        i, proc = found[-1]
+        proc.kill()
+        proc.wait()
+        self.procs[i][2].close()
+        del self.procs[i]
+        time.sleep(down_s)
+        started = time.monotonic()
+        again = self._spawn("server", self._server_args, append=True)
+        self._wait_healthy("exam server", again, f"{self._server_url}/healthz")
+        return (
+            f"kill -9, restarted after {down_s:g} s, answered in {time.monotonic() - started:.1f} s"
+        )
 
     def start_dashboard(self, target: str, port: int) -> str | None:
         proc = self._spawn("dashboard", ["dashboard", "--server", target, "--port", str(port)])
