@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from simulator.certify.faults import label
 from simulator.certify.judge import PERCENTILES, SloResult
 from simulator.certify.report_json import _atomic_write
 from simulator.certify.slo import SloKind
@@ -59,6 +60,7 @@ def render(verdict: Verdict) -> str:
             _reasons(verdict),
             "<h2>Waves and objectives</h2>",
             _wave_table(verdict),
+            *_faults_section(verdict),
             "<h2>Charts</h2>",
             *(
                 f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=False, config=_PLOT_CONFIG)}</div>'
@@ -227,9 +229,64 @@ def _with_waves(fig: go.Figure, v: Verdict) -> go.Figure:
             annotation_text=f"wave {j.wave.number}",
             annotation_position="top left",
         )
+    for f in v.record.faults:
+        if f.started_at is None:
+            continue
+        end = f.ended_at if f.ended_at is not None else f.at_s + f.duration_s
+        fig.add_vrect(
+            x0=f.started_at / 60,
+            x1=max(end, f.started_at + 1) / 60,
+            fillcolor="#d4a72c",
+            opacity=0.18,
+            line_width=0,
+            annotation_text=f.kind,
+            annotation_position="bottom left",
+        )
     fig.update_layout(**_LAYOUT)
     fig.update_xaxes(title_text="minutes since start")
     return fig
+
+
+def _faults_section(v: Verdict) -> list[str]:
+    """The injected faults: applied or not, and how the platform came through each."""
+    runs = v.record.faults
+    if not runs:
+        return []
+
+    def cell(value: float | int | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:,.0f}{unit}"
+
+    rows = "".join(
+        "<tr>"
+        f"<td>{html.escape(label(f))}</td>"
+        f"<td>{html.escape(f.how if f.applied else f.how or 'not applied')}</td>"
+        f"<td>{cell(f.affected_tablets)}</td>"
+        f"<td>{cell(f.detected_after_s, ' s')}"
+        + (f" (max {f.detection_s_max:g} s)" if f.detection_s_max is not None else "")
+        + f"</td><td>{cell(f.recovered_after_s, ' s')}"
+        + (f" (max {f.recovery_s_max:g} s)" if f.recovery_s_max is not None else "")
+        + f"</td><td>{cell(f.answers_queued_offline)}</td>"
+        f"<td>{cell(f.answers_lost)}</td>"
+        "</tr>"
+        for f in runs
+    )
+    table = (
+        "<table><tr><th>fault</th><th>applied</th><th>affected tablets</th>"
+        "<th>seen by the supervision after</th><th>back (99%) after its end</th>"
+        "<th>answers queued offline</th><th>answers lost</th></tr>" + rows + "</table>"
+    )
+    fig = go.Figure()
+    for f in runs:
+        if f.series:
+            fig.add_scatter(
+                x=[p[0] / 60 for p in f.series], y=[p[1] for p in f.series], name=label(f)
+            )
+    fig.update_yaxes(title_text="affected tablets late or lost")
+    fig.update_layout(title="Injected faults: the server's view of the affected tablets")
+    chart = _with_waves(fig, v).to_html(
+        full_html=False, include_plotlyjs=False, config=_PLOT_CONFIG
+    )
+    return ["<h2>Injected faults</h2>", table, f'<div class="chart">{chart}</div>']
 
 
 def _connected_chart(v: Verdict) -> go.Figure:
