@@ -284,7 +284,12 @@ class FaultRun:
     series: list[list[float]] = field(default_factory=list)
 
     def in_window(self, t: float) -> bool:
-        return self.window_end_s is not None and self.at_s <= t < self.window_end_s
+        """Whether run time ``t`` falls in the window of this fault, once applied."""
+        return (
+            self.window_end_s is not None
+            and self.started_at is not None
+            and self.at_s <= t < self.window_end_s
+        )
 
     def to_json(self) -> dict[str, Any]:
         out = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}

@@ -35,9 +35,10 @@ def fault_reasons(record: RunRecord) -> list[str]:
                         f"(at most {run.detection_s_max:,.0f} s)"
                     )
             if run.recovered_after_s is None:
+                within = run.window_end_s - (run.at_s + run.duration_s)
                 reasons.append(
                     f"{what}: the {run.affected_tablets:,} affected tablets were not back "
-                    "(99% in progress) before the unit closed"
+                    f"(99% no longer late or lost) within {within:,.0f} s of its end"
                 )
             elif run.recovery_s_max is not None and run.recovered_after_s > run.recovery_s_max:
                 reasons.append(

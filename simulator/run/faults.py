@@ -227,9 +227,10 @@ def measure_recovery(runs: Sequence[FaultRun], scenario: Scenario, polls: Sequen
         base_out = _sum(base, centres, OUT)
         run.affected_tablets = affected
         ended = run.ended_at if run.ended_at is not None else run.at_s + run.duration_s
-        # After the close every state speaks of the close (finished, unfinished): the
-        # polls past it say nothing of a recovery.
-        during = [p for p in polls if run.at_s <= p.t < scenario.close_at_s]
+        # Read within the fault's own window (another fault may follow it), and never past
+        # the close: every state then speaks of the close (finished, unfinished).
+        until = min(run.window_end_s, scenario.close_at_s)
+        during = [p for p in polls if run.at_s <= p.t < until]
         run.series = [[p.t, float(_sum(p, centres, OUT) - base_out)] for p in during]
         if affected == 0:
             run.notes.append("no tablet was sitting the unit there when the fault started")
@@ -246,8 +247,8 @@ def measure_recovery(runs: Sequence[FaultRun], scenario: Scenario, polls: Sequen
         run.answers_queued_offline = sum(
             last.offline.get(c, 0) - base.offline.get(c, 0) for c in centres
         )
-        if back is None and during and during[-1].t < ended:
-            run.notes.append("the unit closed before the fault ended: recovery not measured")
+        if back is None and scenario.close_at_s < run.window_end_s:
+            run.notes.append("the unit closed within the fault's window: recovery cut short")
 
 
 def _sum(poll: Poll, centres: Sequence[str], states: Sequence[str]) -> int:

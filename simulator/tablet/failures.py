@@ -16,6 +16,7 @@ from enum import Enum
 
 import gevent
 import msgspec
+from geventhttpclient.response import HTTPConnectionClosed
 
 from simulator.settings import FailureKind, TabletFailure
 from vigie.protocol import ErrorCode
@@ -27,7 +28,9 @@ from .backoff import parse_retry_after
 HTTP = "HTTP"
 WS = "WS"
 
-NETWORK_ERRORS = (OSError, gevent.Timeout)
+#: What a network call can raise when the connection goes: a server killed mid-answer
+#: closes the keep-alive socket under geventhttpclient's parser (HTTPConnectionClosed).
+NETWORK_ERRORS = (OSError, gevent.Timeout, HTTPConnectionClosed)
 
 _error_decoder = msgspec.json.Decoder(ErrorResponse)
 

@@ -72,3 +72,16 @@ def test_network_errors_retry() -> None:
     for failure in (refused, timeout, TabletFailure(FailureKind.PROTOCOL, "garbled")):
         assert not isinstance(failure, HttpFailure)
         assert verdict(failure) is Verdict.RETRY
+
+
+def test_a_connection_closed_mid_answer_is_a_network_failure_to_retry() -> None:
+    # A server killed (kill -9) while a keep-alive answer is on its way: the pool's parser
+    # raises this, and the tablet must retry, not die.
+    from geventhttpclient.response import HTTPConnectionClosed
+
+    from simulator.tablet.failures import NETWORK_ERRORS
+
+    exc = HTTPConnectionClosed("connection closed.")
+    assert isinstance(exc, NETWORK_ERRORS)
+    failure = network_failure("POST /answers", exc)
+    assert failure.kind is FailureKind.REFUSED and verdict(failure) is Verdict.RETRY
