@@ -170,6 +170,7 @@ class Writer:
         self._stalled_until = 0.0  # time.monotonic(); a db_stall fault commits nothing until then
         self._wake = threading.Event()  # ends a stall early (shutdown)
         self._oldest_at: float | None = None  # queued_at of the batch in hand's first job
+        self._in_hand = 0  # jobs taken off the queue, not yet committed
 
     def start(self) -> None:
         self._thread.start()
@@ -188,8 +189,8 @@ class Writer:
         self._stalled_until = max(self._stalled_until, time.monotonic() + seconds)
 
     def pending(self) -> int:
-        """Writes queued, not yet committed (rises during a stall)."""
-        return self._queue.qsize()
+        """Writes queued or in hand, not yet committed (rises during a stall)."""
+        return self._queue.qsize() + self._in_hand
 
     def oldest_pending_s(self) -> float:
         """Age of the oldest write not yet committed (0 when none): the queue is FIFO, so
@@ -225,13 +226,13 @@ class Writer:
                 assert isinstance(item, _Item)
                 batch.append(item)
             if batch:
-                self._oldest_at = batch[0].queued_at
+                self._oldest_at, self._in_hand = batch[0].queued_at, len(batch)
             stalled = self._stalled_until - time.monotonic()
             if stalled > 0 and not stopping:
                 self._wake.wait(stalled)
             if batch:
                 self._commit(batch)
-                self._oldest_at = None
+                self._oldest_at, self._in_hand = None, 0
 
     def _commit(self, batch: list[_Item]) -> None:
         results: list[tuple[asyncio.Future[Any] | None, Any, BaseException | None]] = []

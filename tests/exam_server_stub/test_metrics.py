@@ -63,16 +63,21 @@ async def test_a_db_stall_ages_the_oldest_pending_write_then_it_falls_back(
     r = await api.client.post(OPS, json={"kind": "db_stall", "duration_s": 2}, headers=api.bearer(TOKEN))  # fmt: skip
     assert r.status == 200
     pending = asyncio.create_task(api.answer(token, q.id, {"text": "pendant la panne"}))
-    oldest = 0.0
+    samples: Samples = {}
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and oldest < 1.0:  # bounded: until it has aged 1 s
-        oldest = (await scrape(api))[(M.WRITER_OLDEST.value, ())]
+    while time.monotonic() < deadline:  # bounded: until the oldest write has aged 1 s
+        samples = await scrape(api)
+        if samples[(M.WRITER_OLDEST.value, ())] >= 1.0:
+            break
         await asyncio.sleep(0.05)
-    assert 1.0 <= oldest < 2.5
+    assert 1.0 <= samples[(M.WRITER_OLDEST.value, ())] < 2.5
+    # The operator's audit and the answer, whether the writer holds them or they still queue.
+    assert samples[(M.WRITER_QUEUE.value, ())] >= 2
     assert not pending.done()  # the answer waits with the stalled writes
     assert (await pending).status == 200
     samples = await scrape(api)
     assert samples[(M.WRITER_OLDEST.value, ())] < 0.5
+    assert samples[(M.WRITER_QUEUE.value, ())] == 0
     assert samples[(M.ANSWER_COMMIT.value + "_count", ())] == 1
 
 
