@@ -238,11 +238,47 @@ def saturation() -> JSON:
             ),
         ],
     )
+    writer = Row(
+        "Database writer (a stall: 2023, the first EDN)",
+        [
+            timeseries(
+                "Oldest write waiting for its commit",
+                Query(f"{M.WRITER_OLDEST}{{{SRV}}}", "{{instance}}"),
+                description=(
+                    "Age of the oldest answer or jury action not yet on disk: a few ms when"
+                    " healthy. Past 10 s the DatabaseStall alert pages."
+                ),
+                unit="s",
+                min=0,
+                thresholds=[(1, "orange"), (10, "red")],
+            ),
+            timeseries(
+                "Writes waiting",
+                Query(f"{M.WRITER_QUEUE}{{{SRV}}}", "{{instance}}"),
+                description="Queued writes; growing while nothing commits is a stall.",
+                min=0,
+                thresholds=[(20, "orange")],
+            ),
+            timeseries(
+                "Answers committed per second",
+                Query(
+                    f"sum by (instance) (rate({M.ANSWER_COMMIT}_count{{{SRV}}}[{RATE}]))",
+                    "{{instance}}",
+                ),
+                description=(
+                    "0 while writes wait: AnswerCommitsStopped (also a writer that died,"
+                    " whose oldest write reads 0)."
+                ),
+                unit="ops",
+                min=0,
+            ),
+        ],
+    )
     return dashboard(
         uid="vigie-saturation",
         title="vigie / Saturation",
-        description="How close the exam server is to a limit: connection cap, fds, CPU, loop lag, commits.",
-        rows=[conns, process, latency],
+        description="How close the exam server is to a limit: connection cap, fds, CPU, loop lag, commits, the database writer.",
+        rows=[conns, process, latency, writer],
         variables=[JOB_VAR],
     )
 
@@ -269,6 +305,66 @@ def tablets_by_centre() -> JSON:
                 width=12,
                 height=16,
                 stacked=True,
+            ),
+        ],
+    )
+    incidents = Row(
+        "Centre incidents: disconnects, reconnect loops, planned extra time",
+        [
+            timeseries(
+                "Share of each centre's tablets gone (against its 15-minute peak)",
+                Query(f"vigie:websockets_open:drop_ratio15m{{{by_centre}}}", "{{centre}}"),
+                description=(
+                    "One centre high while the others stay low is its network (a centre"
+                    " outage): CentreMassDisconnect pages above 30% and 10 tablets. All"
+                    " together is the national close or the server."
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+                thresholds=[(0.3, "red")],
+                width=12,
+            ),
+            timeseries(
+                "Reconnects per tablet in 5 minutes, by centre",
+                Query(
+                    f"vigie:websocket_reconnects:increase5m{{{by_centre}}}"
+                    f" / vigie:websockets_open:peak15m{{{by_centre}}}",
+                    "{{centre}}",
+                ),
+                description=(
+                    "A tablet back on a new socket during a unit. One each is a restart;"
+                    " above 1.5, held 2 minutes, is a reconnect loop (Lyon Sud, 2025):"
+                    " ReconnectLoop."
+                ),
+                min=0,
+                thresholds=[(1.5, "red")],
+                width=12,
+            ),
+            timeseries(
+                "Reconnects per minute, by centre",
+                Query(
+                    f"sum by (centre) (rate({M.WEBSOCKET_RECONNECTS.total}{{{by_centre}}}[{RATE}])) * 60",
+                    "{{centre}}",
+                ),
+                unit="short",
+                stacked=True,
+                width=12,
+            ),
+            bargauge(
+                "Candidates without their planned extra time, by centre",
+                Query(
+                    f"sort_desc(sum by (centre) ({M.PLANNED_EXTRA_MISSING}{{{by_centre}}}))",
+                    "{{centre}}",
+                    instant=True,
+                ),
+                description=(
+                    "A deadline that does not include the roster's tiers-temps (2019: all"
+                    " 9,336 candidates re-sat a test). Anything above 0 pages:"
+                    " PlannedExtraTimeMissing."
+                ),
+                thresholds=[(1, "red")],
+                width=12,
             ),
         ],
     )
@@ -300,8 +396,8 @@ def tablets_by_centre() -> JSON:
     return dashboard(
         uid="vigie-tablets-by-centre",
         title="vigie / Tablets by centre",
-        description="Connected tablets per exam centre and candidates per supervision state.",
-        rows=[centres, states],
+        description="Connected tablets per exam centre, centre incidents, and candidates per supervision state.",
+        rows=[centres, incidents, states],
         variables=[JOB_VAR, CENTRE_VAR],
     )
 

@@ -176,6 +176,14 @@ class FakeExposition:
         self.lag = Histogram(M.LOOP_LAG, f"fake {M.LOOP_LAG}", registry=s)
         self.fraud = Counter(M.FRAUD_ALERTS, f"fake {M.FRAUD_ALERTS}", registry=s)
         self.faults = Counter(M.INJECTED_FAULTS, f"fake {M.INJECTED_FAULTS}", ["kind"], registry=s)
+        self.writer_queue = Gauge(M.WRITER_QUEUE, f"fake {M.WRITER_QUEUE}", registry=s)
+        self.writer_oldest = Gauge(M.WRITER_OLDEST, f"fake {M.WRITER_OLDEST}", registry=s)
+        self.reconnects = Counter(
+            M.WEBSOCKET_RECONNECTS, f"fake {M.WEBSOCKET_RECONNECTS}", ["centre"], registry=s
+        )
+        self.planned_missing = Gauge(
+            M.PLANNED_EXTRA_MISSING, f"fake {M.PLANNED_EXTRA_MISSING}", ["centre"], registry=s
+        )
         self.users = Gauge(M.FLEET_USERS, f"fake {M.FLEET_USERS}", registry=f)
         self.sockets = Gauge(M.FLEET_SOCKETS_OPEN, f"fake {M.FLEET_SOCKETS_OPEN}", registry=f)
         self.rtt = Histogram(
@@ -207,6 +215,10 @@ class FakeExposition:
         self.errors.labels("/api/v1/ws", "connection_cap").inc()
         for centre in self.CENTRES:
             self.ws_open.labels(centre).set(rng.randint(20, 30))
+            self.reconnects.labels(centre).inc(rng.randint(0, 1))
+            self.planned_missing.labels(centre).set(0)
+        self.writer_queue.set(rng.randint(0, 3))
+        self.writer_oldest.set(rng.uniform(0.0, 0.01))
         self.connects.inc()
         self.rejections.labels("connection_cap").inc()
         self.disconnects.labels("network").inc()

@@ -36,6 +36,7 @@ def create_app(settings: ServerSettings) -> web.Application:
     metrics = Metrics()
     metrics.connection_cap.set(settings.max_connections)
     exam = Exam(settings, centres, metrics)
+    metrics.known_centres(exam.by_centre)
     app = web.Application(
         middlewares=[metrics_mw, error_mw, fault_mw], client_max_size=MAX_HTTP_BODY_BYTES
     )
@@ -62,7 +63,7 @@ async def _writer_ctx(app: web.Application) -> AsyncIterator[None]:
     writer.start()
     app[WRITER] = writer
     app[EXAM].writer = writer
-    app[METRICS].writer_queue.set_function(writer.pending)
+    app[METRICS].watch_writer(writer)
     yield
     await writer.stop()  # flushes whatever is queued (disconnect audit included)
 

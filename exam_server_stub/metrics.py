@@ -1,12 +1,23 @@
-"""Prometheus metrics, named in ``vigie.wire.metrics``; one registry per app."""
+"""Prometheus metrics, named in ``vigie.wire.metrics``; one registry per app.
+
+Cheap on the hot paths: the writer's gauges and the candidate counts are read at scrape
+time, and per-centre series (about 35 centres) move only on a connection, never on a
+heartbeat.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from vigie.protocol import CandidateState
 from vigie.wire.metrics import AnswerOutcome
 from vigie.wire.metrics import Metric as M
+
+if TYPE_CHECKING:
+    from .store import Writer
 
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -60,6 +71,23 @@ class Metrics:
         self.writer_queue = Gauge(
             M.WRITER_QUEUE, "Writes waiting for their commit (a stalled database).", registry=r
         )
+        self.writer_oldest = Gauge(
+            M.WRITER_OLDEST,
+            "Age of the oldest write waiting for its commit (0 when none waits).",
+            registry=r,
+        )
+        self.ws_reconnects = Counter(
+            M.WEBSOCKET_RECONNECTS,
+            "Tablets back on a new websocket during a unit, by centre.",
+            ["centre"],
+            registry=r,
+        )
+        self.planned_extra_missing = Gauge(
+            M.PLANNED_EXTRA_MISSING,
+            "Candidates whose deadline does not include their planned extra time, by centre.",
+            ["centre"],
+            registry=r,
+        )
         self.injected_faults = Counter(
             M.INJECTED_FAULTS, "Faults injected by the knobs.", ["kind"], registry=r
         )
@@ -67,3 +95,18 @@ class Metrics:
             self.candidates.labels(state.value).set(0)
         for result in AnswerOutcome:
             self.answers.labels(result.value)
+
+    def watch_writer(self, writer: Writer) -> None:
+        """The writer's queue and the age of its oldest write, read at each scrape."""
+        self.writer_queue.set_function(writer.pending)
+        self.writer_oldest.set_function(writer.oldest_pending_s)
+
+    def known_centres(self, codes: Iterable[str]) -> None:
+        """Every centre's per-centre series from the start, at 0: rate() then counts a
+        centre's first reconnect, and an alert reads 0 rather than nothing."""
+        for code in codes:
+            self.ws_reconnects.labels(code)
+            self.planned_extra_missing.labels(code)
+
+    def reconnected(self, centre: str) -> None:
+        self.ws_reconnects.labels(centre).inc()

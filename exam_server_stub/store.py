@@ -145,11 +145,12 @@ def init_db(path: Path) -> None:
 
 
 class _Item:
-    __slots__ = ("fut", "job")
+    __slots__ = ("fut", "job", "queued_at")
 
     def __init__(self, job: Job, fut: asyncio.Future[Any] | None) -> None:
         self.job = job
         self.fut = fut
+        self.queued_at = time.monotonic()
 
 
 _STOP = object()
@@ -168,6 +169,8 @@ class Writer:
         self.jobs = 0
         self._stalled_until = 0.0  # time.monotonic(); a db_stall fault commits nothing until then
         self._wake = threading.Event()  # ends a stall early (shutdown)
+        self._oldest_at: float | None = None  # queued_at of the batch in hand's first job
+        self._in_hand = 0  # jobs taken off the queue, not yet committed
 
     def start(self) -> None:
         self._thread.start()
@@ -186,8 +189,14 @@ class Writer:
         self._stalled_until = max(self._stalled_until, time.monotonic() + seconds)
 
     def pending(self) -> int:
-        """Writes queued, not yet committed (rises during a stall)."""
-        return self._queue.qsize()
+        """Writes queued or in hand, not yet committed (rises during a stall)."""
+        return self._queue.qsize() + self._in_hand
+
+    def oldest_pending_s(self) -> float:
+        """Age of the oldest write not yet committed (0 when none): the queue is FIFO, so
+        it is the first job of the batch in hand; everything still queued is younger."""
+        since = self._oldest_at
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
 
     async def stop(self) -> None:
         """Flush everything queued, then stop the thread."""
@@ -216,11 +225,14 @@ class Writer:
                     continue
                 assert isinstance(item, _Item)
                 batch.append(item)
+            if batch:
+                self._oldest_at, self._in_hand = batch[0].queued_at, len(batch)
             stalled = self._stalled_until - time.monotonic()
             if stalled > 0 and not stopping:
                 self._wake.wait(stalled)
             if batch:
                 self._commit(batch)
+                self._oldest_at, self._in_hand = None, 0
 
     def _commit(self, batch: list[_Item]) -> None:
         results: list[tuple[asyncio.Future[Any] | None, Any, BaseException | None]] = []

@@ -95,7 +95,10 @@ async def _serve(
     m = request.app[METRICS]
     reasons = request.app[CLOSE_REASONS]
     now = request.app[EXAM].clock()
+    reconnects = c.reconnects
     old = exam.attach(c, ws, now)
+    if c.reconnects > reconnects:  # attach counts a tablet back during a unit
+        m.reconnected(c.centre)
     m.ws_connects.inc()
     if old is not None:
         reasons[id(old)] = DisconnectReason.SUPERSEDED.value

@@ -77,3 +77,27 @@ def test_every_recording_rule_read_is_defined() -> None:
     for item in checkable_expressions(committed_dashboards(), rule_files()):
         for name in re.findall(r"\bvigie:[\w:]+", item.expr):
             assert name in recorded, (item.source, name)
+
+
+def test_each_exam_day_alert_has_its_panels() -> None:
+    """What each alert of the national failures reads is on the board an SRE opens for it:
+    centres' incidents by centre, the database writer on the saturation board."""
+    queries = {
+        board["title"]: " ".join(e.expr for e in panel_expressions(name, board))
+        for name, board in committed_dashboards().items()
+    }
+    by_centre = queries["vigie / Tablets by centre"]
+    for read in (
+        "vigie:websockets_open:drop_ratio15m",  # CentreMassDisconnect
+        "vigie:websocket_reconnects:increase5m",  # ReconnectLoop
+        "vigie_websocket_reconnects_total",
+        "vigie_planned_extra_time_missing",  # PlannedExtraTimeMissing
+    ):
+        assert read in by_centre, read
+    saturation = queries["vigie / Saturation"]
+    for read in (
+        "vigie_writer_oldest_pending_seconds",  # DatabaseStall
+        "vigie_writer_queue",  # AnswerCommitsStopped
+        "vigie_answer_commit_duration_seconds_count",
+    ):
+        assert read in saturation, read
