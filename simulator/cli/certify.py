@@ -74,15 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         record.notes = list(check.notes)
         record.ended_at = record.started_at
         return judge(record, args.report, scenario.slos.generator_cpu_max)
-    from simulator.run.faults import FaultControl
+    from simulator.run.faults import FaultControl, preflight
     from simulator.run.summary import print_summary
 
+    control = FaultControl(operator_token=args.operator_token)
+    for line in preflight(scenario, control):
+        print(f"vigie certify: {line}", file=sys.stderr)
     record, interrupted = run_scenario_fleet(
-        args,
-        scenario,
-        args.target,
-        log_dir=args.report / "logs",
-        fault_control=FaultControl(operator_token=args.operator_token),
+        args, scenario, args.target, log_dir=args.report / "logs", fault_control=control
     )
     print_summary(record)
     status = judge(record, args.report, scenario.slos.generator_cpu_max)

@@ -253,3 +253,22 @@ def measure_recovery(runs: Sequence[FaultRun], scenario: Scenario, polls: Sequen
 
 def _sum(poll: Poll, centres: Sequence[str], states: Sequence[str]) -> int:
     return sum(poll.centres.get(c, {}).get(s, 0) for c in centres for s in states)
+
+
+def preflight(scenario: Scenario, control: FaultControl) -> list[str]:
+    """What the run will not be able to apply, said before it starts (never a surprise in
+    the report): the certificate will not cover these faults."""
+    out: list[str] = []
+    needs_token = [f.kind for f in scenario.faults if f.kind in OPERATOR_KINDS]
+    if needs_token and not control.operator_token:
+        out.append(
+            f"{len(needs_token)} server fault(s) ({', '.join(needs_token)}) will not be "
+            "applied: no operator token (start the server with vigie serve --operator-token "
+            "and pass the same with --operator-token or $VIGIE_OPERATOR_TOKEN)"
+        )
+    if control.crash is None and any(f.kind == "server_crash" for f in scenario.faults):
+        out.append(
+            "server_crash will not be applied: it needs the server process "
+            "(vigie rehearse starts, kills and restarts it)"
+        )
+    return out

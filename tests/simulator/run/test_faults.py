@@ -8,7 +8,13 @@ from typing import Any
 from scenarios import Scenario
 from scenarios.loader import parse_scenario
 from simulator.record import FaultRun
-from simulator.run.faults import FaultControl, FaultTimeline, Poll, measure_recovery
+from simulator.run.faults import (
+    FaultControl,
+    FaultTimeline,
+    Poll,
+    measure_recovery,
+    preflight,
+)
 from simulator.run.jury import JuryClient, JuryError
 from simulator.run.plan import planned_record
 
@@ -164,3 +170,15 @@ def test_a_centre_that_never_comes_back_before_the_close_has_no_recovery_time() 
     measure_recovery(runs, s, polls)
     assert runs[0].detected_after_s == 10
     assert runs[0].recovered_after_s is None  # 80% back is not 99%; after the close is no proof
+
+
+def test_preflight_says_what_will_not_be_applied_before_the_run() -> None:
+    s = scenario(
+        {"kind": "db_stall", "at_s": 20, "duration_s": 5},
+        {"kind": "server_crash", "at_s": 40, "duration_s": 5},
+    )
+    lines = preflight(s, FaultControl())
+    assert len(lines) == 2
+    assert "db_stall" in lines[0] and "--operator-token" in lines[0]
+    assert "vigie rehearse" in lines[1]
+    assert preflight(s, FaultControl(operator_token="t", crash=lambda s: "kill -9")) == []
