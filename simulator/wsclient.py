@@ -75,6 +75,7 @@ class _Detached:
     def close(self) -> None:
         pass
 
+
 CloseHandler = Callable[[int, str], None]  # (code, reason)
 
 
@@ -121,6 +122,7 @@ class WsConnection:
         self._on_close: CloseHandler = self._queue_close
         self._inbox: gevent.queue.Queue[tuple[bool, bytes] | WsClosedError] | None = None
         self.closed = False
+        self.paused = False  # not reading (see pause)
         self.close_code: int | None = None
         self.close_reason = ""
         self._close_sent = False
@@ -189,11 +191,13 @@ class WsConnection:
 
     def pause(self) -> None:
         """Stop reading (what arrives waits in the kernel), as when the network is gone."""
-        if self._read_watcher is not None:
+        if self._read_watcher is not None and not self.paused:
+            self.paused = True
             self._read_watcher.stop()
 
     def resume(self) -> None:
-        if self._read_watcher is not None and not self.closed:
+        if self._read_watcher is not None and self.paused and not self.closed:
+            self.paused = False
             self._read_watcher.start(self._on_readable)
 
     def detach(self) -> Any:

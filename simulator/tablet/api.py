@@ -151,7 +151,9 @@ def _pool_for(cfg: FleetSettings, identity: TabletIdentity, host: str, port: int
         return http_pool(host, port, timeout)
     k = centre_number([c for c, _ in cfg.centres], identity.centre)
     source = http_address(cfg.net_base, k)
-    return http_pool(connect_host(host), port, timeout, source, centre_pool_size(cfg, identity.centre))
+    return http_pool(
+        connect_host(host), port, timeout, source, centre_pool_size(cfg, identity.centre)
+    )
 
 
 @dataclass(slots=True)
@@ -213,9 +215,9 @@ class TabletApi:
         """In a simulated centre outage, wait for the network (at most the request
         timeout) and then fail as the real network would have: a timeout."""
         centre = self.identity.centre
-        if simulated.outages and centre in simulated.outages:
-            if not simulated.wait_restored(centre, self.cfg.request_timeout_s):
-                raise TimeoutError(f"{what}: no network (simulated centre outage)")
+        cut = simulated.outages and centre in simulated.outages
+        if cut and not simulated.wait_restored(centre, self.cfg.request_timeout_s):
+            raise TimeoutError(f"{what}: no network (simulated centre outage)")
 
     # --- one call --------------------------------------------------------------------------
     def _exchange(

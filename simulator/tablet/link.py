@@ -281,26 +281,30 @@ class TabletLink:
         if self._hb_seq >= 0 and now - self._last_ack > STALE_AFTER_BEATS * self.interval:
             self._stale(conn)
             return
-        if simulated.outages and self.api.identity.centre in simulated.outages:
-            return  # no network: the heartbeat goes nowhere
         self.seq += 1
-        p = self.progress
-        try:
-            conn.send_text(
-                encoder.encode(
-                    Heartbeat(
-                        seq=self.seq,
-                        unit_id=p.current_unit,
-                        position=p.position,
-                        answered=p.answered,
-                        battery=p.battery,
-                        network=NETWORK,
-                        client_ts=time.time(),
+        if simulated.outages and self.api.identity.centre in simulated.outages:
+            # No network: the beat is lost on the way (counted as sent, for the stale rule).
+            conn.pause()  # (already, unless this centre's sockets were not registered)
+        else:
+            if conn.paused:
+                conn.resume()  # the centre is back (a socket that was not registered)
+            p = self.progress
+            try:
+                conn.send_text(
+                    encoder.encode(
+                        Heartbeat(
+                            seq=self.seq,
+                            unit_id=p.current_unit,
+                            position=p.position,
+                            answered=p.answered,
+                            battery=p.battery,
+                            network=NETWORK,
+                            client_ts=time.time(),
+                        )
                     )
                 )
-            )
-        except WsClosedError:
-            return
+            except WsClosedError:
+                return
         if self._hb_seq < 0:
             self._last_ack = now
         self._hb_seq = self.seq

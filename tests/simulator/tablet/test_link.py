@@ -36,6 +36,7 @@ from vigie.wire.ws import (
 class Conn:
     def __init__(self) -> None:
         self.closed = False
+        self.paused = False
         self.sent: list[bytes] = []
         self.close_code: int | None = None
         self.on_message: Callable[[bool, bytes], None] | None = None
