@@ -16,16 +16,21 @@ failure kinds and open sockets to the master. On a master or local runner starte
 from __future__ import annotations
 
 import argparse
+import os
 from argparse import Namespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from locust import events as _locust_events
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 from scenarios import Scenario, load_scenario
+from scenarios.model import NETWORK_FAULTS
 from simulator import settings as fleet
 from simulator import shape as _shape
 from simulator.exporter import DEFAULT_METRICS_PORT
+from simulator.faults import simulated
+from simulator.faults.addresses import BASE_ENV, is_loopback
 from simulator.identity import partition, wave_order
 from simulator.run.tally import Tally
 from simulator.tablet import TabletUser
@@ -84,9 +89,18 @@ def target_from(options: Namespace | None, host: str | None) -> str:
     return (target or host or "http://127.0.0.1:8080").rstrip("/")
 
 
-def fleet_settings(scenario: Scenario, target: str) -> fleet.FleetSettings:
+def fleet_settings(
+    scenario: Scenario, target: str, net_base: int | None = None
+) -> fleet.FleetSettings:
+    """The tablets' settings; ``net_base`` (default: ``$VIGIE_NET_BASE``, set by the
+    master for its workers) makes them send from their centres' addresses when the
+    target is on the loopback."""
     t = scenario.think_time
     f = scenario.fleet
+    if net_base is None and os.environ.get(BASE_ENV):
+        net_base = int(os.environ[BASE_ENV])
+    if not is_loopback(urlsplit(target).hostname or ""):
+        net_base = None  # a remote server sees our one real address anyway
     return fleet.FleetSettings(
         target=target,
         heartbeat_interval_s=scenario.heartbeat_interval_s,
@@ -99,6 +113,14 @@ def fleet_settings(scenario: Scenario, target: str) -> fleet.FleetSettings:
         request_timeout_s=f.request_timeout_s,
         answer_fraction=scenario.exam.answer_fraction,
         seed=scenario.seed,
+        net_base=net_base,
+        centres=tuple(scenario.centres.items()),
+        simulated_centres=frozenset(
+            c
+            for fault in scenario.faults
+            if fault.kind in NETWORK_FAULTS and getattr(fault, "mode", "") == "simulated"
+            for c in fault.targets
+        ),
     )
 
 
@@ -107,6 +129,8 @@ def _on_init(environment: Any, **_: Any) -> None:
     options = environment.parsed_options
     if isinstance(runner, WorkerRunner):
         Tally().install(environment.events, report_to_master=True)
+    if isinstance(runner, WorkerRunner | LocalRunner):
+        simulated.install(runner)  # the master's simulated centre outages
 
     def _configure(environment: Any, **_: Any) -> None:
         # On a worker the master's custom options (scenario, --set, expect_workers) arrive

@@ -67,6 +67,13 @@ class FleetSettings:
     request_timeout_s: float = 30.0
     answer_fraction: float = 1.0  # share of the unit's questions a tablet answers
     seed: int = 2022
+    #: the run's octet: with a loopback target each centre's tablets send from
+    #: 127.<net_base>.<k>.x (simulator.faults.addresses); None: no binding
+    net_base: int | None = None
+    centres: tuple[tuple[str, int], ...] = ()  # (code, candidates), the scenario's order
+    #: centres that a ``mode: simulated`` network fault targets: their sockets register
+    #: with simulator.faults.simulated (nothing for the others)
+    simulated_centres: frozenset[str] = frozenset()
 
 
 # --- process-wide state, installed by the runner --------------------------------------

@@ -14,6 +14,8 @@ Callbacks run inside the hub: they must not block (no sleep, no socket wait).
 from __future__ import annotations
 
 import contextlib
+import socket as _socket
+import struct
 import sys
 import zlib
 from collections.abc import Callable
@@ -64,6 +66,16 @@ __all__ = [
 ]
 
 MessageHandler = Callable[[bool, bytes], None]  # (is_text, payload)
+_LINGER_RST = struct.pack("ii", 1, 0)  # on, 0 s: close() sends a RST
+
+
+class _Detached:
+    """Stands for a socket handed to someone else (see :meth:`WsConnection.detach`)."""
+
+    def close(self) -> None:
+        pass
+
+
 CloseHandler = Callable[[int, str], None]  # (code, reason)
 
 
@@ -75,13 +87,15 @@ def connect(
     headers: dict[str, str] | None = None,
     deflate: bool = False,
     timeout: float = 10.0,
+    source: str | None = None,
 ) -> WsConnection:
-    """Open a websocket (blocking the calling greenlet, at most ``timeout`` per step).
+    """Open a websocket (blocking the calling greenlet, at most ``timeout`` per step),
+    from the IPv4 address ``source`` when given.
 
     Raises :class:`WsHandshakeError` for a non-101 answer, ``OSError`` (including
     ``ConnectionRefusedError`` and ``TimeoutError``) for network failures.
     """
-    sock, rest, params = upgrade(host, port, path, headers or {}, deflate, timeout)
+    sock, rest, params = upgrade(host, port, path, headers or {}, deflate, timeout, source)
     return WsConnection(sock, rest, params)
 
 
@@ -108,6 +122,7 @@ class WsConnection:
         self._on_close: CloseHandler = self._queue_close
         self._inbox: gevent.queue.Queue[tuple[bool, bytes] | WsClosedError] | None = None
         self.closed = False
+        self.paused = False  # not reading (see pause)
         self.close_code: int | None = None
         self.close_reason = ""
         self._close_sent = False
@@ -164,6 +179,39 @@ class WsConnection:
     def abort(self) -> None:
         """Drop the TCP connection without a closing handshake (and without callback)."""
         self._finish(CLOSE_ABNORMAL, "aborted", notify=False)
+
+    def reset(self) -> None:
+        """Abort with a RST (SO_LINGER 0), as a middlebox cutting the connection does; the
+        close callback fires as for a reset from the peer."""
+        if self.closed:
+            return
+        with contextlib.suppress(OSError):
+            self._raw.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, _LINGER_RST)
+        self._finish(CLOSE_ABNORMAL, "connection reset")
+
+    def pause(self) -> None:
+        """Stop reading (what arrives waits in the kernel), as when the network is gone."""
+        if self._read_watcher is not None and not self.paused:
+            self.paused = True
+            self._read_watcher.stop()
+
+    def resume(self) -> None:
+        if self._read_watcher is not None and self.paused and not self.closed:
+            self.paused = False
+            self._read_watcher.start(self._on_readable)
+
+    def detach(self) -> Any:
+        """Give up the connection without closing its socket (no FIN, no callback): the
+        caller holds the returned socket and closes it later."""
+        sock = self._gsock
+        if self._write_watcher is not None:
+            self._write_watcher.stop()
+            self._write_watcher.close()
+            self._write_watcher = None
+        self._out = b""
+        self._gsock = _Detached()
+        self._finish(CLOSE_ABNORMAL, "given up", notify=False)
+        return sock
 
     def _send_message(self, opcode: int, data: bytes, fragment: int) -> None:
         compressed = False

@@ -14,6 +14,7 @@ from typing import Any
 
 import gevent.socket
 
+from simulator.faults.addresses import bind_source
 from simulator.wsframe import WsError, WsHandshakeError
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -25,15 +26,22 @@ Deflate = dict[str, str | None]
 
 
 def upgrade(
-    host: str, port: int, path: str, headers: dict[str, str], deflate: bool, timeout: float
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    deflate: bool,
+    timeout: float,
+    source: str | None = None,
 ) -> tuple[Any, bytes, Deflate | None]:
-    """Connect and upgrade: the gevent socket, the bytes read past the answer's head, and
-    the permessage-deflate parameters the server accepted (None: declined or not offered).
+    """Connect (from ``source`` when given, an IPv4 address) and upgrade: the gevent
+    socket, the bytes read past the answer's head, and the permessage-deflate parameters
+    the server accepted (None: declined or not offered).
 
     Raises :class:`WsHandshakeError` for a non-101 answer, ``OSError`` (including
     ``ConnectionRefusedError`` and ``TimeoutError``) for network failures.
     """
-    sock = gevent.socket.create_connection((host, port), timeout=timeout)
+    sock = _open(host, port, timeout, source)
     try:
         sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
         key = base64.b64encode(os.urandom(16))
@@ -63,6 +71,20 @@ def upgrade(
     except BaseException:
         sock.close()
         raise
+
+
+def _open(host: str, port: int, timeout: float, source: str | None) -> Any:
+    if source is None:
+        return gevent.socket.create_connection((host, port), timeout=timeout)
+    sock = gevent.socket.socket(_stdsocket.AF_INET, _stdsocket.SOCK_STREAM)
+    try:
+        bind_source(sock, source)
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _parse_extensions(value: str) -> dict[str, str | None] | None:

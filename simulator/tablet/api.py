@@ -7,7 +7,10 @@ an :class:`~.failures.HttpFailure` (classified once, in :mod:`.failures`), or as
 
 HTTP goes through one ``geventhttpclient`` keep-alive pool per process and target: a
 tablet's calls are rare (an answer a minute or so), so thousands of tablets share a few
-hundred sockets and the file descriptors go to the websockets.
+hundred sockets and the file descriptors go to the websockets. When the tablets send from
+their centres' addresses (:mod:`simulator.faults.addresses`) there is one pool per centre,
+bound to the centre's HTTP address, sized by the centre's share of the candidates, so
+that a centre outage cuts its HTTP too.
 """
 
 from __future__ import annotations
@@ -20,8 +23,17 @@ from urllib.parse import urlsplit
 
 import msgspec
 from geventhttpclient import HTTPClient
+from geventhttpclient.connectionpool import ConnectionPool
 
 from simulator import record
+from simulator.faults import simulated
+from simulator.faults.addresses import (
+    bind_source,
+    centre_number,
+    connect_host,
+    http_address,
+    tablet_address,
+)
 from simulator.settings import FailureKind, FleetSettings, TabletFailure, TabletIdentity
 from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire.http import (
@@ -55,9 +67,10 @@ T = TypeVar("T")
 Reporter = Callable[[str, str, float, int, BaseException | None], None]
 
 HTTP_POOL_SIZE = 256
+CENTRE_POOL_MIN = 4  # a small centre still gets a few keep-alive sockets
 SHA256_HEADER = "x-vigie-sha256"
 
-_pools: dict[tuple[str, int, float], HTTPClient] = {}
+_pools: dict[tuple[str, int, float, str | None], HTTPClient] = {}
 _login_ok = msgspec.json.Decoder(LoginOk)
 _unit_key = msgspec.json.Decoder(UnitKey)
 _question = msgspec.json.Decoder(QuestionDoc)
@@ -69,19 +82,78 @@ _LOCKED_OR_PAUSED = frozenset({ErrorCode.QUESTION_LOCKED, ErrorCode.CENTRE_PAUSE
 _PAUSED = frozenset({ErrorCode.CENTRE_PAUSED})
 
 
-def http_pool(host: str, port: int, timeout: float) -> HTTPClient:
-    key = (host, port, timeout)
+class _BoundPool(ConnectionPool):
+    """geventhttpclient's pool, its sockets bound to one source address before connecting
+    (geventhttpclient has no source_address option)."""
+
+    source: str | None = None
+
+    def _create_tcp_socket(self, family: int, socktype: int, protocol: int) -> Any:
+        sock = super()._create_tcp_socket(family, socktype, protocol)
+        try:
+            bind_source(sock, self.source)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+def http_pool(
+    host: str, port: int, timeout: float, source: str | None = None, size: int = HTTP_POOL_SIZE
+) -> HTTPClient:
+    """The process's keep-alive pool to the target, one per source address."""
+    key = (host, port, timeout, source)
     pool = _pools.get(key)
     if pool is None:
         pool = _pools[key] = HTTPClient(
             host,
             port,
-            concurrency=HTTP_POOL_SIZE,
+            concurrency=size,
             connection_timeout=timeout,
             network_timeout=timeout,
+            disable_ipv6=source is not None,
             headers={"User-Agent": "vigie-tablet/1", "Content-Type": "application/json"},
         )
+        if source is not None:
+            bound = _BoundPool(
+                host,
+                port,
+                host,
+                port,
+                size=size,
+                disable_ipv6=True,
+                connection_timeout=timeout,
+                network_timeout=timeout,
+            )
+            bound.source = source
+            pool._connection_pool = bound
     return pool
+
+
+def centre_pool_size(cfg: FleetSettings, centre: str) -> int:
+    """The centre's share of :data:`HTTP_POOL_SIZE`, by its candidates."""
+    total = sum(n for _, n in cfg.centres) or 1
+    share = dict(cfg.centres).get(centre, 0) / total
+    return max(CENTRE_POOL_MIN, round(HTTP_POOL_SIZE * share))
+
+
+def source_address(cfg: FleetSettings, identity: TabletIdentity) -> str | None:
+    """Where the tablet's websocket sends from (None: wherever the kernel likes)."""
+    if cfg.net_base is None:
+        return None
+    k = centre_number([c for c, _ in cfg.centres], identity.centre)
+    return tablet_address(cfg.net_base, k, identity.candidate_id)
+
+
+def _pool_for(cfg: FleetSettings, identity: TabletIdentity, host: str, port: int) -> HTTPClient:
+    timeout = cfg.request_timeout_s
+    if cfg.net_base is None:
+        return http_pool(host, port, timeout)
+    k = centre_number([c for c, _ in cfg.centres], identity.centre)
+    source = http_address(cfg.net_base, k)
+    return http_pool(
+        connect_host(host), port, timeout, source, centre_pool_size(cfg, identity.centre)
+    )
 
 
 @dataclass(slots=True)
@@ -125,10 +197,27 @@ class TabletApi:
         self.host = url.hostname or "127.0.0.1"
         self.port = url.port or 80
         #: the process's keep-alive pool, or a stand-in with the same ``request``
-        self.http = http or http_pool(self.host, self.port, cfg.request_timeout_s)
+        self.http = http or _pool_for(cfg, identity, self.host, self.port)
         self.token: str | None = None
         #: told of every successful login (units, heartbeat interval)
         self.on_login: Callable[[LoginOk], object] = lambda doc: None
+
+    @property
+    def source(self) -> str | None:
+        """The tablet's source address (computed: no memory per tablet)."""
+        return source_address(self.cfg, self.identity)
+
+    @property
+    def connect_host(self) -> str:
+        return connect_host(self.host) if self.cfg.net_base is not None else self.host
+
+    def hold_while_cut(self, what: str) -> None:
+        """In a simulated centre outage, wait for the network (at most the request
+        timeout) and then fail as the real network would have: a timeout."""
+        centre = self.identity.centre
+        cut = simulated.outages and centre in simulated.outages
+        if cut and not simulated.wait_restored(centre, self.cfg.request_timeout_s):
+            raise TimeoutError(f"{what}: no network (simulated centre outage)")
 
     # --- one call --------------------------------------------------------------------------
     def _exchange(
@@ -140,6 +229,7 @@ class TabletApi:
         what = f"{method} {path}"
         start = time.perf_counter()
         try:
+            self.hold_while_cut(what)
             resp = self.http.request(method, API_PREFIX + path, body=body, headers=headers)
             try:
                 result = HttpResult(

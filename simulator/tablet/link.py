@@ -9,6 +9,12 @@ Messages are :mod:`vigie.wire.ws` Structs both ways: heartbeats and instruction 
 encoded with the shared ``encoder``; what the server sends is decoded with
 ``server_decoder`` (a message that does not decode is a ``protocol`` failure, reported
 under ``message``) and handed to a :class:`Listener`.
+
+The socket sends from the tablet's centre address when the run binds them
+(:mod:`simulator.faults.addresses`); a real centre outage (nftables) is then found by the
+stale rule below. In a simulated outage (:mod:`simulator.faults.simulated`) the link
+plays the lost network itself: no heartbeat, no reading, a stale socket given up without
+a FIN, a reconnect held until the restore.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import gevent
 import msgspec
 
 from simulator import record
+from simulator.faults import simulated
 from simulator.settings import FailureKind, FleetCounters, FleetSettings, TabletFailure
 from simulator.wsclient import WsClosedError, WsConnection, WsHandshakeError, connect
 from vigie.protocol import API_PREFIX, WsClose
@@ -131,13 +138,15 @@ class TabletLink:
         start = time.perf_counter()
         failure: TabletFailure
         try:
+            self.api.hold_while_cut("ws connect")
             conn = connect(
-                self.api.host,
+                self.api.connect_host,
                 self.api.port,
                 f"{API_PREFIX}/ws",
                 headers={"Authorization": f"Bearer {self.api.token}"},
                 deflate=self.cfg.permessage_deflate,
                 timeout=self.cfg.request_timeout_s,
+                source=self.api.source,
             )
         except WsHandshakeError as exc:
             failure = http_failure("ws upgrade", exc.status, exc.headers, exc.body)
@@ -161,6 +170,11 @@ class TabletLink:
         self._last_ack = time.monotonic()
         self._hb_seq = -1
         conn.start(self._on_message, self._on_close)
+        centre = self.api.identity.centre
+        if centre in self.cfg.simulated_centres:
+            simulated.join(centre, self)
+            if simulated.is_cut(centre):
+                conn.pause()
         # First beat after a random phase: 10,000 tablets connected in one wave must not
         # beat in lockstep.
         self._timer = gevent.get_hub().loop.timer(random.uniform(0.0, self.interval), self.interval)
@@ -203,6 +217,8 @@ class TabletLink:
         if self._counted:
             self._counted = False
             FleetCounters.socket_closed()
+            if self.cfg.simulated_centres:
+                simulated.leave(self.api.identity.centre, self)
 
     def close(self) -> None:
         """Close the socket (counted exactly once) and stop reconnecting."""
@@ -214,6 +230,29 @@ class TabletLink:
             with contextlib.suppress(WsClosedError):
                 conn.close(WsClose.NORMAL)
         self._socket_gone()
+
+    # --- a simulated centre network (simulator.faults.simulated): hub side, never block ----
+    def net_cut(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            self.ws.pause()
+
+    def net_restore(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            self.ws.resume()
+
+    def net_reset(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            self.ws.reset()  # the close callback reports it and reconnects
+
+    def _stale(self, conn: WsConnection) -> None:
+        centre = self.api.identity.centre
+        if simulated.is_cut(centre):
+            simulated.hold(centre, conn.detach())  # a FIN would not get through either
+        else:
+            conn.abort()
+        self._socket_gone()
+        self.report(WS, record.OP_HEARTBEAT, 0, 0, TabletFailure(FailureKind.TIMEOUT, "no hb_ack"))
+        self._dropped()
 
     # --- hub callbacks: never block --------------------------------------------------------
     def _on_close(self, code: int, reason: str) -> None:
@@ -240,31 +279,32 @@ class TabletLink:
             return
         now = time.monotonic()
         if self._hb_seq >= 0 and now - self._last_ack > STALE_AFTER_BEATS * self.interval:
-            conn.abort()
-            self._socket_gone()
-            self.report(
-                WS, record.OP_HEARTBEAT, 0, 0, TabletFailure(FailureKind.TIMEOUT, "no hb_ack")
-            )
-            self._dropped()
+            self._stale(conn)
             return
         self.seq += 1
-        p = self.progress
-        try:
-            conn.send_text(
-                encoder.encode(
-                    Heartbeat(
-                        seq=self.seq,
-                        unit_id=p.current_unit,
-                        position=p.position,
-                        answered=p.answered,
-                        battery=p.battery,
-                        network=NETWORK,
-                        client_ts=time.time(),
+        if simulated.outages and self.api.identity.centre in simulated.outages:
+            # No network: the beat is lost on the way (counted as sent, for the stale rule).
+            conn.pause()  # (already, unless this centre's sockets were not registered)
+        else:
+            if conn.paused:
+                conn.resume()  # the centre is back (a socket that was not registered)
+            p = self.progress
+            try:
+                conn.send_text(
+                    encoder.encode(
+                        Heartbeat(
+                            seq=self.seq,
+                            unit_id=p.current_unit,
+                            position=p.position,
+                            answered=p.answered,
+                            battery=p.battery,
+                            network=NETWORK,
+                            client_ts=time.time(),
+                        )
                     )
                 )
-            )
-        except WsClosedError:
-            return
+            except WsClosedError:
+                return
         if self._hb_seq < 0:
             self._last_ack = now
         self._hb_seq = self.seq

@@ -10,7 +10,7 @@ from typing import Any, cast
 import gevent
 import pytest
 
-from simulator.settings import FailureKind, FleetCounters, FleetSettings
+from simulator.settings import FailureKind, FleetCounters, FleetSettings, TabletIdentity
 from simulator.tablet import link as link_module
 from simulator.tablet.api import TabletApi
 from simulator.tablet.backoff import Backoff, Pacer
@@ -36,6 +36,7 @@ from vigie.wire.ws import (
 class Conn:
     def __init__(self) -> None:
         self.closed = False
+        self.paused = False
         self.sent: list[bytes] = []
         self.close_code: int | None = None
         self.on_message: Callable[[bool, bytes], None] | None = None
@@ -58,10 +59,16 @@ class Conn:
 
 class Api:
     host, port = "127.0.0.1", 9
+    connect_host = host
+    source = None
+    identity = TabletIdentity("C1-00001", "C1", "code", 1)
 
     def __init__(self) -> None:
         self.token: str | None = "T1"
         self.logins = 0
+
+    def hold_while_cut(self, what: str) -> None:
+        pass
 
     def login(self) -> None:
         self.logins += 1
