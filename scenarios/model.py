@@ -86,6 +86,14 @@ class Fleet(_Strict):
     request_timeout_s: PositiveFloat = 30.0
 
 
+class TiersTemps(_Strict):
+    """Planned extra time (tiers-temps) in the roster: ``share`` of the candidates get
+    ``ratio`` of each unit's duration, applied by the server at the launch."""
+
+    share: Ratio = 0.03
+    ratio: Annotated[float, Field(ge=0, le=2)] = 1 / 3
+
+
 NetMode = Literal["nftables", "simulated"]
 
 
@@ -196,6 +204,7 @@ class Scenario(_Strict):
     slos: Slos = Slos()
     server: ServerKnobs = ServerKnobs()
     fleet: Fleet = Fleet()
+    tiers_temps: TiersTemps = TiersTemps()
     faults: list[Fault] = []
 
     @model_validator(mode="after")

@@ -29,8 +29,12 @@ class Metric(StrEnum):
     INJECTED_FAULTS = "vigie_injected_faults"  # counter: kind (FaultKind)
     WRITER_QUEUE = "vigie_writer_queue"  # gauge: writes waiting for their commit
     WRITER_OLDEST = "vigie_writer_oldest_pending_seconds"  # gauge: age of the oldest waiting write
-    WEBSOCKET_RECONNECTS = "vigie_websocket_reconnects"  # counter: centre (a tablet back during a unit)
-    PLANNED_EXTRA_MISSING = "vigie_planned_extra_time_missing"  # gauge: centre (tiers-temps not applied)
+    WEBSOCKET_RECONNECTS = (
+        "vigie_websocket_reconnects"  # counter: centre (a tablet back during a unit)
+    )
+    PLANNED_EXTRA_MISSING = (
+        "vigie_planned_extra_time_missing"  # gauge: centre (tiers-temps not applied)
+    )
     # the fleet (Locust workers and master)
     FLEET_USERS = "vigie_fleet_users"  # gauge
     FLEET_SOCKETS_OPEN = "vigie_fleet_sockets_open"  # gauge
@@ -64,6 +68,8 @@ class FaultKind(StrEnum):
     LATENCY = "latency"  # every API call waits `ms`
     ERROR = "error"  # a share `ratio` of API calls is answered 503 injected_fault
     DB_STALL = "db_stall"  # the database commits nothing: answers wait, unacknowledged
+    # launches in these centres forget the candidates' planned extra time (2019)
+    DROP_PLANNED = "drop_planned_extra_time"
 
 
 # What the process collector exports (prometheus-client), read by the fleet's scraper.
