@@ -269,9 +269,7 @@ async def test_the_fault_drops_a_centre_s_planned_time_and_the_jury_sees_it(
     assert rows["LILLE-00001"]["planned_due_s"] == pytest.approx(200)
     assert rows["AMU-00001"]["planned_extra_s"] == pytest.approx(200)
     assert not rows["AMU-00001"]["planned_missing"] and not rows["LILLE-00002"]["planned_missing"]
-    inc = await (
-        await api.client.get("/api/v1/jury/incidents?centre=LILLE", headers=jury_h)
-    ).json()
+    inc = await (await api.client.get("/api/v1/jury/incidents?centre=LILLE", headers=jury_h)).json()
     assert [row["id"] for row in inc["planned_missing"]] == ["LILLE-00001"]
     metrics = await (await api.client.get("/metrics")).text()
     assert f'{Metric.PLANNED_EXTRA_MISSING}{{centre="LILLE"}} 1.0' in metrics
