@@ -39,7 +39,7 @@ PLANNED = {c.candidate_id for c in roster(COUNTS, SEED, SHARE, RATIO) if c.plann
 
 
 def test_the_roster_is_deterministic_and_gives_tiers_temps_to_a_share() -> None:
-    assert PLANNED == {"AMU-00001", "AMU-00002", "AMU-00003", "LILLE-00001", "LILLE-CATHO-00001"}
+    assert {"AMU-00001", "AMU-00002", "AMU-00003", "LILLE-00001", "LILLE-CATHO-00001"} == PLANNED
     assert roster(COUNTS, SEED, SHARE, RATIO) == roster(COUNTS, SEED, SHARE, RATIO)
     big = roster({"AMU": 4000}, 2022)  # the default: 3% of candidates, a third of each unit
     assert 80 < sum(1 for c in big if c.planned_ratio) < 160
@@ -227,7 +227,7 @@ async def test_incident_time_is_the_time_disconnected_granted_once(
 async def test_incident_time_is_refused_once_the_unit_is_closed(
     exam: tuple[Exam, Clock, Path],
 ) -> None:
-    e, clock, _ = exam
+    e, _, _ = exam
     with pytest.raises(ApiError) as not_yet:
         await jury.grant_incident_time(e, None, None, "r", "jury:national")
     assert not_yet.value.code is ErrorCode.UNIT_NOT_LAUNCHED
