@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -70,7 +71,11 @@ def test_check_finds_missing_tiers_temps_and_time_away_until_granted(
     with requests.Session() as s:
         token = _jury(s, url)
         jury = {"Authorization": f"Bearer {token}"}
-        fault = {"kind": "drop_planned_extra_time", "centres": ["LILLE"], "duration_s": 30}
+        fault: dict[str, Any] = {
+            "kind": "drop_planned_extra_time",
+            "centres": ["LILLE"],
+            "duration_s": 30,
+        }
         r = s.post(f"{url}/api/v1/operator/faults", json=fault, headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
         assert r.status_code == 200, r.text
         r = s.post(f"{url}/api/v1/jury/units/ue1/launch", json={"reason": "go", "duration_s": 600}, headers=jury)  # fmt: skip
