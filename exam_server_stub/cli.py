@@ -65,6 +65,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, help=f"latency injected into API calls ({knob} 0)")
     p.add_argument("--error-rate", type=float, help=f"share of API calls answered 503 ({knob} 0)")
     p.add_argument(
+        "--request-cpu-ms",
+        type=float,
+        help=f"CPU burnt on the event loop by every API call, a saturating server ({knob} 0)",
+    )
+    p.add_argument(
         "--heartbeat-interval",
         type=float,
         help=f"seconds between tablet heartbeats ({knob} {DEFAULT_HEARTBEAT_INTERVAL_S:g})",
@@ -163,12 +168,15 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         operator_token=args.operator_token or None,
         latency_ms=_given(args.latency_ms, spec.latency_ms),
         error_rate=_given(args.error_rate, spec.error_rate),
+        request_cpu_ms=_given(args.request_cpu_ms, spec.request_cpu_ms),
         heartbeat_interval_s=hb,
         late_after_s=late,
         lost_after_s=lost,
         ws_compression=_given(args.ws_compression, spec.ws_compression),
         token_ttl_s=args.token_ttl,
         scenario=spec.scenario or None,
+        tiers_temps_share=spec.tiers_temps_share,
+        tiers_temps_ratio=spec.tiers_temps_ratio,
     )
 
 

@@ -25,10 +25,11 @@ import orjson
 from vigie import demo
 from vigie.centres import Centre
 from vigie.protocol import INCIDENT_STATES, CandidateState, ErrorCode, UnitState
-from vigie.wire.http import AnswerResult, FinishResult, Me, Row, StoredAnswer
+from vigie.wire.http import AnswerResult, ExtraTimeParts, FinishResult, Me, Row, StoredAnswer
 from vigie.wire.metrics import AnswerOutcome
 from vigie.wire.ws import CloseUnitPush, Heartbeat, Instruction, LaunchPush, UnitInfo
 
+from . import extra_time as extra
 from . import store
 from .answer_format import answer_problem
 from .bootstrap import read_meta
@@ -83,6 +84,7 @@ class Exam:
         # Candidates still composing the closed unit (extra time beyond the national close):
         # an index for the sweeper, which ends each one at their own deadline.
         self.overtime: set[str] = set()
+        self.incident_lock = asyncio.Lock()  # incident grants, one at a time (idempotence)
         self.open_ws = 0
         self.open_by_centre: dict[str, int] = dict.fromkeys(self.centres, 0)
         # Feed cursors start at the boot time in microseconds: a cursor from a previous
@@ -97,6 +99,7 @@ class Exam:
             metrics.candidates.labels(state.value).set_function(
                 functools.partial(self.counts.national.__getitem__, state.value)
             )
+        self.planned_missing = extra.PlannedMissing(metrics.planned_extra_missing, self.centres)
         self.writer: Writer | None = None
         self.secret = b""
         self._load(settings.db_path)
@@ -109,6 +112,12 @@ class Exam:
             self.secret = bytes.fromhex(meta["secret"])
             self.seed = int(meta["seed"])
             session = demo.generate_session(self.seed)
+            self.tiers_temps = extra.roster_tiers_temps(
+                conn,
+                meta,
+                self.settings.tiers_temps_share,
+                self.settings.tiers_temps_ratio,
+            )
             for row in conn.execute("SELECT * FROM candidates ORDER BY rowid"):
                 c = Cand(row["id"], row["centre"], row["birth_date"], row["access_code"])
                 self.cands[c.id] = c
@@ -158,6 +167,8 @@ class Exam:
             ):
                 self.cands[r["candidate_id"]].instructions[r["id"]] = _INSTRUCTION.decode(r["body"])
             replay_connections(conn, self.cands)
+            extra.assign_planned(self.cands.values(), self.seed, *self.tiers_temps)
+            extra.replay_extra(conn, self.cands)
         finally:
             conn.close()
         now = self.clock()
@@ -196,9 +207,46 @@ class Exam:
                 total += hi - lo
         return total
 
-    def extra_time(self, c: Cand, u: UnitRt) -> float:
+    def granted_time(self, c: Cand, u: UnitRt) -> float:
+        """Extra time granted by the jury (candidate and centre), neither planned nor incident."""
         uid = u.unit.id
         return c.extra.get(uid, 0.0) + self.centre_extra.get((c.centre, uid), 0.0)
+
+    def extra_time(self, c: Cand, u: UnitRt) -> float:
+        uid = u.unit.id
+        return self.granted_time(c, u) + c.planned.get(uid, 0.0) + c.incident.get(uid, 0.0)
+
+    def planned_due(self, c: Cand, u: UnitRt) -> float:
+        """The planned extra time the roster gives ``c`` on ``u`` (a share of its duration)."""
+        if not c.planned_ratio or u.launched_at is None or u.deadline is None:
+            return 0.0
+        return c.planned_ratio * (u.deadline - u.launched_at)
+
+    def lacks_planned(self, c: Cand, u: UnitRt | None) -> bool:
+        """The deadline lacks part of the planned time (the jury's own grants may make it up)."""
+        if u is None or not c.planned_ratio:
+            return False
+        due = self.planned_due(c, u)
+        have = self.extra_time(c, u) - c.incident.get(u.unit.id, 0.0)
+        return due > 0 and have < due - extra.MISSING_TOLERANCE_S
+
+    def disconnected(self, c: Cand, u: UnitRt | None, now: float) -> float:
+        """Time disconnected during ``u``: an ongoing disconnection counts up to the end of
+        the candidate's own time (their finish, or their deadline before incident time:
+        granting it must not lengthen what it compensates)."""
+        if c.disc_since is None or u is None:
+            return c.disc_total
+        end = now
+        deadline = self.deadline(c, u, now)
+        if deadline is not None:
+            end = min(end, deadline - c.incident.get(u.unit.id, 0.0))
+        finished = c.finished.get(u.unit.id)
+        if finished is not None:
+            end = min(end, finished)
+        return c.disc_total + max(0.0, end - c.disc_since)
+
+    def proposed_incident(self, c: Cand, u: UnitRt | None, now: float) -> float:
+        return extra.incident_proposal(self.disconnected(c, u, now))
 
     def deadline(self, c: Cand, u: UnitRt, now: float) -> float | None:
         if u.deadline is None:
@@ -291,6 +339,8 @@ class Exam:
             u = self.current_unit()
         state = self.state_of(c, u, now)
         deadline = self.deadline(c, u, now) if u is not None else None
+        lacks = self.lacks_planned(c, u)
+        self.planned_missing.mark(c, lacks)
         sig = (
             state,
             self.answered_count(c, u),
@@ -298,6 +348,7 @@ class Exam:
             c.reconnects,
             c.ws is not None,
             self.is_paused(c.centre),
+            lacks,
         )
         if state is not c.state:
             self.counts.move(c.centre, c.state, state)
@@ -311,7 +362,8 @@ class Exam:
     def row(self, c: Cand, u: UnitRt | None, now: float) -> Row:
         count = len(u.unit.questions) if u is not None else 0
         answered = self.answered_count(c, u)
-        disc = c.disc_total + (now - c.disc_since if c.disc_since is not None else 0.0)
+        disc = self.disconnected(c, u, now)
+        uid = u.unit.id if u is not None else ""
         return Row(
             id=c.id,
             centre=c.centre,
@@ -330,6 +382,11 @@ class Exam:
             disconnected_s=disc,
             connected=c.ws is not None,
             paused=self.is_paused(c.centre),
+            planned_extra_s=c.planned.get(uid, 0.0),
+            planned_due_s=self.planned_due(c, u) if u is not None else 0.0,
+            planned_missing=self.lacks_planned(c, u),
+            incident_extra_s=c.incident.get(uid, 0.0),
+            proposed_incident_s=extra.incident_proposal(disc),
         )
 
     def sweep(self, now: float) -> list[Cand]:
@@ -560,6 +617,15 @@ class Exam:
                 }
                 for uid, per in c.answers.items()
             },
+            extra_time={
+                uid: ExtraTimeParts(
+                    planned_s=c.planned.get(uid, 0.0),
+                    incident_s=c.incident.get(uid, 0.0),
+                    granted_s=self.granted_time(c, u),
+                )
+                for uid, u in self.units.items()
+                if u.launched_at is not None
+            },
         )
 
     # --- websockets ----------------------------------------------------------------------
@@ -659,8 +725,19 @@ class Exam:
             raise ApiError(ErrorCode.UNKNOWN_CENTRE, f"There is no centre {centre!r}.")
 
     async def launch(
-        self, unit_id: str, duration_s: float | None, reason: str, actor: str
+        self,
+        unit_id: str,
+        duration_s: float | None,
+        reason: str,
+        actor: str,
+        planned_dropped: frozenset[str] = frozenset(),
     ) -> UnitRt:
+        """Launch ``unit_id`` everywhere, each candidate's planned extra time applied.
+
+        ``planned_dropped``: centres whose planned extra time is forgotten (the
+        ``drop_planned_extra_time`` fault): their candidates' deadlines lack it, which
+        the supervision then shows as an alert.
+        """
         u = self.unit(unit_id)
         if u.launched_at is not None:
             raise ApiError(ErrorCode.UNIT_ALREADY_LAUNCHED, f"Unit {unit_id} was already launched.")
@@ -683,6 +760,13 @@ class Exam:
                 f" until {time.strftime('%H:%M:%S', time.gmtime(last))} UTC.",
             )
         deadline = now + (duration_s if duration_s is not None else u.unit.duration_s)
+        entitled = [c for c in self.cands.values() if c.planned_ratio]
+        planned = {
+            c.id: round(c.planned_ratio * (deadline - now), 3)
+            for c in entitled
+            if c.centre not in planned_dropped
+        }
+        dropped = sorted({c.centre for c in entitled if c.centre in planned_dropped})
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
@@ -690,10 +774,16 @@ class Exam:
                 (now, deadline, unit_id),
             )
             data = {"unit_id": unit_id, "deadline": deadline, "reason": reason}
+            # What was applied, per candidate: a restart reads it back from here.
+            data.update({extra.PLANNED_KEY: planned, extra.DROPPED_KEY: dropped})
             store.audit(conn, now, "launch", actor, data)
 
         await self.write(job)
         u.launched_at, u.deadline = now, deadline
+        for c in entitled:
+            c.planned.pop(unit_id, None)
+            if c.id in planned:
+                c.planned[unit_id] = planned[c.id]
         for c in self.cands.values():
             # A new unit starts every candidate's connection history afresh.
             c.was_connected = c.ws is not None

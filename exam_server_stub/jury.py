@@ -7,14 +7,22 @@ from typing import Any
 
 import orjson
 
-from vigie.protocol import ErrorCode, InstructionKind
-from vigie.wire.http import AuditEvent, ExtraTimeResult, MessageResult, PauseResult
+from vigie.protocol import AuditKind, ErrorCode, InstructionKind
+from vigie.wire.http import (
+    AuditEvent,
+    CentreProposals,
+    ExtraTimeResult,
+    IncidentProposal,
+    IncidentTimeResult,
+    MessageResult,
+    PauseResult,
+)
 from vigie.wire.ws import Instruction
 
 from . import store
 from .errors import ApiError
 from .exam import Exam
-from .state import Cand
+from .state import Cand, UnitRt
 
 
 async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: str) -> PauseResult:
@@ -115,6 +123,117 @@ async def grant_extra_time(
 
     bodies = await exam.instruct(cands, make, change, apply, now)
     return ExtraTimeResult(unit_id=unit_id, seconds=seconds, candidates=len(bodies), ts=now)
+
+
+def incident_proposals(exam: Exam, u: UnitRt, centre: str | None) -> list[CentreProposals]:
+    """Per centre, every candidate with time disconnected during ``u`` and what to grant."""
+    now = exam.clock()
+    out: list[CentreProposals] = []
+    for code, cands in exam.by_centre.items():
+        if centre is not None and code != centre:
+            continue
+        props = []
+        for c in cands:
+            disc = exam.disconnected(c, u, now)
+            if disc <= 0:
+                continue
+            proposed = exam.proposed_incident(c, u, now)
+            granted = c.incident.get(u.unit.id, 0.0)
+            props.append(
+                IncidentProposal(
+                    candidate_id=c.id,
+                    disconnected_s=disc,
+                    proposed_s=proposed,
+                    granted_s=granted,
+                    to_grant_s=max(0.0, proposed - granted),
+                )
+            )
+        if props:
+            todo = [p for p in props if p.to_grant_s > 0]
+            out.append(
+                CentreProposals(
+                    centre=code,
+                    candidates=len(todo),
+                    to_grant_s=sum(p.to_grant_s for p in todo),
+                    proposals=props,
+                )
+            )
+    return out
+
+
+async def grant_incident_time(
+    exam: Exam, unit_id: str | None, centre: str | None, reason: str, actor: str
+) -> IncidentTimeResult:
+    """Grant each candidate's proposed incident time, less what was already granted.
+
+    Idempotent: the proposals and the grants are both per candidate, so a second grant
+    (or one racing the first: they run one at a time) adds only what was disconnected
+    since. One ``incident_time`` audit row per centre records what each candidate got.
+    """
+    async with exam.incident_lock:
+        u = _running_unit(exam, unit_id)
+        if centre is not None:
+            exam.check_centre(centre)
+        now = exam.clock()
+        uid = u.unit.id
+        adds: dict[str, float] = {}
+        cands: list[Cand] = []
+        for code, pool in exam.by_centre.items():
+            if centre is not None and code != centre:
+                continue
+            for c in pool:
+                more = exam.proposed_incident(c, u, now) - c.incident.get(uid, 0.0)
+                if more > 0:
+                    adds[c.id] = more
+                    cands.append(c)
+        by_centre: dict[str, dict[str, float]] = {}
+        for c in cands:
+            by_centre.setdefault(c.centre, {})[c.id] = adds[c.id]
+
+        def make(c: Cand, iid: str) -> Instruction:
+            deadline = exam.deadline(c, u, now)
+            return Instruction(
+                id=iid,
+                kind=InstructionKind.EXTRA_TIME,
+                unit_id=uid,
+                seconds=adds[c.id],
+                reason=reason,
+                deadline=deadline + adds[c.id] if deadline is not None else None,
+            )
+
+        def change(conn: sqlite3.Connection) -> None:
+            for code, seconds in by_centre.items():
+                data = {"unit_id": uid, "reason": reason, "seconds": seconds}
+                store.audit(conn, now, AuditKind.INCIDENT_TIME, actor, data, centre=code)
+
+        def apply() -> None:
+            for c in cands:
+                c.incident[uid] = c.incident.get(uid, 0.0) + adds[c.id]
+
+        if cands:
+            await exam.instruct(cands, make, change, apply, now)
+        return IncidentTimeResult(
+            unit_id=uid,
+            candidates=len(cands),
+            seconds=sum(adds.values()),
+            centres=sorted(by_centre),
+            ts=now,
+        )
+
+
+def _running_unit(exam: Exam, unit_id: str | None) -> UnitRt:
+    if unit_id is not None:
+        u = exam.unit(unit_id)
+    else:
+        current = exam.current_unit()
+        if current is None:
+            raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, "No unit was launched yet.")
+        u = current
+    if u.launched_at is None:
+        raise ApiError(ErrorCode.UNIT_NOT_LAUNCHED, f"Unit {u.unit.id} is not launched.")
+    if u.closed_at is not None:
+        raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {u.unit.id} is closed.")
+    return u
 
 
 async def send_message(

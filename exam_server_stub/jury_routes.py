@@ -31,7 +31,7 @@ from .api import (
 from .bootstrap import check_password
 from .episodes import episodes
 from .errors import ApiError
-from .keys import EXAM, SETTINGS, SIGNER
+from .keys import EXAM, FAULTS, SETTINGS, SIGNER
 from .state import Cand
 from .store import connect
 from .tokens import Claims
@@ -101,6 +101,7 @@ async def server(request: web.Request) -> web.Response:
                 max_connections=st.max_connections,
                 latency_ms=st.latency_ms,
                 error_rate=st.error_rate,
+                request_cpu_ms=st.request_cpu_ms,
                 ws_compression=st.ws_compression,
                 heartbeat_interval_s=st.heartbeat_interval_s,
                 late_after_s=st.late_after_s,
@@ -125,13 +126,15 @@ _NOBODY = Cand("", "", "", "")
     "POST", f"{J}/units/{{unit_id}}/launch", summary="Launch a unit on every site", tag=TAG,
     caller=Caller.NATIONAL, body=w.LaunchRequest, ok=w.UnitInfo, params=(UNIT,),
     errors=(E.UNKNOWN_UNIT, E.UNIT_ALREADY_LAUNCHED),
-    description="Pushes `launch` to every connected tablet; `duration_s` defaults to the unit's.",
+    description="Pushes `launch` to every connected tablet; `duration_s` defaults to the unit's."
+    " Each candidate's planned extra time (tiers-temps) is applied to their deadline.",
 )  # fmt: skip
 async def launch(request: web.Request) -> web.Response:
     cl = auth.national(request)
     body = parse(w.LaunchRequest, await request.read())
     unit_id = request.match_info["unit_id"]
-    await request.app[EXAM].launch(unit_id, body.duration_s, body.reason, auth.actor(cl))
+    dropped = request.app[FAULTS].planned_dropped()  # the drop_planned_extra_time fault
+    await request.app[EXAM].launch(unit_id, body.duration_s, body.reason, auth.actor(cl), dropped)
     return respond(_unit_doc(request, unit_id))
 
 
@@ -210,6 +213,49 @@ async def extra_time(request: web.Request) -> web.Response:
         body.seconds,
         body.reason,
         auth.actor(cl),
+    )
+    return respond(result)
+
+
+INCIDENT_UNIT = Param("unit_id", "a unit id (default: the current unit)", {"type": "string"})
+
+
+@routes.route(
+    "GET", f"{J}/incident-time", summary="Incident extra time proposed, per centre", tag=TAG,
+    caller=Caller.JURY, ok=w.IncidentTimeProposals, params=(INCIDENT_UNIT, CENTRE_QUERY),
+    errors=(E.UNKNOWN_CENTRE, E.UNKNOWN_UNIT),
+    description="Each candidate's time disconnected during the unit, rounded up to the minute,"
+    " less the incident time already granted.",
+)  # fmt: skip
+async def incident_time(request: web.Request) -> web.Response:
+    centre = _centre_param(request)
+    exam = request.app[EXAM]
+    unit_id = request.query.get("unit_id")
+    u = exam.unit(unit_id) if unit_id is not None else exam.current_unit()
+    now = exam.clock()
+    if u is None or u.launched_at is None:
+        return respond(w.IncidentTimeProposals(unit_id=unit_id, server_ts=now, centres=[]))
+    return respond(
+        w.IncidentTimeProposals(
+            unit_id=u.unit.id, server_ts=now, centres=jury.incident_proposals(exam, u, centre)
+        )
+    )
+
+
+@routes.route(
+    "POST", f"{J}/incident-time", summary="Grant the proposed incident extra time", tag=TAG,
+    caller=Caller.JURY_ACT, body=w.IncidentTimeGrant, ok=w.IncidentTimeResult,
+    errors=(E.UNKNOWN_UNIT, E.UNKNOWN_CENTRE, E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED),
+    description="Every centre (national jury, no `centre`) or one centre (a centre jury: its"
+    " own). Grants what each candidate was disconnected and was not yet granted: granting"
+    " twice adds nothing more. Kept apart from planned and other extra time; audited.",
+)  # fmt: skip
+async def grant_incident_time(request: web.Request) -> web.Response:
+    cl = auth.jury(request, act=True)
+    body = parse(w.IncidentTimeGrant, await request.read())
+    centre = auth.scope(cl, body.centre)
+    result = await jury.grant_incident_time(
+        request.app[EXAM], body.unit_id, centre, body.reason, auth.actor(cl)
     )
     return respond(result)
 
@@ -374,7 +420,7 @@ def _incident_material(conn: Any, centre: str | None, now: float) -> dict[str, A
     # launch and close (national, no centre) frame the units in every centre's report.
     sql = (
         "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit"
-        " WHERE kind IN ('launch', 'close', 'pause', 'resume', 'message')"
+        " WHERE kind IN ('launch', 'close', 'pause', 'resume', 'message', 'incident_time')"
     )
     if centre is not None:
         sql += " AND (centre = ? OR centre IS NULL)"
@@ -399,8 +445,14 @@ async def incidents(request: web.Request) -> web.Response:
     exam = request.app[EXAM]
     now = exam.clock()
     u = exam.current_unit()
-    current = [exam.row(c, u, now) for c in _pool(request, centre) if c.state in INCIDENT_STATES]
+    pool = _pool(request, centre)
+    current = [exam.row(c, u, now) for c in pool if c.state in INCIDENT_STATES]
+    missing = [exam.row(c, u, now) for c in pool if exam.lacks_planned(c, u)]
     material = await asyncio.to_thread(
         _read, exam.settings.db_path, lambda conn: _incident_material(conn, centre, now)
     )
-    return respond(w.Incidents(server_ts=now, centre=centre, incidents=current, **material))
+    return respond(
+        w.Incidents(
+            server_ts=now, centre=centre, incidents=current, planned_missing=missing, **material
+        )
+    )

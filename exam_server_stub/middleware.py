@@ -105,6 +105,8 @@ async def fault_mw(request: web.Request, handler: Handler) -> web.StreamResponse
         if latency_ms > 0:
             m.injected_faults.labels(FaultKind.LATENCY).inc()
             await asyncio.sleep(latency_ms / 1000)
+        if settings.request_cpu_ms > 0:
+            _burn(settings.request_cpu_ms / 1000)
         if error_rate > 0 and random.random() < error_rate:
             m.injected_faults.labels(FaultKind.ERROR).inc()
             raise ApiError(
@@ -147,3 +149,11 @@ async def _maybe_fraud(request: web.Request) -> None:
     await exam.write(job)
     request.app[METRICS].fraud_alerts.inc()
     log.warning("fraud alert: %s (%s) %s %s", c.id, c.centre, method, path)
+
+
+def _burn(seconds: float) -> None:
+    """Hold the event loop, on purpose: the request_cpu_ms knob models a server whose every
+    call costs CPU (a slow query, a synchronous template), which saturates its one loop."""
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass

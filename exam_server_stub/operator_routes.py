@@ -7,6 +7,7 @@ remote vigie server included), behind the token given to ``vigie serve --operato
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -15,7 +16,7 @@ from vigie.wire import http as w
 
 from . import auth, store
 from .api import Api, Caller, parse, respond
-from .keys import FAULTS, WRITER
+from .keys import EXAM, FAULTS, WRITER
 
 routes = Api()
 PATH = f"{API_PREFIX}/operator/faults"
@@ -24,16 +25,23 @@ TAG = "operator"
 
 @routes.route(
     "POST", PATH, summary="Apply a timed fault now", tag=TAG, caller=Caller.OPERATOR,
-    body=w.FaultRequest, ok=w.ActiveFault,
+    body=w.FaultRequest, ok=w.ActiveFault, errors=(ErrorCode.UNKNOWN_CENTRE,),
     description="latency (ms added to every API call), error (a share of API calls answered"
-    " 503 injected_fault) or db_stall (the database commits nothing: answers wait,"
-    " unacknowledged). The fault ends by itself after duration_s; each one is audited.",
+    " 503 injected_fault), db_stall (the database commits nothing: answers wait,"
+    " unacknowledged) or drop_planned_extra_time (units launched meanwhile forget the planned"
+    " extra time of `centres`' candidates, as a centre that did not apply it). The fault ends"
+    " by itself after duration_s; each one is audited.",
 )  # fmt: skip
 async def apply(request: web.Request) -> web.Response:
     who = auth.operator(request)
     req = parse(w.FaultRequest, await request.read())
+    for code in req.centres or ():
+        request.app[EXAM].check_centre(code)
     fault = request.app[FAULTS].apply(req)
-    data = {"kind": req.kind.value, "duration_s": req.duration_s, "value": fault.value}
+    data: dict[str, Any] = {"kind": req.kind.value, "duration_s": req.duration_s}
+    data["value"] = fault.value
+    if fault.centres:
+        data["centres"] = fault.centres
     now = time.time()
     # Not awaited: during a db_stall the audit waits with everything else, and the
     # operator's call must not.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigie.demo import TIERS_TEMPS_RATIO, TIERS_TEMPS_SHARE
 from vigie.protocol import (
     DEFAULT_HEARTBEAT_INTERVAL_S,
     DEFAULT_LATE_AFTER_S,
@@ -25,6 +26,8 @@ class ServerSettings:
     max_connections: int = 0  # open tablet websockets; 0 = no cap
     latency_ms: float = 0.0  # injected before every API handler
     error_rate: float = 0.0  # share of API requests answered 503 injected_fault
+    # CPU burnt on the event loop by every API call (a server whose requests cost: 2015)
+    request_cpu_ms: float = 0.0
     heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
     late_after_s: float = DEFAULT_LATE_AFTER_S
     lost_after_s: float = DEFAULT_LOST_AFTER_S
@@ -35,11 +38,14 @@ class ServerSettings:
     # The bearer token of POST /api/v1/operator/faults; None: fault control is off.
     operator_token: str | None = None
     scenario: str | None = None  # vigie serve --scenario: reported to the jury (/jury/server)
+    # The roster's planned extra time (used only when the database is new, as the roster).
+    tiers_temps_share: float = TIERS_TEMPS_SHARE
+    tiers_temps_ratio: float = TIERS_TEMPS_RATIO
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError("error_rate must be within 0..1")
-        if self.max_connections < 0 or self.latency_ms < 0:
-            raise ValueError("max_connections and latency_ms must be >= 0")
+        if self.max_connections < 0 or self.latency_ms < 0 or self.request_cpu_ms < 0:
+            raise ValueError("max_connections, latency_ms and request_cpu_ms must be >= 0")
         if not 0 < self.heartbeat_interval_s < self.late_after_s < self.lost_after_s:
             raise ValueError("need 0 < heartbeat_interval < late_after < lost_after")

@@ -51,10 +51,13 @@ class Cand:
         "finished",
         "hb_unit",
         "id",
+        "incident",
         "instructions",
         "last_hb",
         "lock",
         "network",
+        "planned",
+        "planned_ratio",
         "position",
         "reconnects",
         "sig",
@@ -84,7 +87,10 @@ class Cand:
         # (operation, action id) -> (what the request was, its first result), for re-sends
         self.actions: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.finished: dict[str, float] = {}
-        self.extra: dict[str, float] = {}  # unit id -> personal extra time
+        self.extra: dict[str, float] = {}  # unit id -> personal extra time granted by the jury
+        self.planned_ratio = 0.0  # tiers-temps in the roster: a share of each unit's duration
+        self.planned: dict[str, float] = {}  # unit id -> planned extra time applied at the launch
+        self.incident: dict[str, float] = {}  # unit id -> incident extra time granted
         self.instructions: dict[str, Instruction] = {}  # pending, unconfirmed
         self.lock: asyncio.Lock | None = None  # created on first answer
         self.state = CandidateState.NOT_CONNECTED

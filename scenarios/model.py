@@ -71,6 +71,8 @@ class ServerKnobs(_Strict):
     max_connections: NonNegativeInt = 0  # 0: no cap
     latency_ms: NonNegativeFloat = 0.0
     error_rate: Ratio = 0.0
+    # CPU every API call burns on the server's event loop (ms): a saturating server (2015)
+    request_cpu_ms: Annotated[float, Field(ge=0, le=1000)] = 0.0
     ws_compression: bool = True
     late_after_s: PositiveFloat | None = None
     lost_after_s: PositiveFloat | None = None
@@ -84,6 +86,14 @@ class Fleet(_Strict):
     reconnect_base_s: PositiveFloat = 1.0
     reconnect_max_s: PositiveFloat = 30.0
     request_timeout_s: PositiveFloat = 30.0
+
+
+class TiersTemps(_Strict):
+    """Planned extra time (tiers-temps) in the roster: ``share`` of the candidates get
+    ``ratio`` of each unit's duration, applied by the server at the launch."""
+
+    share: Ratio = 0.03
+    ratio: Annotated[float, Field(ge=0, le=2)] = 1 / 3
 
 
 NetMode = Literal["nftables", "simulated"]
@@ -196,6 +206,7 @@ class Scenario(_Strict):
     slos: Slos = Slos()
     server: ServerKnobs = ServerKnobs()
     fleet: Fleet = Fleet()
+    tiers_temps: TiersTemps = TiersTemps()
     faults: list[Fault] = []
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scenarios.model import Scenario
+from vigie.demo import TIERS_TEMPS_RATIO, TIERS_TEMPS_SHARE
 from vigie.protocol import DEFAULT_LATE_AFTER_S, DEFAULT_LOST_AFTER_S
 
 # What a server reports of its knobs (GET /api/v1/jury/server), in this order.
@@ -19,6 +20,7 @@ KNOB_NAMES = (
     "max_connections",
     "latency_ms",
     "error_rate",
+    "request_cpu_ms",
     "ws_compression",
     "heartbeat_interval_s",
     "late_after_s",
@@ -35,10 +37,14 @@ class ServerSpec:
     max_connections: int = 0
     latency_ms: float = 0.0
     error_rate: float = 0.0
+    request_cpu_ms: float = 0.0
     ws_compression: bool = True
     heartbeat_interval_s: float = 5.0
     late_after_s: float = DEFAULT_LATE_AFTER_S
     lost_after_s: float = DEFAULT_LOST_AFTER_S
+    # The roster's planned extra time (tiers-temps): part of the roster, not a knob.
+    tiers_temps_share: float = TIERS_TEMPS_SHARE
+    tiers_temps_ratio: float = TIERS_TEMPS_RATIO
 
     def knobs(self) -> dict[str, float | int | bool]:
         return {name: getattr(self, name) for name in KNOB_NAMES}
@@ -73,8 +79,11 @@ def server_spec(scenario: Scenario, scenario_dir: Path | None = None) -> ServerS
         max_connections=knobs.max_connections,
         latency_ms=knobs.latency_ms,
         error_rate=knobs.error_rate,
+        request_cpu_ms=knobs.request_cpu_ms,
         ws_compression=knobs.ws_compression,
         heartbeat_interval_s=scenario.heartbeat_interval_s,
         late_after_s=late,
         lost_after_s=lost,
+        tiers_temps_share=scenario.tiers_temps.share,
+        tiers_temps_ratio=scenario.tiers_temps.ratio,
     )

@@ -1,9 +1,10 @@
 """Turning feed changes into the alerts a jury must not miss.
 
-Four kinds, from what went wrong in real sessions: a tablet newly lost; a reconnect
+Five kinds, from what went wrong in real sessions: a tablet newly lost; a reconnect
 loop (the 2025 EDN: answer two questions, get disconnected, reconnect, repeat); a
-centre losing a large share of its tablets at once (the 2022 load test); a fraud
-attempt (a candidate typing ``correction.php``). Detection runs once per feed merge,
+centre losing a large share of its tablets at once (the 2022 load test); a candidate
+whose deadline lacks their planned extra time (2019: one tiers-temps not applied, a
+national re-sit); a fraud attempt (a candidate typing ``correction.php``). Detection runs once per feed merge,
 in the feed thread, so every juror sees the same alerts with the same ids.
 
 During a mass loss one centre raises hundreds of alerts: they are all kept, shown
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 class Alert:
     id: int
     ts: float  # server time of the feed answer that revealed it
-    kind: str  # "lost" | "loop" | "mass" | "fraud"
+    kind: str  # "lost" | "loop" | "mass" | "planned" | "fraud"
     centre: str | None
     candidate_id: str | None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +65,7 @@ class AlertDetector:
         self._resolved: dict[int, float] = {}  # alert id -> when it was resolved
         self._open: dict[int, Alert] = {}  # unresolved, oldest first: what the panel reads
         self._active_lost: dict[str, int] = {}  # candidate id -> its unresolved lost alert
+        self._active_planned: dict[str, int] = {}  # candidate id -> its planned-time alert
         self._acks: dict[str, tuple[str, float]] = {}  # centre -> (juror, ack time)
         self._unit: str | None = None
         self._next_id = 1
@@ -89,6 +91,7 @@ class AlertDetector:
             for a in [a for a in self._open.values() if a.kind != "fraud"]:
                 self._resolve(a.id, now)
             self._active_lost.clear()
+            self._active_planned.clear()
             self._unit = state.unit_id
         lost_centres: set[str] = set()
         for old, new in changed:
@@ -100,6 +103,7 @@ class AlertDetector:
                 lost_centres.add(centre)
             elif new.get("state") not in _STILL_LOST and cid in self._active_lost:
                 self._resolve(self._active_lost.pop(cid), now)  # the tablet is back
+            self._check_planned(cid, centre, new, now)
             more = int(new.get("reconnects") or 0) - int((old or {}).get("reconnects") or 0)
             if old is not None and more > 0:
                 self._check_loop(cid, centre, more, now)
@@ -119,6 +123,17 @@ class AlertDetector:
                     self._resolve(a.id, now)
             elif a.kind == "mass" and a.centre not in lost_in:
                 self._resolve(a.id, now)
+
+    def _check_planned(self, cid: str, centre: str, new: Row, now: float) -> None:
+        """Raised while the server says the deadline lacks the planned time, cleared after."""
+        if new.get("planned_missing"):
+            if cid not in self._active_planned:
+                due = float(new.get("planned_due_s") or 0)
+                self._active_planned[cid] = self._emit(
+                    now, "planned", centre, cid, min=round(due / 60)
+                ).id
+        elif cid in self._active_planned:
+            self._resolve(self._active_planned.pop(cid), now)
 
     def _check_loop(self, cid: str, centre: str, more: int, now: float) -> None:
         times = self._reconnects[cid]

@@ -131,6 +131,17 @@ class JuryClient:
         body.update(_target(candidate_id, centre))
         return self._request("POST", "/jury/extra-time", body)
 
+    def incident_time(self, centre: str | None = None) -> JSON:
+        """Incident extra time proposed per centre (time disconnected, rounded up)."""
+        return dict(self._get("/jury/incident-time", centre=centre))
+
+    def grant_incident_time(self, reason: str, centre: str | None = None) -> Any:
+        """Grant the proposals: one centre, or every centre (national jury, no centre)."""
+        body: JSON = {"reason": reason}
+        if centre is not None:
+            body["centre"] = centre
+        return self._request("POST", "/jury/incident-time", body)
+
     def message(
         self, text: str, reason: str, *, candidate_id: str | None = None, centre: str | None = None
     ) -> Any:

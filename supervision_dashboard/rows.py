@@ -82,6 +82,21 @@ def connection(row: Mapping[str, Any], lang: str = "fr") -> str:
     return t("conn_off" if row.get("last_hb") is not None else "conn_never", lang)
 
 
+def incident_to_grant(row: Mapping[str, Any]) -> float:
+    """Incident time proposed for this candidate and not granted yet (seconds)."""
+    proposed = float(row.get("proposed_incident_s") or 0)
+    return max(0.0, proposed - float(row.get("incident_extra_s") or 0))
+
+
+def planned_text(row: Mapping[str, Any], lang: str = "fr") -> str:
+    """Planned extra time (tiers-temps) in the deadline; what is due when it is missing."""
+    due = float(row.get("planned_due_s") or 0)
+    have = float(row.get("planned_extra_s") or 0)
+    if row.get("planned_missing"):
+        return t("planned_missing_cell", lang, d=duration(due, lang), have=duration(have, lang))
+    return duration(have, lang) if have else ""
+
+
 def grid_row(
     row: Mapping[str, Any],
     server_ts: float,
@@ -108,6 +123,13 @@ def grid_row(
         "progress": round(100 * float(row.get("progress") or 0.0)),
         "left": time_left(row, server_ts),
         "extra": duration(float(row.get("extra_time_s") or 0)) if row.get("extra_time_s") else "",
+        # Kept apart: planned (roster), incident (time lost, granted back), and what to grant.
+        "planned": planned_text(row, lang),
+        "planned_missing": bool(row.get("planned_missing")),
+        "incident": duration(float(row.get("incident_extra_s") or 0))
+        if row.get("incident_extra_s")
+        else "",
+        "to_grant": duration(incident_to_grant(row)) if incident_to_grant(row) else "",
         "battery": None if battery is None else int(battery),
         "reconnects": int(row.get("reconnects") or 0),
         "disconnected": duration(float(row.get("disconnected_s") or 0))

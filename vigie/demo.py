@@ -32,6 +32,10 @@ from vigie.protocol import QuestionFormat, UnitKind
 
 STANDARD_DURATION_S = 3 * 3600.0
 LCA_DURATION_S = 1.5 * 3600.0
+# Planned extra time (tiers-temps): the share of candidates the roster grants it to, and
+# what they get, as a share of each unit's duration (one third is the usual award).
+TIERS_TEMPS_SHARE = 0.03
+TIERS_TEMPS_RATIO = 1 / 3
 _STANDARD_FORMATS = (
     # Weights roughly follow the real mix: most questions are QRM.
     (QuestionFormat.QRM, 45),
@@ -87,6 +91,7 @@ class CandidateSeed:
     centre: str
     birth_date: str  # ISO date; the older candidate ranks first on ties
     access_code: str
+    planned_ratio: float = 0.0  # tiers-temps: extra time as a share of each unit's duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,15 +207,38 @@ def candidate_id(centre: str, n: int) -> str:
     return f"{centre}-{n:05d}"
 
 
-def roster(counts: Mapping[str, int], seed: int) -> list[CandidateSeed]:
-    """Candidates ``<CENTRE>-<n:05d>`` (n from 1) with birth dates and access codes."""
+def planned_ratio(
+    seed: int, candidate_id: str, share: float = TIERS_TEMPS_SHARE, ratio: float = TIERS_TEMPS_RATIO
+) -> float:
+    """The candidate's planned extra time as a share of a unit's duration (0: none).
+
+    A draw of its own per candidate, so that the same seed always gives the same
+    candidates tiers-temps, whatever the other centres' counts.
+    """
+    if share <= 0 or ratio <= 0:
+        return 0.0
+    draw = random.Random(f"{seed}:{candidate_id}:tiers-temps").random()
+    return ratio if draw < share else 0.0
+
+
+def roster(
+    counts: Mapping[str, int],
+    seed: int,
+    share: float = TIERS_TEMPS_SHARE,
+    ratio: float = TIERS_TEMPS_RATIO,
+) -> list[CandidateSeed]:
+    """Candidates ``<CENTRE>-<n:05d>`` (n from 1) with birth dates, access codes and
+    planned extra time (``share`` of them get ``ratio`` of each unit)."""
     out: list[CandidateSeed] = []
     for centre, count in counts.items():
         for n in range(1, count + 1):
             cid = candidate_id(centre, n)
             rng = random.Random(f"{seed}:{cid}")
             birth = date(1997, 1, 1) + timedelta(days=rng.randrange(5 * 365))
-            out.append(CandidateSeed(cid, centre, birth.isoformat(), access_code(seed, cid)))
+            planned = planned_ratio(seed, cid, share, ratio)
+            out.append(
+                CandidateSeed(cid, centre, birth.isoformat(), access_code(seed, cid), planned)
+            )
     return out
 
 

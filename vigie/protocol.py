@@ -106,6 +106,7 @@ class AuditKind(StrEnum):
     INSTRUCTION_ACK = "instruction_ack"
     FRAUD = "fraud"
     FAULT = "fault"  # an operator applied a timed fault
+    INCIDENT_TIME = "incident_time"  # incident extra time granted (a centre's candidates)
     NEUTRALISE = "neutralise"  # the national jury neutralised a question (correction)
     REPLACE_UNIT = "replace_unit"  # a cancelled unit replaced by a backup one (correction)
 

@@ -5,7 +5,9 @@ may not do; the dashboard only renders the controls a role may use, so a centre
 juror never sees a button that would be refused. The panel offers only what makes
 sense now (no « Suspendre » for a paused centre), shows only the fields of the
 chosen action, counts extra time in minutes (as jurors do), and empties itself
-after an action so that a second click does not grant twice.
+after an action so that a second click does not grant twice. Incident time (each
+candidate's time disconnected, proposed by the server) is granted for a whole centre
+in one action; the server grants only what was not granted yet.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages.common import error_text
-from supervision_dashboard.rows import duration
+from supervision_dashboard.rows import duration, incident_to_grant
 
-CENTRE_ACTIONS = ("extra_centre", "pause", "resume", "message_centre")
+CENTRE_ACTIONS = ("extra_centre", "incident_centre", "pause", "resume", "message_centre")
 CANDIDATE_ACTIONS = ("extra_candidate", "message_candidate")
 _LABEL = {
     "extra_candidate": "act_extra_candidate",
     "extra_centre": "act_extra_centre",
+    "incident_centre": "act_incident_centre",
     "pause": "act_pause",
     "resume": "act_resume",
     "message_centre": "act_message",
@@ -34,6 +37,7 @@ _LABEL = {
 }
 _NEEDS_MINUTES = {"extra_candidate", "extra_centre"}
 _NEEDS_TEXT = {"message_centre", "message_candidate"}
+_INCIDENT = {"incident_centre"}
 _HIDDEN = {"display": "none"}
 _SHOWN: dict[str, str] = {}
 
@@ -50,6 +54,17 @@ def proposed_minutes(disconnected_s: float) -> int:
     return math.ceil(disconnected_s / 60) if disconnected_s > 0 else 0
 
 
+def incident_summary(ctx: AppContext, session: JurySession, centre: str | None) -> str:
+    """The centre's incident time to grant, from the feed: candidates and minutes."""
+    feed = ctx.feed_for(session)
+    with feed.lock:
+        todo = [incident_to_grant(r) for r in feed.state.rows.values() if r.get("centre") == centre]
+    todo = [s for s in todo if s > 0]
+    if not todo:
+        return t("incident_none", session.lang)
+    return t("incident_proposed", session.lang, n=len(todo), d=duration(sum(todo), session.lang))
+
+
 def _options(kinds: list[str], lang: str) -> list[dict[str, str]]:
     return [{"label": t(_LABEL[k], lang), "value": k} for k in kinds]
 
@@ -60,6 +75,7 @@ def panel(
     target: dict[str, str],
     proposed_s: float = 0.0,
     paused: bool = False,
+    incident: str = "",
 ) -> Any:
     """The actions box, or nothing when this juror may not act on the target."""
     if not session.may_act_on(target.get("centre")):
@@ -99,6 +115,11 @@ def panel(
                 ],
                 id="act-minutes-box",
                 style=_SHOWN if first in _NEEDS_MINUTES else _HIDDEN,
+            ),
+            html.Div(
+                html.Div(incident, id="act-incident-summary", className="muted"),
+                id="act-incident-box",
+                style=_SHOWN if first in _INCIDENT else _HIDDEN,
             ),
             html.Div(
                 html.Label(
@@ -153,6 +174,8 @@ def execute(
             raise JuryApiError(409, "unit_not_launched", t("no_unit", session.lang))
         who = {"candidate_id": cid} if kind == "extra_candidate" else {"centre": centre}
         client.extra_time(unit, 60.0 * float(minutes or 0), reason, **who)
+    elif kind == "incident_centre" and centre:
+        client.grant_incident_time(reason, centre=centre)
     elif kind == "pause" and centre:
         client.pause_centre(centre, reason)
     elif kind == "resume" and centre:
@@ -182,16 +205,38 @@ def centre_paused(ctx: AppContext, session: JurySession, centre: str | None) -> 
         return any(r.get("paused") for r in feed.state.rows.values() if r.get("centre") == centre)
 
 
+def _register_incident(app: Dash, ctx: AppContext) -> None:
+    @app.callback(
+        Output("act-incident-summary", "children"),
+        Input("act-tick", "n_intervals"),
+        State("act-target", "data"),
+        State("act-incident-summary", "children"),
+        prevent_initial_call=True,
+    )
+    def follow_incident(_n: int | None, target: dict[str, str] | None, shown: Any) -> str:
+        session = ctx.session()
+        if session is None or not target or target.get("candidate_id"):
+            raise PreventUpdate
+        text = incident_summary(ctx, session, target.get("centre"))
+        if text == shown:
+            raise PreventUpdate
+        return text
+
+
 def register(app: Dash, ctx: AppContext) -> None:
+    _register_incident(app, ctx)
+
     @app.callback(
         Output("act-minutes-box", "style"),
         Output("act-text-box", "style"),
+        Output("act-incident-box", "style"),
         Input("act-kind", "value"),
     )
-    def fields(kind: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    def fields(kind: str | None) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         return (
             _SHOWN if kind in _NEEDS_MINUTES else _HIDDEN,
             _SHOWN if kind in _NEEDS_TEXT else _HIDDEN,
+            _SHOWN if kind in _INCIDENT else _HIDDEN,
         )
 
     @app.callback(

@@ -53,6 +53,14 @@ def columns(lang: str) -> list[dict[str, Any]]:
         {"field": "left", "headerName": t("col_left", lang), "width": 145},
         {"field": "extra", "headerName": t("col_extra", lang), "width": 130},
         {
+            "field": "planned",
+            "headerName": t("col_planned", lang),
+            "width": 150,
+            "cellClassRules": {"planned-missing": "params.data.planned_missing"},
+        },
+        {"field": "incident", "headerName": t("col_incident", lang), "width": 140},
+        {"field": "to_grant", "headerName": t("col_to_grant", lang), "width": 140},
+        {
             "field": "battery",
             "headerName": t("col_battery", lang) + " %",
             "width": 100,
@@ -113,6 +121,7 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
                                 actions.CENTRE_ACTIONS,
                                 {"centre": centre},
                                 paused=actions.centre_paused(ctx, session, centre),
+                                incident=actions.incident_summary(ctx, session, centre),
                             ),
                         ],
                         className="side-col",

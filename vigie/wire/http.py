@@ -199,6 +199,14 @@ class StoredAnswer(_Response):
     server_ts: UnixTs
 
 
+class ExtraTimeParts(_Response):
+    """A candidate's extra time on a unit, by kind; ``UnitInfo.extra_time_s`` is their sum."""
+
+    planned_s: Annotated[float, Meta(description="tiers-temps from the roster, applied at the launch")]  # fmt: skip
+    incident_s: Annotated[float, Meta(description="time lost to incidents, granted back by the jury")]  # fmt: skip
+    granted_s: Annotated[float, Meta(description="other extra time granted by the jury (may be < 0)")]  # fmt: skip
+
+
 class Me(_Response):
     candidate_id: str
     centre: str
@@ -207,6 +215,10 @@ class Me(_Response):
         dict[str, dict[str, StoredAnswer]],
         Meta(description="unit id -> question id -> the last stored answer"),
     ]
+    extra_time: Annotated[
+        dict[str, ExtraTimeParts],
+        Meta(description="unit id -> this candidate's extra time by kind (launched units)"),
+    ] = {}
 
 
 # --- jury -----------------------------------------------------------------------------
@@ -238,6 +250,7 @@ class ServerKnobs(_Response):
     heartbeat_interval_s: float
     late_after_s: float
     lost_after_s: float
+    request_cpu_ms: Annotated[float, Meta(description="CPU burnt on the loop per API call")] = 0.0
 
 
 class ServerInfo(_Response):
@@ -344,6 +357,24 @@ class Row(_Response):
     ]
     connected: Annotated[bool, Meta(description="socket open now (apart from the state)")]
     paused: Annotated[bool, Meta(description="centre paused now (apart from the state)")]
+    planned_extra_s: Annotated[
+        float, Meta(description="planned extra time (tiers-temps) in the deadline")
+    ] = 0.0
+    planned_due_s: Annotated[
+        float, Meta(description="planned extra time the roster gives this candidate")
+    ] = 0.0
+    planned_missing: Annotated[
+        bool, Meta(description="the deadline lacks part of the planned extra time: an alert")
+    ] = False
+    incident_extra_s: Annotated[
+        float, Meta(description="incident extra time granted (time lost, credited back)")
+    ] = 0.0
+    proposed_incident_s: Annotated[
+        float,
+        Meta(
+            description="incident extra time proposed: time disconnected during the unit, rounded up"
+        ),
+    ] = 0.0
 
 
 StateCounts = dict[str, Count]
@@ -435,20 +466,74 @@ class Incidents(_Response):
     server_ts: UnixTs
     centre: str | None
     incidents: Annotated[list[Row], Meta(description="candidates late or lost now")]
+    planned_missing: Annotated[
+        list[Row], Meta(description="candidates whose deadline lacks their planned extra time")
+    ]
     episodes: Annotated[list[Episode], Meta(description="every disconnection during a unit")]
     extra_time: list[ExtraTimeGrant]
     events: list[IncidentEvent]
     fraud_alerts: list[FraudAlert]
 
 
+class IncidentProposal(_Response):
+    """A candidate's time disconnected during the unit, proposed as incident extra time."""
+
+    candidate_id: str
+    disconnected_s: Annotated[float, Meta(description="during the unit, from the last heartbeat heard")]  # fmt: skip
+    proposed_s: Annotated[float, Meta(description="disconnected_s rounded up to the minute")]
+    granted_s: Annotated[float, Meta(description="incident extra time already granted")]
+    to_grant_s: Annotated[float, Meta(description="proposed_s - granted_s, what a grant adds")]
+
+
+class CentreProposals(_Response):
+    centre: str
+    candidates: Annotated[Count, Meta(description="candidates with something to grant")]
+    to_grant_s: Annotated[float, Meta(description="the sum of the centre's to_grant_s")]
+    proposals: Annotated[
+        list[IncidentProposal], Meta(description="every candidate with time disconnected")
+    ]
+
+
+class IncidentTimeProposals(_Response):
+    unit_id: str | None
+    server_ts: UnixTs
+    centres: list[CentreProposals]
+
+
+class IncidentTimeGrant(_Request):
+    """Grant the proposed incident extra time: every centre (national), or one centre."""
+
+    reason: Reason
+    centre: Annotated[
+        Id | None, Meta(description="a centre; none: every centre (national jury only)")
+    ] = None
+    unit_id: Annotated[Id | None, Meta(description="default: the unit running now")] = None
+
+
+class IncidentTimeResult(_Response):
+    unit_id: str
+    candidates: Annotated[Count, Meta(description="candidates whose deadline moved")]
+    seconds: Annotated[float, Meta(description="incident extra time added, all candidates")]
+    centres: list[str]
+    ts: UnixTs
+
+
 # --- the operator (fault control, behind the token given to vigie serve) ---------------
 class FaultRequest(_Request):
     """A timed fault, applied now, ended by itself (`vigie certify` applies a scenario's)."""
 
-    kind: Annotated[FaultKind, Meta(description="latency, error or db_stall")]
+    kind: Annotated[
+        FaultKind, Meta(description="latency, error, db_stall or drop_planned_extra_time")
+    ]
     duration_s: Annotated[float, Meta(gt=0, le=3600)]
     ms: Annotated[float, Meta(gt=0, le=60_000, description="latency: added to each call")] | None = None  # fmt: skip
     ratio: Annotated[float, Meta(gt=0, le=1, description="error: share answered 503")] | None = None  # fmt: skip
+    centres: (
+        Annotated[
+            list[Id], Meta(min_length=1, max_length=100, description="drop_planned_extra_time")
+        ]
+        | None
+    ) = None
 
 
 class ActiveFault(_Response):
@@ -456,6 +541,7 @@ class ActiveFault(_Response):
     started_at: UnixTs
     until: UnixTs
     value: Annotated[float, Meta(description="ms for latency, the ratio for error; 0 for db_stall")]
+    centres: Annotated[list[str], Meta(description="the centres it hits; empty: all")] = []
 
 
 class Faults(_Response):

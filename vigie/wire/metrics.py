@@ -68,6 +68,8 @@ class FaultKind(StrEnum):
     LATENCY = "latency"  # every API call waits `ms`
     ERROR = "error"  # a share `ratio` of API calls is answered 503 injected_fault
     DB_STALL = "db_stall"  # the database commits nothing: answers wait, unacknowledged
+    # launches in these centres forget the candidates' planned extra time (2019)
+    DROP_PLANNED = "drop_planned_extra_time"
 
 
 # What the process collector exports (prometheus-client), read by the fleet's scraper.

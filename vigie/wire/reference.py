@@ -33,7 +33,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
             http.Login, http.LoginOk, http.UnitKey, http.PackageDoc, http.QuestionDoc,
             http.LockedQuestion, http.Image, http.AnswerIn, http.ChoicesAnswer,
             http.PointsAnswer, http.TextAnswer, http.ScaleAnswer, http.AnswerResult,
-            http.Finish, http.FinishResult, http.Me, http.StoredAnswer,
+            http.Finish, http.FinishResult, http.Me, http.ExtraTimeParts, http.StoredAnswer,
         ),
     ),
     (
@@ -47,6 +47,8 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,
             http.Episode, http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,
+            http.IncidentTimeProposals, http.CentreProposals, http.IncidentProposal,
+            http.IncidentTimeGrant, http.IncidentTimeResult,
         ),
     ),
     ("Errors", "Every 4xx and 5xx answer.", (http.ErrorResponse, http.ErrorBody)),

@@ -1,0 +1,150 @@
+"""Extra time at the end of a run: the 2019 and 2023 questions, asked of the server's rows.
+
+* 2019: one centre did not apply a candidate's planned extra time (tiers-temps), and all
+  9,336 candidates re-sat a test. Every candidate's deadline must include their planned time.
+* 2023: the database failed and every student got a flat ~30 minutes. Here each candidate's
+  time disconnected during the unit is granted back as incident time (the jury's one action,
+  :func:`grant_incident_time`), and their deadline must include at least that.
+
+Stdlib and requests only: this runs in the gevent-patched Locust master. Nothing here
+raises on a server's failure: a grant that fails is a note, a check that cannot read the
+rows is a finding (``error``), and :func:`extra_time_problems` says what fails the verdict.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from vigie.protocol import API_PREFIX
+
+TOLERANCE_S = 1.0  # float noise, and the server's rounding of what it stores
+EXAMPLES = 5  # candidates quoted per finding
+TIMEOUT_S = 60.0  # a snapshot of 12,000 rows is a few megabytes
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _why(r: requests.Response) -> str:
+    try:
+        err = r.json()["error"]
+        return f"{r.status_code} {err['code']}: {err['message']}"
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {r.status_code}"
+
+
+def grant_incident_time(session: requests.Session, target: str, token: str, reason: str) -> str:
+    """Grant every centre's proposed incident time (the national jury); a note line."""
+    url = f"{target.rstrip('/')}{API_PREFIX}/jury/incident-time"
+    try:
+        r = session.post(url, json={"reason": reason}, headers=_headers(token), timeout=TIMEOUT_S)
+    except requests.RequestException as exc:
+        return f"incident time not granted: {exc.__class__.__name__}: {exc}"
+    if r.status_code != 200:
+        return f"incident time not granted: {_why(r)}"
+    doc = r.json()
+    centres = doc.get("centres") or []
+    where = f" in {len(centres)} centre(s) ({', '.join(centres[:8])})" if centres else ""
+    return (
+        f"incident time granted: {int(doc['candidates']):,} candidate(s), "
+        f"{float(doc['seconds']) / 60:.0f} min in all{where}"
+    )
+
+
+def _num(row: Mapping[str, Any], key: str) -> float:
+    value = row.get(key)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def check_extra_time(
+    session: requests.Session, target: str, token: str, unit_id: str
+) -> dict[str, Any]:
+    """Every candidate's deadline on ``unit_id`` against their planned time and time away.
+
+    From the jury snapshot: ``extra_time_s`` is the deadline beyond the national end,
+    ``planned_due_s`` what the roster gives, ``incident_extra_s`` the incident time
+    granted, ``disconnected_s`` the time away during the unit. Planned time is missing
+    when the extra time other than incident time falls short of it; time away is not
+    covered when incident time, plus any other extra time beyond the planned time,
+    falls short of it.
+    """
+    findings: dict[str, Any] = {"unit_id": unit_id, "checked": 0, "error": None}
+    url = f"{target.rstrip('/')}{API_PREFIX}/jury/snapshot"
+    try:
+        r = session.get(url, headers=_headers(token), timeout=TIMEOUT_S)
+    except requests.RequestException as exc:
+        findings["error"] = f"the jury snapshot failed: {exc.__class__.__name__}: {exc}"
+        return findings
+    if r.status_code != 200:
+        findings["error"] = f"the jury snapshot failed: {_why(r)}"
+        return findings
+    doc = r.json()
+    if doc.get("unit_id") != unit_id:
+        findings["error"] = f"the server's current unit is {doc.get('unit_id')!r}, not {unit_id!r}"
+        return findings
+    rows = [row for row in doc.get("candidates", []) if row.get("unit_id") == unit_id]
+    if rows and "planned_due_s" not in rows[0]:
+        findings["error"] = "the server reports no planned or incident extra time (not vigie?)"
+        return findings
+    missing: list[dict[str, Any]] = []
+    short: list[dict[str, Any]] = []
+    planned = away = 0
+    granted = 0.0
+    for row in rows:
+        extra, due = _num(row, "extra_time_s"), _num(row, "planned_due_s")
+        incident, disc = _num(row, "incident_extra_s"), _num(row, "disconnected_s")
+        other = extra - incident
+        planned += due > 0
+        away += disc > TOLERANCE_S
+        granted += incident
+        who = {"candidate_id": row.get("id"), "centre": row.get("centre")}
+        if due > 0 and other < due - TOLERANCE_S:
+            missing.append({**who, "planned_due_s": due, "extra_time_s": extra})
+        if incident + max(0.0, other - due) < disc - TOLERANCE_S:
+            short.append({**who, "disconnected_s": disc, "incident_extra_s": incident})
+    findings.update(
+        checked=len(rows),
+        with_planned=planned,
+        disconnected=away,
+        incident_granted_s=granted,
+        planned_missing=_finding(missing),
+        disconnected_not_covered=_finding(short),
+    )
+    return findings
+
+
+def _finding(items: list[dict[str, Any]]) -> dict[str, Any]:
+    by_centre = Counter(str(i["centre"]) for i in items)
+    return {"count": len(items), "by_centre": dict(by_centre), "examples": items[:EXAMPLES]}
+
+
+def _centres(finding: Mapping[str, Any]) -> str:
+    by = finding.get("by_centre") or {}
+    top = sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    more = f" and {len(by) - 5} more" if len(by) > 5 else ""
+    return ", ".join(f"{c} {n:,}" for c, n in top) + more
+
+
+def extra_time_problems(findings: Mapping[str, Any]) -> list[str]:
+    """Reasons for the verdict; empty when every deadline holds what it must."""
+    if findings.get("error"):
+        return [f"extra time could not be checked: {findings['error']}"]
+    out: list[str] = []
+    missing = findings.get("planned_missing") or {}
+    if missing.get("count"):
+        out.append(
+            f"planned extra time (tiers-temps) missing from {missing['count']:,} candidate(s)' "
+            f"deadline ({_centres(missing)})"
+        )
+    short = findings.get("disconnected_not_covered") or {}
+    if short.get("count"):
+        out.append(
+            f"{short['count']:,} candidate(s)' deadline does not include their time "
+            f"disconnected during the unit ({_centres(short)})"
+        )
+    return out
