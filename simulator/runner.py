@@ -23,6 +23,7 @@ import gevent
 
 from scenarios.model import Scenario
 from simulator import settings as fleet
+from simulator.faults import lease_base
 from simulator.record import RunRecord, Sample
 from simulator.run.faults import FaultControl
 from vigie.testing import free_port
@@ -88,6 +89,9 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     from simulator.shape import ScenarioShape
 
     raise_fd_limit()
+    # The run's octet: each centre's tablets send from 127.<octet>.<centre>.x (the
+    # addresses that centre network faults cut), workers included.
+    lease = lease_base()
     interrupted = interrupted if interrupted is not None else Interrupted()
     handlers = [
         gevent.signal_handler(sig, _flag, interrupted, sig)
@@ -122,13 +126,17 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         port = opts.master_port or free_port()
         runner: Any = env.create_master_runner("127.0.0.1", port)
     else:
-        fleet.configure(lf.fleet_settings(scenario, target), lambda: wave_order(scenario))
+        fleet.configure(
+            lf.fleet_settings(scenario, target, lease.base), lambda: wave_order(scenario)
+        )
         runner = env.create_local_runner()
     monitor = FleetMonitor(scenario, opts.scenario_ref, target, runner, on_sample=opts.on_sample)
+    control = opts.fault_control or FaultControl()
     try:
+        control.networks = open_networks(scenario, runner, lease.base, target)
         if opts.workers:
             env.events.worker_report.add_listener(monitor.on_worker_report)
-            workers = _start_workers(opts, port)
+            workers = _start_workers(opts, port, lease.base)
             _wait_for_workers(runner, opts.workers, workers)
         else:
             tally = Tally()
@@ -148,7 +156,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         monitor.start()
         jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
         if scenario.faults:
-            faults = _Faults(opts, monitor)
+            faults = _Faults(opts, control, monitor)
         runner.start_shape()
         _wait_for_end(runner, monitor, opts, workers, interrupted)
     finally:
@@ -168,17 +176,19 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             metrics_server.shutdown()
         for handler in handlers:
             handler.cancel()
+        for net in control.networks.values():
+            net.close()
+        lease.release()
     return record
 
 
 class _Faults:
     """The fault timeline and the recovery watch of a run, in their greenlets."""
 
-    def __init__(self, opts: FleetOptions, monitor: Any) -> None:
+    def __init__(self, opts: FleetOptions, control: FaultControl, monitor: Any) -> None:
         from simulator.run.faults import FaultTimeline, RecoveryWatch
         from simulator.run.jury import JuryClient
 
-        control = opts.fault_control or FaultControl()
         scenario, target = opts.scenario, opts.target
         self.monitor = monitor
         self.timeline = FaultTimeline(
@@ -248,8 +258,20 @@ def _worker_command(opts: FleetOptions, port: int) -> list[str]:
     ]
 
 
-def _start_workers(opts: FleetOptions, port: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, **opts.worker_env}
+def open_networks(scenario: Scenario, runner: Any, base: int, target: str) -> dict[str, Any]:
+    """The centre networks the scenario's faults need, one per mode (NetworkUnavailable
+    when nftables cannot be used: the commands check that before anything starts)."""
+    from scenarios import NETWORK_FAULTS
+    from simulator.faults import open_network
+
+    modes = {getattr(f, "mode", "") for f in scenario.faults if f.kind in NETWORK_FAULTS}
+    return {mode: open_network(mode, scenario, runner, base, target=target) for mode in modes}
+
+
+def _start_workers(opts: FleetOptions, port: int, net_base: int) -> list[subprocess.Popen[bytes]]:
+    from simulator.faults import BASE_ENV
+
+    env = {**os.environ, BASE_ENV: str(net_base), **opts.worker_env}
     procs = []
     for i in range(opts.workers):
         if opts.log_dir is not None:

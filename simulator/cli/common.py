@@ -109,7 +109,34 @@ def start_fleet_command(
     gevent_first()
     check_workers(parser, args)
     scenario = load_or_explain(args)
-    return None if scenario is None else (args, scenario)
+    if scenario is None or not network_ready(scenario, getattr(args, "target", None)):
+        return None
+    return args, scenario
+
+
+def network_ready(scenario: Scenario, target: str | None) -> bool:
+    """Whether the scenario's nftables faults can run here; if not, say why and what to do
+    (``mode: simulated``) before anything starts: never a silent fallback."""
+    from urllib.parse import urlsplit
+
+    from simulator.faults import NetworkUnavailable
+    from simulator.faults.addresses import is_loopback
+    from simulator.faults.nft import unavailable_reason
+
+    wanted = [i for i, f in enumerate(scenario.faults) if getattr(f, "mode", None) == "nftables"]
+    if not wanted:
+        return True
+    host = urlsplit(target).hostname or "" if target else "127.0.0.1"
+    why = unavailable_reason() if is_loopback(host) else f"the target {host} is not on the loopback"
+    if why is None:
+        return True
+    where = ", ".join(f"faults.{i}" for i in wanted)
+    print(f"vigie: cannot run {where}: {NetworkUnavailable(why)}", file=sys.stderr)
+    print(
+        f"  e.g. --set {(wanted[0] and f'faults.{wanted[0]}') or 'faults.0'}.mode=simulated",
+        file=sys.stderr,
+    )
+    return False
 
 
 def check_or_explain(prog: str, args: argparse.Namespace, scenario: Scenario) -> TargetCheck:

@@ -54,6 +54,7 @@ class Network(Protocol):
     def cut(self, centres: Sequence[str]) -> None: ...
     def restore(self, centres: Sequence[str]) -> None: ...
     def reset(self, centres: Sequence[str]) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -61,7 +62,7 @@ class FaultControl:
     """What the run may use to inject faults; what is missing makes a fault not applied."""
 
     operator_token: str | None = None
-    network: Network | None = None
+    networks: dict[str, Network] = field(default_factory=dict)  # by mode, opened by the runner
     # kill -9 the server, restart it after the given seconds (blocks until it answers);
     # returns how it was done, for the report.
     crash: Callable[[float], str] | None = None
@@ -118,7 +119,7 @@ class FaultTimeline:
         now = round(self.now(), 3)
         centres = fault.targets
         if fault.kind in ("centre_outage", "reconnect_loop"):
-            net = self.control.network
+            net = self.control.networks.get(getattr(fault, "mode", ""))
             if net is None:
                 run.how = "not applied: no control of the centres' network in this run"
                 return

@@ -70,8 +70,9 @@ def timeline(
 
     def sleep(seconds: float) -> None:
         clock["t"] += seconds
-        if isinstance(control.network, FakeNetwork):
-            control.network.clock = clock["t"]
+        for net in control.networks.values():
+            if isinstance(net, FakeNetwork):
+                net.clock = clock["t"]
 
     tl = FaultTimeline(s, runs, jury, control, notes.append, lambda: clock["t"], sleep)
     return tl, runs, notes
@@ -85,11 +86,18 @@ def test_a_reconnect_loop_resets_every_period_and_an_outage_is_cut_then_restored
             "at_s": 20,
             "duration_s": 35,
             "every_s": 10,
+            "mode": "simulated",
         },
-        {"kind": "centre_outage", "centres": ["AMIENS"], "at_s": 30, "duration_s": 15},
+        {
+            "kind": "centre_outage",
+            "centres": ["AMIENS"],
+            "at_s": 30,
+            "duration_s": 15,
+            "mode": "simulated",
+        },
     )
     net = FakeNetwork()
-    tl, runs, _ = timeline(s, FaultControl(network=net), FakeJury())
+    tl, runs, _ = timeline(s, FaultControl(networks={"simulated": net}), FakeJury())
     tl.run()
     assert [(round(t), what, c) for t, what, c in net.calls] == [
         (20, "reset", ["BREST"]),
