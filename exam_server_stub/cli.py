@@ -105,6 +105,13 @@ def parser() -> argparse.ArgumentParser:
         help="enables fault control (POST /api/v1/operator/faults) for the holder of this"
         " token (default: $VIGIE_OPERATOR_TOKEN; unset: fault control is off)",
     )
+    p.add_argument(
+        "--unsafe-ack-before-commit",
+        action="store_true",
+        help="TEST ONLY, never in production: acknowledge answers before their commit (a"
+        " db_stall then acknowledges what it does not commit, and a kill -9 loses it), to show"
+        " that the certifier's reconciliation fails such a server",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -169,6 +176,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         ws_compression=_given(args.ws_compression, spec.ws_compression),
         token_ttl_s=args.token_ttl,
         scenario=spec.scenario or None,
+        unsafe_ack_before_commit=args.unsafe_ack_before_commit,
     )
 
 
@@ -232,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app  # aiohttp app import after argument errors are reported
 
     app = create_app(settings)
+    if settings.unsafe_ack_before_commit:
+        logging.getLogger(__name__).warning(
+            "--unsafe-ack-before-commit: answers are acknowledged BEFORE they are committed; "
+            "a crash loses acknowledged answers (test only)"
+        )
     if settings.scenario is not None:
         print(describe(settings, args.port), flush=True)
     # The roster, packages and libraries live as long as the process: out of the cyclic

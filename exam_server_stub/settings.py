@@ -35,6 +35,9 @@ class ServerSettings:
     # The bearer token of POST /api/v1/operator/faults; None: fault control is off.
     operator_token: str | None = None
     scenario: str | None = None  # vigie serve --scenario: reported to the jury (/jury/server)
+    # TEST ONLY: answers acknowledged before their commit (a kill -9 then loses them), so
+    # that the certifier's reconciliation is seen to fail a server that loses answers.
+    unsafe_ack_before_commit: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

@@ -82,8 +82,10 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     from simulator.identity import wave_order
     from simulator.run.master import JuryTimeline
     from simulator.run.monitor import FleetMonitor
+    from simulator.run.reconcile import LedgerInbox, end_of_run
     from simulator.run.tally import Tally
     from simulator.shape import ScenarioShape
+    from simulator.tablet.state import LEDGER_MESSAGE
 
     raise_fd_limit()
     interrupted = interrupted if interrupted is not None else Interrupted()
@@ -115,9 +117,11 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     workers: list[subprocess.Popen[bytes]] = []
     metrics_server = None
     jury = None
+    inbox = LedgerInbox()  # the tablets' acknowledged answers, reconciled at the end
     if opts.workers:
         port = opts.master_port or free_port()
         runner: Any = env.create_master_runner("127.0.0.1", port)
+        runner.register_message(LEDGER_MESSAGE, inbox.on_message)
     else:
         fleet.configure(lf.fleet_settings(scenario, target), lambda: wave_order(scenario))
         runner = env.create_local_runner()
@@ -167,6 +171,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             # The last worker reports (3 s apart) carry the final operations.
             _drain_reports(runner)
         record = monitor.finish()
+        record.reconciliation = end_of_run(inbox, opts.workers, target, gevent.sleep)
         runner.quit()
         _stop_workers(workers)
         if metrics_server is not None:

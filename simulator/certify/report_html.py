@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from simulator.certify import reconciliation
 from simulator.certify.judge import PERCENTILES, SloResult
 from simulator.certify.report_json import _atomic_write
 from simulator.certify.slo import SloKind
@@ -59,6 +60,8 @@ def render(verdict: Verdict) -> str:
             _reasons(verdict),
             "<h2>Waves and objectives</h2>",
             _wave_table(verdict),
+            "<h2>Answers reconciled</h2>",
+            reconciliation.html_section(verdict.record.reconciliation),
             "<h2>Charts</h2>",
             *(
                 f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=False, config=_PLOT_CONFIG)}</div>'

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.certify import reconciliation
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
 from simulator.certify.knee import Knee, figure, find_knee, knob_cap
@@ -84,6 +85,7 @@ class Verdict:
             "slos": dict(r.slos),
             "server_knobs": dict(r.server_knobs),
             "waves": [w.to_json() for w in self.waves],
+            "reconciliation": None if r.reconciliation is None else r.reconciliation.to_json(),
             "notes": list(r.notes),
         }
 
@@ -135,13 +137,18 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
         )
     if record.ended_at is None:
         reasons.append("the run did not finish (no end time recorded)")
+    others = bool(reasons)
+    lost = reconciliation.reasons(record.reconciliation)  # lost answers fail whatever else
+    reasons += lost
 
     certified = not reasons
+    headline = _headline(
+        certified, planned, connected, knee, search.measurement, generator, reasons
+    )
+    headline = reconciliation.headline(record.reconciliation, headline, alone=not others)
     return Verdict(
         certified=certified,
-        headline=_headline(
-            certified, planned, connected, knee, search.measurement, generator, reasons
-        ),
+        headline=headline,
         reasons=reasons,
         planned_tablets=planned,
         max_connected=connected,

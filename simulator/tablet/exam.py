@@ -3,7 +3,9 @@
 Runs in the Locust user's greenlet and blocks (HTTP calls, think times). It knows
 nothing of sockets: :class:`~.link.TabletLink` keeps the websocket up on its own, the
 jury's instructions land in :class:`~.state.Progress` and :class:`~.state.Units`, and
-``wake`` is set whenever something the flow waits for may have changed.
+``wake`` is set whenever something the flow waits for may have changed. Every answer's
+action id comes from the process's :class:`~.state.Ledger`, which the queue books each
+acknowledgement in (the end-of-run reconciliation reads it).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .backoff import Attempt, Pacer
 from .failures import HTTP, Expected, Stopped, Verdict, retry_after, verdict
 from .link import TabletLink
 from .offline import AnswerQueue, Flush
-from .state import Progress, Units
+from .state import LEDGER, Ledger, Progress, Units
 
 _package_doc = msgspec.json.Decoder(PackageDoc)
 
@@ -52,6 +54,7 @@ class ExamFlow:
     __slots__ = (
         "api",
         "cfg",
+        "ledger",
         "link",
         "pacer",
         "packages",
@@ -75,8 +78,12 @@ class ExamFlow:
         pacer: Pacer,
         wake: gevent.event.Event,
         stopping: Callable[[], bool],
+        ledger: Ledger | None = None,
     ) -> None:
         self.cfg = cfg
+        self.ledger = LEDGER if ledger is None else ledger
+        if queue.ledger is None:
+            queue.bind(self.ledger, api.identity.candidate_id, api.identity.centre)
         self.api = api
         self.link = link
         self.queue = queue
@@ -179,7 +186,7 @@ class ExamFlow:
             self.queue.add(
                 unit_id,
                 AnswerIn(
-                    action_id=uuid.uuid4().hex,
+                    action_id=self.ledger.new_action_id(),
                     question_id=question.id,
                     answer=msgspec.to_builtins(make_answer(question)),
                     final=question.dossier_id is not None,
