@@ -85,7 +85,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     from simulator.run.reconcile import LedgerInbox, end_of_run
     from simulator.run.tally import Tally
     from simulator.shape import ScenarioShape
-    from simulator.tablet.state import LEDGER_MESSAGE
+    from simulator.tablet.ledger import LEDGER_MESSAGE
 
     raise_fd_limit()
     interrupted = interrupted if interrupted is not None else Interrupted()

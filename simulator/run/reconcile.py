@@ -1,6 +1,6 @@
 """The end of every run: the tablets' ledger of acknowledged answers against the server's.
 
-Each generator process keeps a :class:`~simulator.tablet.state.Ledger` (every answer the
+Each generator process keeps a :class:`~simulator.tablet.ledger.Ledger` (every answer the
 server acknowledged, and those still waiting in an offline queue). Workers ship theirs to
 the master when they stop (Locust custom message ``vigie_ledger``, in parts); a local
 runner reads its own. The master then streams the server's jury export once
@@ -30,7 +30,7 @@ import msgspec
 import requests
 
 from simulator.record import Reconciliation
-from simulator.tablet.state import Ledger, LedgerEntry, answer_digest, unpack
+from simulator.tablet.ledger import Ledger, LedgerEntry, answer_digest, unpack
 from vigie.protocol import API_PREFIX
 from vigie.wire.http import AnswerRecord
 
@@ -59,11 +59,13 @@ class LedgerInbox:
         self.sources: dict[str, _Source] = {}
 
     def add(self, source: str, chunk: dict[str, Any]) -> None:
-        if chunk.get("part") == 0 or source not in self.sources:
+        if chunk.get("part") == 0:
             self.sources[source] = _Source(
                 tables={k: chunk[k] for k in ("nonce", "candidates", "centres", "names", "foreign")}
             )
-        src = self.sources[source]
+        src = self.sources.get(source)
+        if src is None:
+            return  # a part without its source's first one: the ledger stays incomplete
         for entry in unpack(src.tables, chunk.get("acked", b"")):
             src.acked[(entry.candidate_id, entry.unit_id, entry.question_id)] = entry
         src.pending.extend(unpack(src.tables, chunk.get("pending", b"")))
@@ -235,7 +237,7 @@ def end_of_run(
     """On the master once the tablets are stopped: the ledgers gathered (this process's own
     for a local runner, else the workers', bounded wait), then reconciled with the export."""
     if not workers:
-        from simulator.tablet.state import LEDGER
+        from simulator.tablet.ledger import LEDGER
 
         inbox.add_ledger(LEDGER)
     elif not inbox.wait(workers, LEDGER_WAIT_S, sleep):
@@ -247,4 +249,7 @@ def end_of_run(
             f"reached the master (within {LEDGER_WAIT_S:g} s of their stop): the answers "
             "their tablets had acknowledged cannot be checked",
         )
-    return reconcile_run(target, inbox)
+    try:
+        return reconcile_run(target, inbox)
+    except Exception as exc:  # a bug here must not cost the run its record
+        return Reconciliation(problem=f"the reconciliation failed: {exc!r}")

@@ -17,7 +17,7 @@ The report (``data["vigie"]``, see :meth:`Tally.drain`):
   yet); likewise the latest per source, summed.
 
 At the end of the run a worker also ships its ledger of acknowledged answers to the master
-(custom message :data:`~simulator.tablet.state.LEDGER_MESSAGE`, see
+(custom message :data:`~simulator.tablet.ledger.LEDGER_MESSAGE`, see
 :mod:`simulator.run.reconcile`).
 """
 
@@ -33,7 +33,7 @@ import psutil
 
 from simulator.record import OpTally
 from simulator.settings import FailureKind, FleetCounters, TabletFailure
-from simulator.tablet.state import LEDGER, LEDGER_MESSAGE, Ledger
+from simulator.tablet.ledger import LEDGER, LEDGER_MESSAGE, Ledger
 
 REPORT_KEY = "vigie"  # our entry in Locust's worker report dict
 

@@ -4,7 +4,7 @@ Runs in the Locust user's greenlet and blocks (HTTP calls, think times). It know
 nothing of sockets: :class:`~.link.TabletLink` keeps the websocket up on its own, the
 jury's instructions land in :class:`~.state.Progress` and :class:`~.state.Units`, and
 ``wake`` is set whenever something the flow waits for may have changed. Every answer's
-action id comes from the process's :class:`~.state.Ledger`, which the queue books each
+action id comes from the process's :class:`~.ledger.Ledger`, which the queue books each
 acknowledgement in (the end-of-run reconciliation reads it).
 """
 
@@ -30,9 +30,10 @@ from vigie.wire.http import AnswerIn, Finish, LockedQuestion, PackageDoc, Questi
 from .api import Reporter, TabletApi
 from .backoff import Attempt, Pacer
 from .failures import HTTP, Expected, Stopped, Verdict, retry_after, verdict
+from .ledger import LEDGER, Ledger
 from .link import TabletLink
 from .offline import AnswerQueue, Flush
-from .state import LEDGER, Ledger, Progress, Units
+from .state import Progress, Units
 
 _package_doc = msgspec.json.Decoder(PackageDoc)
 

@@ -12,7 +12,7 @@ the pause; a 401 logs in again (once per flush) and goes on; ``409 action_id_reu
 is a fleet bug, reported by the call and never retried; any other 4xx (a closed unit,
 ...) drops it for good.
 
-Bound to the process's :class:`~.state.Ledger` (:meth:`AnswerQueue.bind`), the queue books
+Bound to the process's :class:`~.ledger.Ledger` (:meth:`AnswerQueue.bind`), the queue books
 every acknowledgement there, tells it while it holds answers (pending at the end of the
 run), and counts, per centre, the answers that had to wait (``went_offline``: each answer
 once, the first time a flush leaves it queued).
@@ -29,7 +29,7 @@ from simulator.settings import TabletFailure
 from vigie.wire.http import AnswerIn, AnswerResult
 
 from .failures import Expected, Verdict, verdict
-from .state import Ledger
+from .ledger import Ledger
 
 
 @dataclass(slots=True)

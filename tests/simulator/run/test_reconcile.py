@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.run.reconcile import LedgerInbox, reconcile, reconcile_run
+from simulator.tablet.ledger import Ledger
 from simulator.tablet.offline import AnswerQueue
-from simulator.tablet.state import Ledger
 from vigie.testing import free_port
 from vigie.wire.http import AnswerIn, AnswerRecord, AnswerResult
 

@@ -13,8 +13,8 @@ import pytest
 from simulator.run.reconcile import LedgerInbox
 from simulator.run.tally import REPORT_KEY, Tally
 from simulator.settings import FailureKind, TabletFailure
+from simulator.tablet.ledger import LEDGER_MESSAGE, Ledger
 from simulator.tablet.offline import AnswerQueue
-from simulator.tablet.state import LEDGER_MESSAGE, Ledger
 from vigie.wire.http import AnswerIn, AnswerResult
 
 

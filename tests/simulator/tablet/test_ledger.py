@@ -6,8 +6,8 @@ from __future__ import annotations
 import tracemalloc
 
 from simulator.settings import FailureKind, TabletFailure
+from simulator.tablet.ledger import Ledger, LedgerEntry, answer_digest, unpack
 from simulator.tablet.offline import AnswerQueue, Flush
-from simulator.tablet.state import Ledger, LedgerEntry, answer_digest, unpack
 from vigie.wire.http import AnswerIn, AnswerResult
 
 
