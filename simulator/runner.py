@@ -82,7 +82,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     from simulator.identity import wave_order
     from simulator.run.master import JuryTimeline
     from simulator.run.monitor import FleetMonitor
-    from simulator.run.reconcile import LedgerInbox, end_of_run
+    from simulator.run.reconcile import LedgerInbox, end_of_run, summary
     from simulator.run.tally import Tally
     from simulator.shape import ScenarioShape
     from simulator.tablet.ledger import LEDGER_MESSAGE
@@ -172,6 +172,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             _drain_reports(runner)
         record = monitor.finish()
         record.reconciliation = end_of_run(inbox, opts.workers, target, gevent.sleep)
+        monitor.note(summary(record.reconciliation))
         runner.quit()
         _stop_workers(workers)
         if metrics_server is not None:

@@ -253,3 +253,13 @@ def end_of_run(
         return reconcile_run(target, inbox)
     except Exception as exc:  # a bug here must not cost the run its record
         return Reconciliation(problem=f"the reconciliation failed: {exc!r}")
+
+
+def summary(rec: Reconciliation) -> str:
+    """One line for the run's notes."""
+    if rec.problem is not None:
+        return f"reconciliation: not done: {rec.problem}"
+    return (
+        f"reconciliation: {rec.acked:,} acknowledged answers, {rec.stored:,} on the server, "
+        f"{rec.lost:,} lost, {rec.mismatched:,} with another value, {rec.pending:,} pending"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.run.reconcile import LedgerInbox, reconcile, reconcile_run
+from simulator.run.reconcile import LedgerInbox, reconcile, reconcile_run, summary
 from simulator.tablet.ledger import Ledger
 from simulator.tablet.offline import AnswerQueue
 from vigie.testing import free_port
@@ -175,3 +175,14 @@ def test_an_unreadable_export_says_why() -> None:
     rec = reconcile_run(f"http://127.0.0.1:{free_port()}", inbox_of(ledger))
     assert rec.problem is not None and "could not be read" in rec.problem
     assert rec.acked == 1 and not rec.ok
+
+
+def test_the_summary_line_names_what_was_lost() -> None:
+    ledger = Ledger()
+    t = Tablet(ledger)
+    a, _ = t.give("q1", 0), t.give("q2", 1)
+    line = summary(reconcile(inbox_of(ledger), [stored(1, a)]))
+    assert line == (
+        "reconciliation: 2 acknowledged answers, 1 on the server, 1 lost, "
+        "0 with another value, 0 pending"
+    )

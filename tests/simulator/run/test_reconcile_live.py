@@ -62,6 +62,7 @@ def test_a_run_on_a_safe_server_reconciles_every_answer(tmp_path: Path) -> None:
     assert rec is not None and rec.problem is None, rec
     assert rec.acked > 50 and rec.stored == rec.acked
     assert rec.lost == 0 and rec.mismatched == 0
+    assert "reconciliation: " in proc.stdout + proc.stderr  # the run's notes say it
 
 
 def test_acknowledged_answers_lost_in_a_crash_fail_the_certification(tmp_path: Path) -> None:
