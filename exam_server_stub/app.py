@@ -59,7 +59,12 @@ def create_app(settings: ServerSettings) -> web.Application:
 
 
 async def _writer_ctx(app: web.Application) -> AsyncIterator[None]:
-    writer = Writer(app[SETTINGS].db_path, asyncio.get_running_loop())
+    settings = app[SETTINGS]
+    writer = Writer(
+        settings.db_path,
+        asyncio.get_running_loop(),
+        ack_before_commit=settings.unsafe_ack_before_commit,
+    )
     writer.start()
     app[WRITER] = writer
     app[EXAM].writer = writer

@@ -110,6 +110,13 @@ def parser() -> argparse.ArgumentParser:
         help="enables fault control (POST /api/v1/operator/faults) for the holder of this"
         " token (default: $VIGIE_OPERATOR_TOKEN; unset: fault control is off)",
     )
+    p.add_argument(
+        "--unsafe-ack-before-commit",
+        action="store_true",
+        help="TEST ONLY, never in production: acknowledge answers before their commit (a"
+        " db_stall then acknowledges what it does not commit, and a kill -9 loses it), to show"
+        " that the certifier's reconciliation fails such a server",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -177,6 +184,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         scenario=spec.scenario or None,
         tiers_temps_share=spec.tiers_temps_share,
         tiers_temps_ratio=spec.tiers_temps_ratio,
+        unsafe_ack_before_commit=args.unsafe_ack_before_commit,
     )
 
 
@@ -240,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app  # aiohttp app import after argument errors are reported
 
     app = create_app(settings)
+    if settings.unsafe_ack_before_commit:
+        logging.getLogger(__name__).warning(
+            "--unsafe-ack-before-commit: answers are acknowledged BEFORE they are committed; "
+            "a crash loses acknowledged answers (test only)"
+        )
     if settings.scenario is not None:
         print(describe(settings, args.port), flush=True)
     # The roster, packages and libraries live as long as the process: out of the cyclic

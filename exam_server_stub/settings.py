@@ -41,6 +41,9 @@ class ServerSettings:
     # The roster's planned extra time (used only when the database is new, as the roster).
     tiers_temps_share: float = TIERS_TEMPS_SHARE
     tiers_temps_ratio: float = TIERS_TEMPS_RATIO
+    # TEST ONLY: answers acknowledged before their commit (a kill -9 then loses them), so
+    # that the certifier's reconciliation is seen to fail a server that loses answers.
+    unsafe_ack_before_commit: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

@@ -8,6 +8,12 @@ never spoils its neighbours), commits once, and only then resolves each job's
 future on the event loop: an answer is acknowledged after its commit, never
 before. Reads for the jury (timelines, fraud alerts) go through a separate
 read-only connection; WAL readers never block the writer.
+
+Test only: ``ack_before_commit`` (``vigie serve --unsafe-ack-before-commit``) breaks that
+promise on purpose, so that the certifier's reconciliation can be shown to catch a server
+that loses acknowledged answers: each job runs and is answered at once, and its
+transaction commits afterwards, or only once a db_stall is over; a ``kill -9`` during a
+stall loses every answer acknowledged since it began.
 """
 
 from __future__ import annotations
@@ -159,8 +165,17 @@ _STOP = object()
 class Writer:
     """The single writer thread. ``await writer.run(job)`` returns after the commit."""
 
-    def __init__(self, path: Path, loop: asyncio.AbstractEventLoop, max_batch: int = 2000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        loop: asyncio.AbstractEventLoop,
+        max_batch: int = 2000,
+        *,
+        ack_before_commit: bool = False,  # test only: see the module's docstring
+    ) -> None:
         self._conn = connect(path)
+        self._ack_first = ack_before_commit
+        self._uncommitted = 0  # acknowledged before their commit (ack_before_commit only)
         self._loop = loop
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._max_batch = max_batch
@@ -190,7 +205,7 @@ class Writer:
 
     def pending(self) -> int:
         """Writes queued or in hand, not yet committed (rises during a stall)."""
-        return self._queue.qsize() + self._in_hand
+        return self._queue.qsize() + self._in_hand + self._uncommitted
 
     def oldest_pending_s(self) -> float:
         """Age of the oldest write not yet committed (0 when none): the queue is FIFO, so
@@ -205,26 +220,31 @@ class Writer:
         await asyncio.to_thread(self._thread.join)
         self._conn.close()
 
+    def _take(self, first: _Item | object | None) -> tuple[list[_Item], bool]:
+        """``first`` and whatever else is queued (up to a batch); and whether to stop."""
+        batch: list[_Item] = []
+        stopping = first is _STOP
+        if isinstance(first, _Item):
+            batch.append(first)
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stopping = True
+                continue
+            assert isinstance(item, _Item)
+            batch.append(item)
+        return batch, stopping
+
     def _run(self) -> None:
+        if self._ack_first:
+            self._run_acking_first()
+            return
         stopping = False
         while not stopping:
-            first = self._queue.get()
-            batch: list[_Item] = []
-            if first is _STOP:
-                stopping = True
-            else:
-                assert isinstance(first, _Item)
-                batch.append(first)
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stopping = True
-                    continue
-                assert isinstance(item, _Item)
-                batch.append(item)
+            batch, stopping = self._take(self._queue.get())
             if batch:
                 self._oldest_at, self._in_hand = batch[0].queued_at, len(batch)
             stalled = self._stalled_until - time.monotonic()
@@ -239,17 +259,7 @@ class Writer:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for item in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    value = item.job(conn)
-                except Exception as exc:  # the job is refused; its neighbours go on
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    results.append((item.fut, None, exc))
-                else:
-                    conn.execute("RELEASE job")
-                    results.append((item.fut, value, None))
+            results = [_apply(conn, item) for item in batch]
             conn.execute("COMMIT")
         except Exception as exc:  # the commit itself failed: nobody is acknowledged
             log.exception("group commit failed")
@@ -259,6 +269,49 @@ class Writer:
         self.commits += 1
         self.jobs += len(batch)
         self._loop.call_soon_threadsafe(_resolve, results)
+
+    def _run_acking_first(self) -> None:
+        """Test only: answer each job once it ran, commit when no stall holds it back."""
+        conn = self._conn
+        stopping = False
+        while not stopping:
+            wait = max(self._stalled_until - time.monotonic(), 0.05) if self._uncommitted else None
+            try:
+                first = self._queue.get(timeout=wait)
+            except queue.Empty:
+                first = None
+            batch, stopping = self._take(first)
+            if batch:
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+                results = [_apply(conn, item) for item in batch]
+                self._uncommitted += len(batch)
+                self.jobs += len(batch)
+                self._loop.call_soon_threadsafe(_resolve, results)  # before the commit
+            if self._uncommitted and (stopping or time.monotonic() >= self._stalled_until):
+                try:
+                    conn.execute("COMMIT")
+                except Exception:  # acknowledged already: this is the lie the knob tells
+                    log.exception("commit after acknowledgement failed")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                self.commits += 1
+                self._uncommitted = 0
+
+
+def _apply(
+    conn: sqlite3.Connection, item: _Item
+) -> tuple[asyncio.Future[Any] | None, Any, BaseException | None]:
+    """One job in its own SAVEPOINT: a refused job never spoils its neighbours."""
+    conn.execute("SAVEPOINT job")
+    try:
+        value = item.job(conn)
+    except Exception as exc:
+        conn.execute("ROLLBACK TO job")
+        conn.execute("RELEASE job")
+        return item.fut, None, exc
+    conn.execute("RELEASE job")
+    return item.fut, value, None
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any] | None, Any, BaseException | None]]) -> None:

@@ -85,8 +85,10 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     from simulator.identity import wave_order
     from simulator.run.master import JuryTimeline
     from simulator.run.monitor import FleetMonitor
+    from simulator.run.reconcile import LedgerInbox, end_of_run, summary
     from simulator.run.tally import Tally
     from simulator.shape import ScenarioShape
+    from simulator.tablet.ledger import LEDGER_MESSAGE
 
     raise_fd_limit()
     # The run's octet: each centre's tablets send from 127.<octet>.<centre>.x (the
@@ -122,9 +124,11 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     metrics_server = None
     jury = None
     faults: _Faults | None = None
+    inbox = LedgerInbox()  # the tablets' acknowledged answers, reconciled at the end
     if opts.workers:
         port = opts.master_port or free_port()
         runner: Any = env.create_master_runner("127.0.0.1", port)
+        runner.register_message(LEDGER_MESSAGE, inbox.on_message)
     else:
         fleet.configure(
             lf.fleet_settings(scenario, target, lease.base), lambda: wave_order(scenario)
@@ -170,6 +174,9 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             # The last worker reports (3 s apart) carry the final operations.
             _drain_reports(runner)
         record = monitor.finish()
+        record.reconciliation = end_of_run(inbox, opts.workers, target, gevent.sleep)
+        monitor.note(summary(record.reconciliation))
+        _end_of_run_checks(record, scenario, target, monitor.note)
         runner.quit()
         _stop_workers(workers)
         if metrics_server is not None:
@@ -180,6 +187,38 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
             net.close()
         lease.release()
     return record
+
+
+def _end_of_run_checks(
+    record: RunRecord, scenario: Scenario, target: str, note: Callable[[str], None]
+) -> None:
+    """What the server holds once the unit is over: every deadline (planned and incident
+    extra time), and the answers each fault lost."""
+    from simulator.run.extra_time import check_extra_time
+    from simulator.run.jury import JuryClient, JuryError
+
+    rec = record.reconciliation
+    for run in record.faults:
+        if run.applied and run.window_end_s is not None and rec is not None and rec.ok:
+            run.answers_lost = 0  # nothing lost in the whole run, so nothing in this fault
+    if record.target_problems:
+        return
+    jury = JuryClient(target)
+    try:
+        token = jury.login()
+    except (JuryError, OSError) as exc:
+        record.checks["extra_time"] = {"error": f"jury login failed: {exc}"}
+        return
+    record.checks["extra_time"] = check_extra_time(
+        jury.session, target, token, scenario.exam.unit_id
+    )
+    found = record.checks["extra_time"]
+    if not found.get("error"):
+        note(
+            f"extra time: {found.get('checked', 0):,} deadlines checked, "
+            f"{found.get('with_planned', 0):,} with planned time, "
+            f"{found.get('incident_granted_s', 0.0) / 60:,.0f} min of incident time granted"
+        )
 
 
 class _Faults:

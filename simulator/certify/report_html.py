@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from simulator.certify import reconciliation
 from simulator.certify.faults import label
 from simulator.certify.judge import PERCENTILES, SloResult
 from simulator.certify.report_json import _atomic_write
@@ -60,6 +61,8 @@ def render(verdict: Verdict) -> str:
             _reasons(verdict),
             "<h2>Waves and objectives</h2>",
             _wave_table(verdict),
+            "<h2>Answers reconciled</h2>",
+            reconciliation.html_section(verdict.record.reconciliation),
             *_faults_section(verdict),
             "<h2>Charts</h2>",
             *(

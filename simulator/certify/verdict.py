@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.certify import reconciliation
+from simulator.certify.extra_time import extra_time_problems
 from simulator.certify.faults import fault_reasons, label, not_applied
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
 from simulator.certify.judge import WaveJudgement, judge_waves
@@ -87,6 +89,7 @@ class Verdict:
             "waves": [w.to_json() for w in self.waves],
             "faults": [f.to_json() for f in r.faults],
             "checks": dict(r.checks),
+            "reconciliation": None if r.reconciliation is None else r.reconciliation.to_json(),
             "notes": list(r.notes),
         }
 
@@ -128,8 +131,12 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
         )
     if record.ended_at is None:
         reasons.append("the run did not finish (no end time recorded)")
-    recovery = fault_reasons(record)
+    # The platform's own failures that no SLO sees: a recovery, a deadline.
+    recovery = fault_reasons(record) + extra_time_problems(record.checks.get("extra_time", {}))
     reasons.extend(recovery)
+    others = bool(reasons)
+    lost = reconciliation.reasons(record.reconciliation)  # lost answers fail whatever else
+    reasons += lost
 
     certified = not reasons
     headline = _headline(
@@ -137,6 +144,7 @@ def decide(record: RunRecord, generator_cpu_limit: float = DEFAULT_CPU_LIMIT) ->
     )
     if knee is None and recovery and not certified:
         headline = f"Failed: {recovery[0]}"
+    headline = reconciliation.headline(record.reconciliation, headline, alone=not others)
     headline += _skipped_faults(record)
     return Verdict(
         certified=certified,

@@ -4,6 +4,21 @@ Locust's own stats lose what the certifier needs (the failure *kind*, the wave a
 operation fell in, the number of open sockets), so every process that runs tablets
 keeps a :class:`Tally` fed by Locust request events. A worker drains it into each
 ``report_to_master`` message (every 3 s); a local runner drains it directly.
+
+The report (``data["vigie"]``, see :meth:`Tally.drain`):
+
+- ``ops``: ``{name: OpTally.to_json()}``, the operations since the last report;
+- ``pid``, ``sockets_open``, ``sockets_peak`` (now and the process's peak), ``cpu`` (a
+  fraction of one core since the last report), ``gc_pause_max_ms`` (since the last report);
+- ``offline_queued``: ``{centre: n}``, answers that had to wait in the offline queue (the
+  server could not take them when given), counted once each, *cumulative* since the process
+  started: the master keeps each source's latest and sums the sources;
+- ``offline_pending``: ``{centre: n}``, answers in the offline queues now (not acknowledged
+  yet); likewise the latest per source, summed.
+
+At the end of the run a worker also ships its ledger of acknowledged answers to the master
+(custom message :data:`~simulator.tablet.ledger.LEDGER_MESSAGE`, see
+:mod:`simulator.run.reconcile`).
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ import psutil
 
 from simulator.record import OpTally
 from simulator.settings import FailureKind, FleetCounters, TabletFailure
+from simulator.tablet.ledger import LEDGER, LEDGER_MESSAGE, Ledger
 
 REPORT_KEY = "vigie"  # our entry in Locust's worker report dict
 
@@ -38,7 +54,8 @@ def failure_kind(exc: BaseException) -> str:
 class Tally:
     """Operations since the last drain, by name; plus this process's sockets and CPU."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Ledger = LEDGER) -> None:
+        self.ledger = ledger
         self.ops: dict[str, OpTally] = {}
         self._process = psutil.Process(os.getpid())
         self._cpu_mark = self._cpu_now()
@@ -80,6 +97,8 @@ class Tally:
             "sockets_open": FleetCounters.sockets_open,
             "sockets_peak": FleetCounters.sockets_peak,
             "cpu": self._cpu(),
+            "offline_queued": dict(self.ledger.queued_offline),
+            "offline_pending": self.ledger.pending_by_centre(),
         }
 
     def _cpu_now(self) -> tuple[float, float]:
@@ -104,3 +123,11 @@ class Tally:
                 data[REPORT_KEY] = self.drain()
 
             events.report_to_master.add_listener(on_report)
+            events.test_stop.add_listener(self.ship_ledger)
+
+    def ship_ledger(self, environment: Any, **_: Any) -> None:
+        """On a worker, once its tablets are stopped: the ledger to the master, in parts
+        (sent before Locust's ``client_stopped``, so the master has it when it stops)."""
+        runner = environment.runner
+        for chunk in self.ledger.chunks():
+            runner.send_message(LEDGER_MESSAGE, chunk)

@@ -3,7 +3,9 @@
 Runs in the Locust user's greenlet and blocks (HTTP calls, think times). It knows
 nothing of sockets: :class:`~.link.TabletLink` keeps the websocket up on its own, the
 jury's instructions land in :class:`~.state.Progress` and :class:`~.state.Units`, and
-``wake`` is set whenever something the flow waits for may have changed.
+``wake`` is set whenever something the flow waits for may have changed. Every answer's
+action id comes from the process's :class:`~.ledger.Ledger`, which the queue books each
+acknowledgement in (the end-of-run reconciliation reads it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from vigie.wire.http import AnswerIn, Finish, LockedQuestion, PackageDoc, Questi
 from .api import Reporter, TabletApi
 from .backoff import Attempt, Pacer
 from .failures import HTTP, Expected, Stopped, Verdict, retry_after, verdict
+from .ledger import LEDGER, Ledger
 from .link import TabletLink
 from .offline import AnswerQueue, Flush
 from .state import Progress, Units
@@ -52,6 +55,7 @@ class ExamFlow:
     __slots__ = (
         "api",
         "cfg",
+        "ledger",
         "link",
         "pacer",
         "packages",
@@ -75,8 +79,12 @@ class ExamFlow:
         pacer: Pacer,
         wake: gevent.event.Event,
         stopping: Callable[[], bool],
+        ledger: Ledger | None = None,
     ) -> None:
         self.cfg = cfg
+        self.ledger = LEDGER if ledger is None else ledger
+        if queue.ledger is None:
+            queue.bind(self.ledger, api.identity.candidate_id, api.identity.centre)
         self.api = api
         self.link = link
         self.queue = queue
@@ -179,7 +187,7 @@ class ExamFlow:
             self.queue.add(
                 unit_id,
                 AnswerIn(
-                    action_id=uuid.uuid4().hex,
+                    action_id=self.ledger.new_action_id(),
                     question_id=question.id,
                     answer=msgspec.to_builtins(make_answer(question)),
                     final=question.dossier_id is not None,

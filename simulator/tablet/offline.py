@@ -11,6 +11,11 @@ flush: order matters for progressive dossiers); ``centre_paused`` keeps it and r
 the pause; a 401 logs in again (once per flush) and goes on; ``409 action_id_reused``
 is a fleet bug, reported by the call and never retried; any other 4xx (a closed unit,
 ...) drops it for good.
+
+Bound to the process's :class:`~.ledger.Ledger` (:meth:`AnswerQueue.bind`), the queue books
+every acknowledgement there, tells it while it holds answers (pending at the end of the
+run), and counts, per centre, the answers that had to wait (``went_offline``: each answer
+once, the first time a flush leaves it queued).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from simulator.settings import TabletFailure
 from vigie.wire.http import AnswerIn, AnswerResult
 
 from .failures import Expected, Verdict, verdict
+from .ledger import Ledger
 
 
 @dataclass(slots=True)
@@ -49,12 +55,36 @@ class AnswerQueue:
     resent: list[str] = field(default_factory=list)  # ... stored after a failed first try
     dropped: list[str] = field(default_factory=list)  # refused for good (closed unit, ...)
     bugs: list[str] = field(default_factory=list)  # 409 action_id_reused: never retried
+    ledger: Ledger | None = None
+    owner: int = -1  # the candidate's slot in the ledger
+    uncounted: int = 0  # the newest pending answers not yet counted as gone offline
 
     def __len__(self) -> int:
         return len(self.pending)
 
+    def bind(self, ledger: Ledger, candidate_id: str, centre: str) -> None:
+        self.ledger = ledger
+        self.owner = ledger.candidate(candidate_id, centre)
+
     def add(self, unit_id: str, body: AnswerIn) -> None:
         self.pending.append(Pending(unit_id, body))
+        self.uncounted += 1
+        if self.ledger is not None:
+            self.ledger.wait(self.owner, self)
+
+    def _pop(self) -> Pending:
+        item = self.pending.popleft()
+        self.uncounted = min(self.uncounted, len(self.pending))
+        if not self.pending and self.ledger is not None:
+            self.ledger.wait(self.owner, None)
+        return item
+
+    def _waits(self, outcome: Flush) -> Flush:
+        """The server could not take the rest: what was not counted yet went offline."""
+        if self.uncounted and self.ledger is not None:
+            self.ledger.went_offline(self.owner, self.uncounted)
+        self.uncounted = 0
+        return outcome
 
     def flush(self, stop: Callable[[], bool] = lambda: False) -> Flush:
         """Send what is queued, oldest first, until empty or the server cannot take more."""
@@ -65,7 +95,7 @@ class AnswerQueue:
             try:
                 result = self.send(item.unit_id, item.body)
             except Expected:
-                return Flush.PAUSED
+                return self._waits(Flush.PAUSED)
             except TabletFailure as exc:
                 what = verdict(exc)
                 if what is Verdict.RELOGIN and not relogged:
@@ -73,16 +103,18 @@ class AnswerQueue:
                     self.relogin()
                     continue
                 if what is Verdict.REFUSED:
-                    self.pending.popleft()
+                    self._pop()
                     self.dropped.append(action_id)
                     continue
                 if what is Verdict.BUG:
-                    self.pending.popleft()
+                    self._pop()
                     self.bugs.append(action_id)
                     continue
                 item.tries += 1
-                return Flush.OFFLINE
-            self.pending.popleft()
+                return self._waits(Flush.OFFLINE)
+            self._pop()
+            if self.ledger is not None:
+                self.ledger.acked(self.owner, item.unit_id, item.body)
             self.stored.append(action_id)
             if result.duplicate:
                 self.duplicates.append(action_id)

@@ -172,3 +172,11 @@ def test_a_scenario_server_says_what_it_serves(tmp_path: Path) -> None:
     assert "serving scenario ecnp-2022-01-21: 9,800 candidates in 35 centres (seed 2022)" in text
     assert "connection cap 8,000, heartbeat 5 s (late 10 s, lost 15 s)" in text
     assert "vigie certify ecnp-2022-01-21 --target http://127.0.0.1:8080" in text
+
+
+def test_the_ack_before_commit_knob_is_labelled_test_only() -> None:
+    text = " ".join(parser().format_help().split())
+    assert "--unsafe-ack-before-commit TEST ONLY, never in production" in text
+    assert settings_from(parser().parse_args([])).unsafe_ack_before_commit is False
+    args = parser().parse_args(["--unsafe-ack-before-commit"])
+    assert settings_from(args).unsafe_ack_before_commit is True

@@ -53,3 +53,42 @@ async def test_group_commit_isolates_a_failing_job(tmp_path: Path) -> None:
         keys = {k for (k,) in conn.execute("SELECT key FROM meta")}
     assert "half" not in keys and len(keys) == 50
     assert writer.commits < 51  # grouped
+
+
+async def test_ack_before_commit_answers_during_a_stall_what_it_has_not_committed(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "u.sqlite3"
+    init_db(db)
+    writer = Writer(db, asyncio.get_running_loop(), ack_before_commit=True)
+    writer.start()
+    writer.stall(30.0)
+
+    def put(n: int) -> Callable[[sqlite3.Connection], int]:
+        return lambda conn: (
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (f"k{n}",)).rowcount
+        )
+
+    # acknowledged at once, although the stall commits nothing for 30 s
+    results = await asyncio.wait_for(asyncio.gather(*(writer.run(put(n)) for n in range(20))), 5)
+    assert results == [1] * 20 and writer.pending() == 20
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as reader:
+        assert reader.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+    await writer.stop()  # a clean stop commits them; a kill -9 here would have lost them
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM meta").fetchone()[0] == 20
+
+
+async def test_ack_before_commit_commits_at_once_without_a_stall(tmp_path: Path) -> None:
+    db = tmp_path / "v.sqlite3"
+    init_db(db)
+    writer = Writer(db, asyncio.get_running_loop(), ack_before_commit=True)
+    writer.start()
+    await writer.run(lambda conn: conn.execute("INSERT INTO meta VALUES ('a', 'b')"))
+    for _ in range(100):  # the commit follows the acknowledgement (bounded wait)
+        if writer.pending() == 0:
+            break
+        await asyncio.sleep(0.02)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as reader:
+        assert reader.execute("SELECT count(*) FROM meta").fetchone()[0] == 1
+    await writer.stop()

@@ -19,7 +19,8 @@ import requests
 from exam_server_stub.bootstrap import bootstrap
 from exam_server_stub.extra_time import TIERS_META
 from exam_server_stub.store import connect
-from simulator.run.extra_time import check_extra_time, extra_time_problems, grant_incident_time
+from simulator.certify.extra_time import extra_time_problems
+from simulator.run.extra_time import check_extra_time, grant_incident_time
 from vigie.centres import load_centres
 from vigie.demo import access_code
 from vigie.testing import ServerProcess

@@ -47,6 +47,9 @@ class FakeNetwork:
     def reset(self, centres: Sequence[str]) -> None:
         self.calls.append((self.clock, "reset", list(centres)))
 
+    def close(self) -> None:
+        self.calls.append((self.clock, "close", []))
+
 
 class FakeJury(JuryClient):
     def __init__(self, refuse: str | None = None) -> None:

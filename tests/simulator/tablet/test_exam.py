@@ -14,7 +14,13 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from simulator.settings import FailureKind, FleetSettings, TabletFailure, ThinkTime
+from simulator.settings import (
+    FailureKind,
+    FleetSettings,
+    TabletFailure,
+    TabletIdentity,
+    ThinkTime,
+)
 from simulator.tablet.api import TabletApi
 from simulator.tablet.backoff import Backoff, Pacer
 from simulator.tablet.exam import ExamFlow
@@ -77,6 +83,7 @@ class Api:
     """The candidate API of one unit; ``script`` makes given calls fail first."""
 
     def __init__(self) -> None:
+        self.identity = TabletIdentity("C1", "AMIENS", "code", 1)
         self.calls: list[str] = []
         self.answers: list[AnswerIn] = []
         self.finishes: list[Finish] = []

@@ -1,0 +1,94 @@
+"""The generator's report to the master: answers gone offline per centre, and the ledger
+shipped at the end."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from simulator.run.reconcile import LedgerInbox
+from simulator.run.tally import REPORT_KEY, Tally
+from simulator.settings import FailureKind, TabletFailure
+from simulator.tablet.ledger import LEDGER_MESSAGE, Ledger
+from simulator.tablet.offline import AnswerQueue
+from vigie.wire.http import AnswerIn, AnswerResult
+
+
+def down(unit_id: str, b: AnswerIn) -> AnswerResult:
+    raise TabletFailure(FailureKind.REFUSED, "down")
+
+
+def ok(unit_id: str, b: AnswerIn) -> AnswerResult:
+    return AnswerResult(b.action_id, b.question_id, 2.0, b.client_ts, False, None)
+
+
+def give(ledger: Ledger, queue: AnswerQueue, question_id: str) -> None:
+    queue.add("U1", AnswerIn(ledger.new_action_id(), question_id, {"scale": 1}, False, 1.0))
+    queue.flush()
+
+
+class Events:
+    def __init__(self) -> None:
+        self.listeners: dict[str, list[Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        hooks = self.listeners.setdefault(name, [])
+        return SimpleNamespace(add_listener=hooks.append)
+
+
+@pytest.fixture(autouse=True)
+def _gc_as_it_was() -> Iterator[None]:
+    # A tally freezes the collector's generations and hooks its callbacks: not in pytest.
+    callbacks = list(gc.callbacks)
+    yield
+    gc.callbacks[:] = callbacks
+    gc.unfreeze()
+
+
+def test_the_report_counts_answers_queued_offline_and_pending_per_centre() -> None:
+    ledger = Ledger()
+    tally = Tally(ledger)
+    lille = AnswerQueue(down, lambda: None)
+    lille.bind(ledger, "LILLE-1", "LILLE")
+    brest = AnswerQueue(ok, lambda: None)
+    brest.bind(ledger, "BREST-1", "BREST")
+    give(ledger, lille, "q1")
+    give(ledger, lille, "q2")
+    give(ledger, brest, "q1")
+    report = tally.drain()
+    assert report["offline_queued"] == {"LILLE": 2}
+    assert report["offline_pending"] == {"LILLE": 2}
+    lille.send = ok
+    lille.flush()
+    report = tally.drain()
+    assert report["offline_queued"] == {"LILLE": 2}  # cumulative
+    assert report["offline_pending"] == {}
+
+
+def test_a_worker_ships_its_ledger_when_its_tablets_stop() -> None:
+    ledger = Ledger()
+    queue = AnswerQueue(ok, lambda: None)
+    queue.bind(ledger, "LILLE-1", "LILLE")
+    for i in range(5):
+        give(ledger, queue, f"q{i}")
+    events = Events()
+    Tally(ledger).install(events, report_to_master=True)
+    inbox = LedgerInbox()
+    sent: list[str] = []
+
+    def send_message(msg_type: str, data: Any) -> None:
+        sent.append(msg_type)
+        inbox.on_message(msg=SimpleNamespace(node_id="w1", data=data))
+
+    environment = SimpleNamespace(runner=SimpleNamespace(send_message=send_message))
+    report: dict[str, Any] = {}
+    events.listeners["report_to_master"][0]("w1", report)
+    assert REPORT_KEY in report
+    for listener in events.listeners["test_stop"]:
+        listener(environment=environment)
+    assert sent == [LEDGER_MESSAGE] and inbox.complete() == 1
+    assert len(inbox.acked()) == 5
