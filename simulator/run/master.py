@@ -17,8 +17,12 @@ import requests
 from scenarios.model import Scenario
 from simulator.cli.common import EXIT_NOT_RUN
 from simulator.run.jury import NATIONAL_USER, JuryClient, JuryError
+from simulator.run.plan import DEFAULT_RECOVERY_S
 
-__all__ = ["NATIONAL_USER", "JuryTimeline", "attach_to_plain_locust"]
+#: The last incident-time grant comes this long before the close (a grant after it is refused).
+GRANT_BEFORE_CLOSE_S = 3.0
+
+__all__ = ["NATIONAL_USER", "JuryTimeline", "attach_to_plain_locust", "incident_grants"]
 
 
 class JuryTimeline:
@@ -47,6 +51,9 @@ class JuryTimeline:
             },
         ):
             self.note(f"jury: launched {exam.unit_id} for {duration:g} s")
+        for t in incident_grants(self.scenario):
+            self._sleep_until(t)
+            self._grant_incident_time()
         if exam.close:
             self._sleep_until(self.scenario.close_at_s)
             if self._act(
@@ -54,6 +61,19 @@ class JuryTimeline:
                 {"reason": f"vigie scenario {self.scenario.name}: end of the unit"},
             ):
                 self.note(f"jury: closed {exam.unit_id}")
+
+    def _grant_incident_time(self) -> None:
+        from simulator.run.extra_time import grant_incident_time
+
+        try:
+            token = self.jury.token or self.jury.login()
+        except (JuryError, requests.RequestException, KeyError, ValueError) as exc:
+            self.note(f"jury: incident time not granted: {exc}")
+            return
+        reason = f"vigie scenario {self.scenario.name}: time lost to the incidents"
+        self.note(
+            f"jury: {grant_incident_time(self.jury.session, self.jury.target, token, reason)}"
+        )
 
     def _sleep_until(self, t: float) -> None:
         while (left := t - self.now()) > 0:
@@ -67,6 +87,23 @@ class JuryTimeline:
             return False
         self.note(f"jury: {path} took {ms:.0f} ms")
         return True
+
+
+def incident_grants(scenario: Scenario) -> list[float]:
+    """When the scripted jury grants the proposed incident time (the time each candidate
+    was disconnected, as the 2023 compensation should have been: per candidate): once the
+    faults are over and their tablets back, and again just before the close for whoever
+    came back later (a grant adds only what was not granted yet)."""
+    ends = [
+        f.end_s + (f.recovery_s_max or DEFAULT_RECOVERY_S)
+        for f in scenario.faults
+        if f.kind != "drop_planned_extra_time"
+    ]
+    if not ends:
+        return []
+    last = scenario.close_at_s - GRANT_BEFORE_CLOSE_S
+    first = max(min(max(ends), last), scenario.exam.launch_at_s + 1)
+    return [first, last] if last - first > GRANT_BEFORE_CLOSE_S else [first]
 
 
 def attach_to_plain_locust(environment: Any) -> None:

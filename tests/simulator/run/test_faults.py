@@ -193,3 +193,18 @@ def test_preflight_says_what_will_not_be_applied_before_the_run() -> None:
     assert "db_stall" in lines[0] and "--operator-token" in lines[0]
     assert "vigie rehearse" in lines[1]
     assert preflight(s, FaultControl(operator_token="t", crash=lambda s: "kill -9")) == []
+
+
+def test_the_jury_grants_incident_time_after_the_faults_and_before_the_close() -> None:
+    from simulator.run.master import incident_grants
+
+    assert incident_grants(scenario()) == []  # no fault: nothing to compensate
+    # an outage ending at 50 s, recovered within 30 s; the unit closes at 210 s
+    s = scenario(
+        {"kind": "centre_outage", "centres": ["BREST"], "at_s": 20, "duration_s": 30,
+         "recovery_s_max": 30}
+    )  # fmt: skip
+    assert incident_grants(s) == [80.0, 207.0]
+    # a fault whose window runs past the close: one grant, just before it
+    late = scenario({"kind": "db_stall", "at_s": 190, "duration_s": 10})
+    assert incident_grants(late) == [207.0]
