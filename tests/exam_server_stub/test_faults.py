@@ -100,3 +100,20 @@ async def test_a_db_stall_holds_acknowledgements_not_the_server(
         assert conn.execute("SELECT COUNT(*) FROM answers").fetchone() == (1,)
         kinds = [k for (k,) in conn.execute("SELECT kind FROM audit WHERE kind = 'fault'")]
         assert kinds == ["fault"]
+
+
+async def test_request_cpu_ms_holds_the_event_loop_on_every_api_call(make_api: Any) -> None:
+    # The 2015 knob: every API call burns its CPU on the one event loop, so calls made at
+    # the same moment wait for each other (a latency knob would let them overlap).
+    api = await make_api(request_cpu_ms=60.0)
+    headers = await api.jury()
+    r = await api.client.get("/api/v1/jury/server", headers=headers)
+    assert (await r.json())["knobs"]["request_cpu_ms"] == 60.0
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(api.client.get("/api/v1/jury/centres", headers=headers) for _ in range(5))
+    )
+    assert time.perf_counter() - started >= 5 * 0.06
+    started = time.perf_counter()
+    assert (await api.client.get("/healthz")).status == 200  # liveness is never held
+    assert time.perf_counter() - started < 0.06

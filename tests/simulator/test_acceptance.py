@@ -184,3 +184,31 @@ def test_exam_day_chaos_recovers_from_each_fault(tmp_path: Path) -> None:
         "latency", "centre_outage", "server_crash", "error_rate",
     }  # fmt: skip
     reconciled(report)
+
+
+@pytest.mark.slow
+@full_scale
+def test_ecni_2015_saturation_fails_at_the_launch_with_the_server_saturated(
+    tmp_path: Path,
+) -> None:
+    rc, report, _ = rehearse("ecni-2015-12-saturation", tmp_path / "r", timeout=FULL_BUDGET_S + 60)
+    assert rc == 1 and report["verdict"] == "failed"
+    knee = report["knee"]
+    assert knee is not None and knee["cause"] == "server saturation (event loop)", knee
+    assert knee["t"] >= 60  # the waves got through; the national launch did not
+    reconciled(report)
+
+
+@pytest.mark.slow
+@full_scale
+def test_ecni_2019_tiers_temps_forgotten_by_one_centre_fails_with_that_cause(
+    tmp_path: Path,
+) -> None:
+    rc, report, _ = rehearse("ecni-2019-tiers-temps", tmp_path / "r", timeout=FULL_BUDGET_S + 60)
+    assert rc == 1 and report["verdict"] == "failed"
+    assert report["knee"] is None  # every SLO held: only the deadlines are wrong
+    assert report["headline"].startswith("Failed: planned extra time (tiers-temps) missing")
+    missing = report["checks"]["extra_time"]["planned_missing"]
+    assert missing["count"] >= 3 and set(missing["by_centre"]) == {"ROUEN"}, missing
+    assert fault(report, "drop_planned_extra_time")["how"] == "operator endpoint"
+    reconciled(report)
