@@ -173,6 +173,9 @@ class Poll:
     t: float
     centres: dict[str, dict[str, int]]  # centre -> state -> candidates
     offline: dict[str, int]  # centre -> answers queued offline so far (the fleet's)
+    # centre -> reconnects the server counted so far: a tablet dropped and back between
+    # two polls is never seen lost, but the server's count of its reconnects moved
+    reconnects: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -185,6 +188,7 @@ class RecoveryWatch:
     offline: Callable[[], dict[str, int]]
     polls: list[Poll] = field(default_factory=list)
     failures: int = 0
+    _reconnects: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> centre, n
 
     def run(self) -> None:
         windows = [f for f in self.scenario.faults if f.kind != "drop_planned_extra_time"]
@@ -197,9 +201,20 @@ class RecoveryWatch:
         while self.now() < self.scenario.end_s:
             started = time.monotonic()
             try:
-                cursor, counts = self.jury.counts(cursor)
+                cursor, counts, rows = self.jury.counts(cursor)
+                for row in rows:
+                    seen = self._reconnects.get(row.id, ("", 0))[1]
+                    self._reconnects[row.id] = (row.centre, max(seen, row.reconnects))
+                by_centre: dict[str, int] = {}
+                for centre, n in self._reconnects.values():
+                    by_centre[centre] = by_centre.get(centre, 0) + n
                 self.polls.append(
-                    Poll(round(self.now(), 3), _plain(counts.centres), dict(self.offline()))
+                    Poll(
+                        round(self.now(), 3),
+                        _plain(counts.centres),
+                        dict(self.offline()),
+                        by_centre,
+                    )
                 )
             except (JuryError, requests.RequestException, ValueError):
                 self.failures += 1  # the server is down (a crash): the gap is the evidence
@@ -236,7 +251,16 @@ def measure_recovery(runs: Sequence[FaultRun], scenario: Scenario, polls: Sequen
         if affected == 0:
             run.notes.append("no tablet was sitting the unit there when the fault started")
             continue
-        seen = next((p for p in during if _sum(p, centres, OUT) > base_out), None)
+        base_rc = sum(base.reconnects.get(c, 0) for c in centres)
+        seen = next(
+            (
+                p
+                for p in during
+                if _sum(p, centres, OUT) > base_out
+                or sum(p.reconnects.get(c, 0) for c in centres) > base_rc
+            ),
+            None,
+        )
         run.detected_after_s = None if seen is None else round(seen.t - run.at_s, 3)
         allowed = (1.0 - RECOVERED_SHARE) * affected
         back = next(

@@ -26,9 +26,18 @@ class JuryError(RuntimeError):
     """A jury or operator call that did not succeed; ``str()`` says what the server said."""
 
 
+class RowLite(msgspec.Struct):
+    """The part of a supervision row the fault watch reads (the rest is skipped)."""
+
+    id: str
+    centre: str
+    reconnects: int
+
+
 class _CountsOnly(msgspec.Struct):
     cursor: int
     counts: Counts
+    candidates: list[RowLite]
 
 
 _counts = msgspec.json.Decoder(_CountsOnly)
@@ -79,8 +88,8 @@ class JuryClient:
         self.call("POST", path, body)
         return 1000 * (time.monotonic() - started)
 
-    def counts(self, cursor: int | None) -> tuple[int, Counts]:
-        """The supervision counts by centre, and the cursor to pass next time.
+    def counts(self, cursor: int | None) -> tuple[int, Counts, list[RowLite]]:
+        """The supervision counts by centre, the rows changed, and the next cursor.
 
         From the change feed (O(changes)); a snapshot when there is no cursor yet or the
         server restarted (the cursor expired).
@@ -88,11 +97,11 @@ class JuryClient:
         if cursor is not None:
             try:
                 feed = _counts.decode(self.call("GET", f"/jury/changes?since={cursor}").content)
-                return feed.cursor, feed.counts
+                return feed.cursor, feed.counts, feed.candidates
             except JuryError:
                 pass  # cursor_expired after a restart, among others: start again
         feed = _counts.decode(self.call("GET", "/jury/snapshot").content)
-        return feed.cursor, feed.counts
+        return feed.cursor, feed.counts, feed.candidates
 
     # --- operator ---------------------------------------------------------------------
     def fault(self, body: dict[str, Any]) -> None:

@@ -208,3 +208,18 @@ def test_the_jury_grants_incident_time_after_the_faults_and_before_the_close() -
     # a fault whose window runs past the close: one grant, just before it
     late = scenario({"kind": "db_stall", "at_s": 190, "duration_s": 10})
     assert incident_grants(late) == [207.0]
+
+
+def test_a_reset_seen_only_as_reconnects_is_still_detected() -> None:
+    # Tablets dropped and back within a poll never show lost: the server's count of their
+    # reconnects says the supervision saw them go.
+    s = scenario(
+        {"kind": "reconnect_loop", "centres": ["BREST"], "at_s": 20, "duration_s": 30,
+         "every_s": 10}
+    )  # fmt: skip
+    runs = planned_record(s, "test", "x").faults
+    runs[0].applied, runs[0].started_at = True, 20.0
+    polls = [poll(18, 0, 10), poll(22, 0, 10), poll(24, 0, 10), poll(52, 0, 10)]
+    polls[2].reconnects = {"BREST": 10}
+    measure_recovery(runs, s, polls)
+    assert runs[0].detected_after_s == 4 and runs[0].recovered_after_s == 2
