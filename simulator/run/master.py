@@ -147,6 +147,34 @@ def attach_to_plain_locust(environment: Any) -> None:
                 monitor.note(f"fleet metrics not served on port {port}: {exc.strerror}")
 
     environment.events.test_start.add_listener(_start)
+    from simulator.run.reconcile import LedgerInbox
+    from simulator.tablet.ledger import LEDGER_MESSAGE
+
+    runner: Any = environment.runner
+    inbox = LedgerInbox()
+    workers = 0
+    is_master = isinstance(runner, _master_class())
+    if is_master:
+        environment.runner.register_message(LEDGER_MESSAGE, inbox.on_message)
+        workers = int(getattr(options, "expect_workers", 1) or 1)
+
+    def _quitting(environment: Any, **_: Any) -> None:
+        # The workers shipped their ledgers as they stopped: reconcile before the exit.
+        _reconcile(environment, inbox, workers, state)
+
+    environment.events.quitting.add_listener(_quitting)
+
+
+def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]) -> None:
+    from simulator.locustfile import target_from
+    from simulator.run.reconcile import end_of_run, summary
+
+    target = target_from(environment.parsed_options, environment.host)
+    rec = end_of_run(inbox, workers, target, gevent.sleep)
+    line = summary(rec)
+    print(f"vigie: {line}", file=sys.stderr, flush=True)
+    if "monitor" in state:
+        state["monitor"].note(line)
 
 
 def _check_or_exit(environment: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,10 @@ def test_plain_locust_runs_the_waves_and_the_jury(smoke_server: str, tmp_path: P
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    # the run's answers are reconciled with the server's export, as under vigie load
+    assert re.search(
+        r"reconciliation: [\d,]+ acknowledged answers, [\d,]+ on the server, 0 lost", proc.stderr
+    ), proc.stderr[-2000:]
     with open(tmp_path / "run_stats.csv", newline="") as fh:
         rows = {row["Name"]: row for row in csv.DictReader(fh)}
     smoke = load_scenario("smoke")
