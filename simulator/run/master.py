@@ -92,16 +92,16 @@ class JuryTimeline:
 def incident_grants(scenario: Scenario) -> list[float]:
     """When the scripted jury grants the proposed incident time (the time each candidate
     was disconnected, as the 2023 compensation should have been: per candidate): once the
-    faults are over and their tablets back, and again just before the close for whoever
-    came back later (a grant adds only what was not granted yet)."""
+    faults are over and their tablets back, and in every run just before the close, for
+    whoever came back later (a grant adds only what was not granted yet)."""
     ends = [
         f.end_s + (f.recovery_s_max or DEFAULT_RECOVERY_S)
         for f in scenario.faults
         if f.kind != "drop_planned_extra_time"
     ]
-    if not ends:
-        return []
     last = scenario.close_at_s - GRANT_BEFORE_CLOSE_S
+    if not ends:  # a tablet may drop in any run: the jury gives its time back all the same
+        return [last] if last > scenario.exam.launch_at_s else []
     first = max(min(max(ends), last), scenario.exam.launch_at_s + 1)
     return [first, last] if last - first > GRANT_BEFORE_CLOSE_S else [first]
 

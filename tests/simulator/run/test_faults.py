@@ -198,7 +198,7 @@ def test_preflight_says_what_will_not_be_applied_before_the_run() -> None:
 def test_the_jury_grants_incident_time_after_the_faults_and_before_the_close() -> None:
     from simulator.run.master import incident_grants
 
-    assert incident_grants(scenario()) == []  # no fault: nothing to compensate
+    assert incident_grants(scenario()) == [207.0]  # no fault: once, before the close
     # an outage ending at 50 s, recovered within 30 s; the unit closes at 210 s
     s = scenario(
         {"kind": "centre_outage", "centres": ["BREST"], "at_s": 20, "duration_s": 30,
