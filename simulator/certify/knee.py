@@ -37,6 +37,7 @@ SERVER_BUSY_CPU = 0.9  # server process CPU (fraction of a core): its one loop i
 GENERATOR_LAG_HIGH_MS = 100.0  # a generator loop this late reads frames late
 HOST_BUSY_CPU = 0.9  # generator machine CPU (fraction of all cores): nothing left to give
 CAP_NEAR = 0.98  # websockets_open within 2% of the cap counts as "at the cap"
+SCRAPE_STALE_S = 5.0  # a server that has not answered its /metrics for this long is swamped
 
 # Failure kinds a websocket connect can end with (samples count failures by kind only).
 _CONNECT_KINDS = (FailureKind.CONNECTION_CAP.value, FailureKind.REFUSED.value)
@@ -259,6 +260,7 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
     gen_cpu = max((_finite(s.generator_cpu) for s in window), default=0.0)
     gen_lag = max((_finite(s.generator_lag_ms) for s in window), default=0.0)
     host_cpu = max((_finite(s.host_cpu) for s in window), default=0.0)
+    stale = max((figure(s, "scrape_age_s") for s in seen), default=0.0)
     evidence = {
         "connection_cap": cap,
         "server_websockets_open": ws_open,
@@ -270,6 +272,7 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         "generator_cpu": gen_cpu,
         "generator_lag_ms": gen_lag,
         "host_cpu": host_cpu,
+        "server_scrape_age_s": stale,
         **{f"failures_{k}": float(n) for k, n in grew.items()},
     }
 
@@ -342,6 +345,14 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         )
     if lag >= EVENT_LOOP_LAG_HIGH_S:
         return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
+    if stale >= SCRAPE_STALE_S:
+        # Its figures froze when it stopped answering: the lag it last reported is old news.
+        return (
+            Cause.SATURATION,
+            f"the server was saturated{words}: it did not answer its own /metrics for "
+            f"{stale:,.0f} s while the tablets' requests waited",
+            evidence,
+        )
     if dominant == FailureKind.TIMEOUT:
         return Cause.TIMEOUTS, "requests to the server timed out", evidence
     if dominant == FailureKind.DISCONNECTED:

@@ -161,11 +161,17 @@ class FleetMonitor:
             gevent.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 
     def _scrape_loop(self) -> None:
+        last_ok = time.monotonic()
         while True:
             started = time.monotonic()
             figures = scrape_server(self.target, self._scrape_state)
             if figures:
-                self.server = figures
+                last_ok = time.monotonic()
+                self.server = {**figures, "scrape_age_s": 0.0}
+            elif self.server:
+                # A server too busy to answer its own /metrics: the figures kept are old, and
+                # how old is itself evidence (the certifier reads it as saturation).
+                self.server = {**self.server, "scrape_age_s": round(started - last_ok, 1)}
             gevent.sleep(max(0.2, 1.0 - (time.monotonic() - started)))
 
     # --- lifecycle --------------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from simulator.certify.judge import judge_waves
 from simulator.certify.knee import Cause, Knee, KneeSearch, find_knee
 from simulator.certify.slo import parse_slos
+from simulator.certify.verdict import decide
 from simulator.record import RunRecord
 
 MakeRun = Callable[..., RunRecord]
@@ -151,3 +152,26 @@ def test_at_the_cap_the_knee_is_the_servers_count_when_the_fleet_lags_it(
     knee = _knee(record)
     assert knee is not None and knee.cause is Cause.CONNECTION_CAP
     assert knee.connected == 6000 == knee.evidence["server_websockets_open"]
+
+
+def test_a_server_that_stops_answering_its_metrics_is_saturated_not_just_slow(
+    make_run: MakeRun,
+) -> None:
+    # The 2015 failure: every call costs the server's loop CPU, so at the launch its
+    # /metrics stops answering too. The figures it last gave (an idle loop) are stale:
+    # the requests' timeouts and the scrape's age name the saturation.
+    record = make_run()
+    wave = record.waves[-1]
+    t0 = wave.started_at + 20
+    timeouts = 0
+    for s in record.samples:
+        if s.t >= t0:
+            timeouts += 40
+            s.failures = {**s.failures, "timeout": timeouts}
+            s.requests = {**s.requests, "answer": s.requests.get("answer", 0) + timeouts}
+            s.server = {**s.server, "scrape_age_s": s.t - t0, "event_loop_lag_p99_s": 0.002}
+    wave.tally("answer").failures["timeout"] = timeouts
+    wave.tally("answer").count += timeouts
+    verdict = decide(record)
+    assert verdict.knee is not None and verdict.knee.cause is Cause.SATURATION, verdict.headline
+    assert "did not answer its own /metrics for" in verdict.knee.detail
