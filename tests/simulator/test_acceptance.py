@@ -158,8 +158,9 @@ def test_edn_2023_database_stall_loses_nothing_at_8158_tablets(tmp_path: Path) -
     assert report["checks"]["extra_time"]["planned_missing"]["count"] == 0
     assert not any("db_stall" in reason for reason in report["reasons"]), report["reasons"]
     if report["verdict"] != "certified":
-        assert rc == 1 and report["knee"] is not None
-        assert not (stall["at_s"] <= report["knee"]["t"] < stall["window_end_s"])
+        assert rc == 1
+        knee = report["knee"]
+        assert knee is None or not (stall["at_s"] <= knee["t"] < stall["window_end_s"])
     assert elapsed < FULL_BUDGET_S
 
 
