@@ -65,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, help=f"latency injected into API calls ({knob} 0)")
     p.add_argument("--error-rate", type=float, help=f"share of API calls answered 503 ({knob} 0)")
     p.add_argument(
+        "--tiers-temps-share",
+        type=float,
+        help="share of the demo roster's candidates with planned extra time, a third of each"
+        " unit (a new database only; default 0.03, or the scenario's tiers_temps)",
+    )
+    p.add_argument(
         "--request-cpu-ms",
         type=float,
         help=f"CPU burnt on the event loop by every API call, a saturating server ({knob} 0)",
@@ -182,7 +188,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         ws_compression=_given(args.ws_compression, spec.ws_compression),
         token_ttl_s=args.token_ttl,
         scenario=spec.scenario or None,
-        tiers_temps_share=spec.tiers_temps_share,
+        tiers_temps_share=_given(args.tiers_temps_share, spec.tiers_temps_share),
         tiers_temps_ratio=spec.tiers_temps_ratio,
         unsafe_ack_before_commit=args.unsafe_ack_before_commit,
     )

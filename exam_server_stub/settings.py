@@ -48,6 +48,8 @@ class ServerSettings:
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError("error_rate must be within 0..1")
+        if not 0.0 <= self.tiers_temps_share <= 1.0:
+            raise ValueError("tiers_temps_share must be within 0..1")
         if self.max_connections < 0 or self.latency_ms < 0 or self.request_cpu_ms < 0:
             raise ValueError("max_connections, latency_ms and request_cpu_ms must be >= 0")
         if not 0 < self.heartbeat_interval_s < self.late_after_s < self.lost_after_s:

@@ -97,7 +97,10 @@ def jury_get(base: str, path: str, token: str) -> Any:
 def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     db = tmp_path_factory.mktemp("exam") / "exam.sqlite3"
+    # No planned extra time: the scenes launch one unit after another, and a tiers-temps
+    # candidate still composing would hold the next launch back (tested on its own).
     cmd = [*VIGIE, "serve", "--demo", "120", "--port", str(port), "--db", str(db)]
+    cmd += ["--tiers-temps-share", "0"]
     cmd += ["--heartbeat-interval", "1", "--late-after", "3", "--lost-after", "5"]
     log = (db.parent / "serve.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
