@@ -91,15 +91,7 @@ async def grant_extra_time(
     target_centre = centre if centre is not None else cands[0].centre
 
     def make(c: Cand, iid: str) -> Instruction:
-        deadline = exam.deadline(c, u, now)
-        return Instruction(
-            id=iid,
-            kind=InstructionKind.EXTRA_TIME,
-            unit_id=unit_id,
-            seconds=seconds,
-            reason=reason,
-            deadline=deadline + seconds if deadline is not None else None,
-        )
+        return _extra_time(iid, unit_id, seconds, reason, exam.deadline(c, u, now))
 
     def change(conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -191,15 +183,7 @@ async def grant_incident_time(
             by_centre.setdefault(c.centre, {})[c.id] = adds[c.id]
 
         def make(c: Cand, iid: str) -> Instruction:
-            deadline = exam.deadline(c, u, now)
-            return Instruction(
-                id=iid,
-                kind=InstructionKind.EXTRA_TIME,
-                unit_id=uid,
-                seconds=adds[c.id],
-                reason=reason,
-                deadline=deadline + adds[c.id] if deadline is not None else None,
-            )
+            return _extra_time(iid, uid, adds[c.id], reason, exam.deadline(c, u, now))
 
         def change(conn: sqlite3.Connection) -> None:
             for code, seconds in by_centre.items():
@@ -287,3 +271,17 @@ def timeline(conn: sqlite3.Connection, c: Cand, *, answers: bool = False) -> lis
         for r in rows
         if r["candidate_id"] is not None or r["centre"] in (None, c.centre)
     ]
+
+
+def _extra_time(
+    iid: str, unit_id: str, seconds: float, reason: str, deadline: float | None
+) -> Instruction:
+    """The extra-time instruction a tablet gets: the seconds added, and its new deadline."""
+    return Instruction(
+        id=iid,
+        kind=InstructionKind.EXTRA_TIME,
+        unit_id=unit_id,
+        seconds=seconds,
+        reason=reason,
+        deadline=deadline + seconds if deadline is not None else None,
+    )

@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler
 from exam_server_stub.app import create_app
 from exam_server_stub.openapi import spec
 from exam_server_stub.settings import ServerSettings
-from vigie.demo import access_code
+from vigie.demo import access_code, generate_session
 
 SEED = 7
 COUNTS = {"AMU": 3, "LILLE": 2, "LILLE-CATHO": 1}
@@ -160,6 +160,22 @@ class Api:
         assert r.status == 200, await r.text()
         doc: dict[str, Any] = await r.json()
         return doc
+
+    async def stall_during_unit(self, operator_token: str, seconds: float) -> tuple[str, str]:
+        """ue1 launched, then a db_stall of ``seconds``: a candidate's token and a plain QROC
+        question of ue1 to answer while the writer commits nothing."""
+        token = await self.candidate_token()
+        await self.launch()
+        unit = generate_session(self.seed).unit("ue1")
+        assert unit is not None
+        q = next(q for q in unit.questions if q.dossier_id is None and q.format.value == "QROC")
+        r = await self.client.post(
+            "/api/v1/operator/faults",
+            json={"kind": "db_stall", "duration_s": seconds},
+            headers=bearer(operator_token),
+        )
+        assert r.status == 200
+        return token, q.id
 
     async def answer(
         self,

@@ -12,7 +12,6 @@ import pytest
 
 from exam_server_stub.errors import ApiError
 from exam_server_stub.faults import Faults
-from vigie.demo import generate_session
 from vigie.wire.http import FaultRequest
 from vigie.wire.metrics import FaultKind
 
@@ -68,15 +67,9 @@ async def test_a_db_stall_holds_acknowledgements_not_the_server(
     make_api: Any, db_path: Path
 ) -> None:
     api = await make_api(operator_token=TOKEN)
-    token = await api.candidate_token()
-    await api.launch()
-    unit = generate_session(api.seed).unit("ue1")
-    assert unit is not None
-    q = next(q for q in unit.questions if q.dossier_id is None and q.format.value == "QROC")
-    r = await api.client.post(OPS, json={"kind": "db_stall", "duration_s": 3}, headers=api.bearer(TOKEN))  # fmt: skip
-    assert r.status == 200
+    token, qid = await api.stall_during_unit(TOKEN, 3)
     start = time.monotonic()
-    pending = asyncio.create_task(api.answer(token, q.id, {"text": "pendant la panne"}))
+    pending = asyncio.create_task(api.answer(token, qid, {"text": "pendant la panne"}))
 
     async def queued() -> float:  # the server still answers while its database stalls
         text = await (await api.client.get("/metrics")).text()

@@ -12,7 +12,6 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigie.demo import generate_session
 from vigie.wire.metrics import Metric as M
 
 OPS = "/api/v1/operator/faults"
@@ -55,14 +54,8 @@ async def test_a_db_stall_ages_the_oldest_pending_write_then_it_falls_back(
     make_api: Any,
 ) -> None:
     api = await make_api(operator_token=TOKEN)
-    token = await api.candidate_token()
-    await api.launch()
-    unit = generate_session(api.seed).unit("ue1")
-    assert unit is not None
-    q = next(q for q in unit.questions if q.dossier_id is None and q.format.value == "QROC")
-    r = await api.client.post(OPS, json={"kind": "db_stall", "duration_s": 2}, headers=api.bearer(TOKEN))  # fmt: skip
-    assert r.status == 200
-    pending = asyncio.create_task(api.answer(token, q.id, {"text": "pendant la panne"}))
+    token, qid = await api.stall_during_unit(TOKEN, 2)
+    pending = asyncio.create_task(api.answer(token, qid, {"text": "pendant la panne"}))
     samples: Samples = {}
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:  # bounded: until the oldest write has aged 1 s
