@@ -129,6 +129,7 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
     return html.Div(
         [
             dcc.Store(id="candidate-id", data=candidate_id),
+            dcc.Store(id="timeline-shown", data=0),
             ctx.timer("candidate-tick"),
             html.H2(
                 [t("candidate_view", lang), " · ", html.Span(candidate_id, id="candidate-title")]
@@ -213,28 +214,33 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output("timeline", "rowData"),
         Output("timeline-error", "children"),
+        Output("timeline-shown", "data"),
         Input("candidate-tick", "n_intervals"),
         Input("reveal-answers", "n_clicks"),
         State("candidate-id", "data"),
+        State("timeline-shown", "data"),
     )
     def load_timeline(
-        n: int | None, reveals: int | None, candidate_id: str | None
-    ) -> tuple[Any, str]:
+        n: int | None, reveals: int | None, candidate_id: str | None, displayed: int | None
+    ) -> tuple[Any, str, int]:
         session = ctx.session()
         if session is None or not candidate_id:
             raise PreventUpdate
         clicked = any(p["prop_id"].startswith("reveal-answers") for p in callback_context.triggered)
+        national = session.identity.role == JuryRole.NATIONAL
         # Shown after an odd number of clicks: one audited read, then the timeline holds
         # still (no re-read every few seconds, each of which would be another reveal).
-        shown = bool((reveals or 0) % 2) and session.identity.role == JuryRole.NATIONAL
-        if not clicked and (shown or (n and n % TIMELINE_EVERY_TICKS)):
+        wanted = int(reveals or 0) if national and (reveals or 0) % 2 else 0
+        # The browser drops the answer of a callback overtaken by the next tick's, so
+        # the page says which reveal it shows: a reveal it never received is read again.
+        current = (displayed or 0) == wanted
+        if not clicked and current and (wanted or (n and n % TIMELINE_EVERY_TICKS)):
             raise PreventUpdate
-        answers = shown
         try:
-            doc = ctx.client_for(session).timeline(candidate_id, answers=answers)
+            doc = ctx.client_for(session).timeline(candidate_id, answers=bool(wanted))
         except JuryApiError as exc:
-            return [], error_text(exc, session.lang)
-        return timeline_rows(list(doc.get("events", [])), session.lang), ""
+            return [], error_text(exc, session.lang), 0
+        return timeline_rows(list(doc.get("events", [])), session.lang), "", wanted
 
     @app.callback(
         Output("cand-summary", "children"),
