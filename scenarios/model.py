@@ -83,6 +83,7 @@ class Fleet(_Strict):
 
     permessage_deflate: bool = True
     predownload: bool = True
+    share_packages: bool = True  # False only to measure the generator's memory without it
     reconnect_base_s: PositiveFloat = 1.0
     reconnect_max_s: PositiveFloat = 30.0
     request_timeout_s: PositiveFloat = 30.0

@@ -108,6 +108,7 @@ def fleet_settings(
         think_time=fleet.ThinkTime(t.median_s, t.sigma, t.min_s, t.max_s),
         permessage_deflate=f.permessage_deflate,
         predownload=f.predownload,
+        share_packages=f.share_packages,
         reconnect_base_s=f.reconnect_base_s,
         reconnect_max_s=f.reconnect_max_s,
         request_timeout_s=f.request_timeout_s,

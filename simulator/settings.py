@@ -62,6 +62,9 @@ class FleetSettings:
     think_time: ThinkTime = field(default_factory=ThinkTime)
     permessage_deflate: bool = True  # real tablet WebViews negotiate it
     predownload: bool = True  # fetch the encrypted package before the launch
+    #: one copy of each byte-identical package per process, opened once per key
+    #: (simulator.tablet.packages); False: one per tablet, to measure what it saves
+    share_packages: bool = True
     reconnect_base_s: float = 1.0  # backoff: base * 2**attempt, capped, with full jitter
     reconnect_max_s: float = 30.0
     request_timeout_s: float = 30.0

@@ -20,12 +20,11 @@ from collections.abc import Callable
 import gevent.event
 import msgspec
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simulator import record
 from simulator.settings import FailureKind, FleetSettings, TabletFailure
 from simulator.think import make_answer, think_seconds
-from vigie.wire.http import AnswerIn, Finish, LockedQuestion, PackageDoc, QuestionDoc, UnitKey
+from vigie.wire.http import AnswerIn, Finish, LockedQuestion, QuestionDoc, UnitKey
 
 from .api import Reporter, TabletApi
 from .backoff import Attempt, Pacer
@@ -33,20 +32,11 @@ from .failures import HTTP, Expected, Stopped, Verdict, retry_after, verdict
 from .ledger import LEDGER, Ledger
 from .link import TabletLink
 from .offline import AnswerQueue, Flush
+from .packages import PACKAGES, PackageStore
 from .state import Progress, Units
 
-_package_doc = msgspec.json.Decoder(PackageDoc)
-
-
-def package_questions(doc: PackageDoc) -> list[QuestionDoc | LockedQuestion]:
-    """The package's questions typed: in clear, or a locked dossier stub."""
-    out: list[QuestionDoc | LockedQuestion] = []
-    for raw in doc.questions:
-        try:
-            out.append(msgspec.convert(raw, QuestionDoc))
-        except msgspec.ValidationError:
-            out.append(msgspec.convert(raw, LockedQuestion))
-    return out
+#: one copy and one decryption per tablet: what sharing saves (bench/fleet_memory.py)
+UNSHARED = PackageStore(shared=False)
 
 
 class ExamFlow:
@@ -63,6 +53,7 @@ class ExamFlow:
         "queue",
         "report",
         "stopping",
+        "store",
         "units",
         "wake",
     )
@@ -94,7 +85,8 @@ class ExamFlow:
         self.pacer = pacer
         self.wake = wake
         self.stopping = stopping
-        self.packages: dict[str, bytes] = {}
+        self.store = PACKAGES if cfg.share_packages else UNSHARED
+        self.packages: dict[str, tuple[str, bytes]] = {}  # unit -> (sha256, the store's body)
 
     def run(self) -> None:
         """From login to the last unit; raises Stopped when the tablet stops first."""
@@ -128,8 +120,9 @@ class ExamFlow:
             return True
         return False
 
-    def download(self, unit_id: str) -> bytes:
-        """The encrypted package, checked against X-Vigie-Sha256 and the unit's digest."""
+    def download(self, unit_id: str) -> tuple[str, bytes]:
+        """The encrypted package and its sha256, checked against X-Vigie-Sha256 and the
+        unit's digest; the body kept is the process's one copy (:mod:`.packages`)."""
         for attempt in self.pacer.attempts(stop=self.stopping):
             try:
                 body, announced = self.api.package(unit_id)
@@ -143,8 +136,8 @@ class ExamFlow:
                 failure = TabletFailure(FailureKind.PROTOCOL, f"package {unit_id} digest mismatch")
                 self.report(HTTP, record.OP_PACKAGE, 0, len(body), failure)
                 continue
-            self.packages[unit_id] = body
-            return body
+            kept = self.packages[unit_id] = (digest, self.store.keep(digest, body))
+            return kept
         raise Stopped()
 
     # --- one unit ------------------------------------------------------------------------
@@ -165,12 +158,9 @@ class ExamFlow:
             self._leave(unit_id)
             return
         progress.deadline = key.deadline
-        package = self.packages.get(unit_id) or self.download(unit_id)
+        digest, package = self.packages.get(unit_id) or self.download(unit_id)
         try:
-            plain = AESGCM(base64.b64decode(key.key)).decrypt(
-                package[:12], package[12:], unit_id.encode()
-            )
-            questions = package_questions(_package_doc.decode(plain))
+            questions = self.store.open(digest, package, base64.b64decode(key.key), unit_id)
         except (InvalidTag, msgspec.DecodeError, ValueError) as exc:
             failure = TabletFailure(FailureKind.PROTOCOL, f"package {unit_id}: {exc!r}")
             self.report(HTTP, record.OP_PACKAGE, 0, len(package), failure)
@@ -241,6 +231,7 @@ class ExamFlow:
                     return  # closed or already finished: nothing more to do
 
     def _leave(self, unit_id: str) -> None:
+        self.packages.pop(unit_id, None)  # sat: a real tablet wipes its subject
         self.progress.enter(None)
         self.units.finished.append(unit_id)
 

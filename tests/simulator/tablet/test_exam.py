@@ -247,7 +247,7 @@ def test_a_package_that_does_not_match_its_digest_is_fetched_again() -> None:
         return real(unit_id)
 
     api.package = package  # type: ignore[method-assign]
-    assert exam.download(UNIT) == good
+    assert exam.download(UNIT)[1] == good
     assert calls == 3 and units.slots[UNIT].state == UnitState.LAUNCHED
 
 
@@ -260,3 +260,14 @@ def test_a_package_that_does_not_open_is_a_protocol_failure() -> None:
     failures = [exc for _, name, exc in reports if name == "package"]
     assert [getattr(f, "kind", None) for f in failures] == [FailureKind.PROTOCOL]
     assert api.answers == [] and units.finished == [UNIT]
+
+
+def test_tablets_of_one_process_hold_one_copy_of_a_package_and_drop_it_once_sat() -> None:
+    first, second = Api(), Api()
+    second.package_body = bytes(bytearray(first.package_body))
+    a, _, _, _ = flow(first)
+    b, _, _, _ = flow(second)
+    assert a.download(UNIT)[1] is b.download(UNIT)[1] is first.package_body
+    a.sit(UNIT)
+    assert [x.question_id for x in first.answers] == ["q0", "q1", "q2"]
+    assert UNIT not in a.packages and UNIT in b.packages
