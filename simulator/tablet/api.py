@@ -11,6 +11,14 @@ hundred sockets and the file descriptors go to the websockets. When the tablets 
 their centres' addresses (:mod:`simulator.faults.addresses`) there is one pool per centre,
 bound to the centre's HTTP address, sized by the centre's share of the candidates, so
 that a centre outage cuts its HTTP too.
+
+A real tablet has its own connection; a call that waits here for one of the pool's is
+held back by the generator, not by the server. So each pool's connections are counted
+out by a semaphore, the wait is timed apart (:data:`HTTP_WAITS`, reported to the master)
+and left out of the call's response time: what Locust sees is the server's answer, and
+the certifier reads the waits to tell a generator that queued its own calls from a
+platform that was slow (the 2025 national scale: answers queued behind 5,600 package
+downloads sharing a worker's pool).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
+from gevent.lock import BoundedSemaphore
 from geventhttpclient import HTTPClient
 from geventhttpclient.connectionpool import ConnectionPool
 
@@ -34,6 +43,7 @@ from simulator.faults.addresses import (
     http_address,
     tablet_address,
 )
+from simulator.record import LatencyHistogram
 from simulator.settings import FailureKind, FleetSettings, TabletFailure, TabletIdentity
 from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire.http import (
@@ -66,11 +76,15 @@ T = TypeVar("T")
 #: (request_type, name, response_time_ms, response_length, exception or None)
 Reporter = Callable[[str, str, float, int, BaseException | None], None]
 
-HTTP_POOL_SIZE = 256
+#: keep-alive connections per process: the server then holds these next to its
+#: websockets (12,000 + 2 workers x 1,024 fits the 20,000 descriptors of a process)
+HTTP_POOL_SIZE = 1024
 CENTRE_POOL_MIN = 4  # a small centre still gets a few keep-alive sockets
 SHA256_HEADER = "x-vigie-sha256"
 
-_pools: dict[tuple[str, int, float, str | None], HTTPClient] = {}
+_pools: dict[tuple[str, int, float, str | None], tuple[HTTPClient, BoundedSemaphore]] = {}
+#: every call's wait for a free pooled connection (ms), since the last report
+HTTP_WAITS = LatencyHistogram()
 _login_ok = msgspec.json.Decoder(LoginOk)
 _unit_key = msgspec.json.Decoder(UnitKey)
 _question = msgspec.json.Decoder(QuestionDoc)
@@ -100,12 +114,13 @@ class _BoundPool(ConnectionPool):
 
 def http_pool(
     host: str, port: int, timeout: float, source: str | None = None, size: int = HTTP_POOL_SIZE
-) -> HTTPClient:
-    """The process's keep-alive pool to the target, one per source address."""
+) -> tuple[HTTPClient, BoundedSemaphore]:
+    """The process's keep-alive pool to the target, one per source address, and the
+    semaphore that counts its connections out."""
     key = (host, port, timeout, source)
-    pool = _pools.get(key)
-    if pool is None:
-        pool = _pools[key] = HTTPClient(
+    found = _pools.get(key)
+    if found is None:
+        pool = HTTPClient(
             host,
             port,
             concurrency=size,
@@ -127,7 +142,8 @@ def http_pool(
             )
             bound.source = source
             pool._connection_pool = bound
-    return pool
+        found = _pools[key] = (pool, BoundedSemaphore(size))
+    return found
 
 
 def centre_pool_size(cfg: FleetSettings, centre: str) -> int:
@@ -145,7 +161,9 @@ def source_address(cfg: FleetSettings, identity: TabletIdentity) -> str | None:
     return tablet_address(cfg.net_base, k, identity.candidate_id)
 
 
-def _pool_for(cfg: FleetSettings, identity: TabletIdentity, host: str, port: int) -> HTTPClient:
+def _pool_for(
+    cfg: FleetSettings, identity: TabletIdentity, host: str, port: int
+) -> tuple[HTTPClient, BoundedSemaphore]:
     timeout = cfg.request_timeout_s
     if cfg.net_base is None:
         return http_pool(host, port, timeout)
@@ -175,6 +193,7 @@ class TabletApi:
         "pacer",
         "port",
         "report",
+        "slots",
         "stopping",
         "token",
     )
@@ -196,8 +215,12 @@ class TabletApi:
         url = urlsplit(cfg.target)
         self.host = url.hostname or "127.0.0.1"
         self.port = url.port or 80
-        #: the process's keep-alive pool, or a stand-in with the same ``request``
-        self.http = http or _pool_for(cfg, identity, self.host, self.port)
+        #: the process's keep-alive pool and its semaphore, or a stand-in with the same
+        #: ``request`` (and no semaphore)
+        self.slots: BoundedSemaphore | None = None
+        if http is None:
+            http, self.slots = _pool_for(cfg, identity, self.host, self.port)
+        self.http = http
         self.token: str | None = None
         #: told of every successful login (units, heartbeat interval)
         self.on_login: Callable[[LoginOk], object] = lambda doc: None
@@ -228,20 +251,28 @@ class TabletApi:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         what = f"{method} {path}"
         start = time.perf_counter()
+        waited = 0.0
         try:
             self.hold_while_cut(what)
-            resp = self.http.request(method, API_PREFIX + path, body=body, headers=headers)
+            waited = self._take_slot()
             try:
-                result = HttpResult(
-                    resp.status_code, {k.lower(): v for k, v in resp.items()}, bytes(resp.read())
-                )
+                resp = self.http.request(method, API_PREFIX + path, body=body, headers=headers)
+                try:
+                    result = HttpResult(
+                        resp.status_code,
+                        {k.lower(): v for k, v in resp.items()},
+                        bytes(resp.read()),
+                    )
+                finally:
+                    resp.release()
             finally:
-                resp.release()
+                if self.slots is not None:
+                    self.slots.release()
         except NETWORK_ERRORS as exc:
             failure = network_failure(what, exc)
-            self.report(HTTP, name, (time.perf_counter() - start) * 1000, 0, failure)
+            self.report(HTTP, name, (time.perf_counter() - start) * 1000 - waited, 0, failure)
             raise failure from exc
-        elapsed = (time.perf_counter() - start) * 1000
+        elapsed = (time.perf_counter() - start) * 1000 - waited
         if result.status < 400:
             return result, elapsed
         refusal = http_failure(what, result.status, result.headers, result.body)
@@ -250,6 +281,16 @@ class TabletApi:
             raise Expected(refusal.code, refusal.retry_after)
         self.report(HTTP, name, elapsed, len(result.body), refusal)
         raise refusal
+
+    def _take_slot(self) -> float:
+        """Wait for one of the pool's connections; the milliseconds waited."""
+        if self.slots is None:
+            return 0.0
+        queued = time.perf_counter()
+        self.slots.acquire()
+        waited = (time.perf_counter() - queued) * 1000
+        HTTP_WAITS.add(waited)
+        return waited
 
     def request(
         self,
