@@ -3,6 +3,9 @@ generator, not the platform, and must never certify anything.
 
 Short spikes happen (a spawn burst, a GC pause on a loaded machine); only CPU held above
 the limit for ``sustain_s`` seconds marks the run as generator-bound.
+
+Its memory is reported, never judged: the peak of all its processes together and what
+that is per tablet, the figure that says whether a bigger fleet fits the test machine.
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ class GeneratorLoad:
     peak_cpu: float
     seconds_over: float  # total time spent above the limit (sample spacing)
     bound_from: float | None  # start of the first sustained stretch above the limit
+    peak_rss_mb: float | None = None  # all generator processes together; None: not measured
+    tablets_at_rss_peak: int = 0  # most tablets connected until that peak (or Locust users)
 
     @property
     def bound(self) -> bool:
         return self.bound_from is not None
+
+    @property
+    def rss_per_tablet_kib(self) -> float | None:
+        if self.peak_rss_mb is None or not self.tablets_at_rss_peak:
+            return None
+        return self.peak_rss_mb * 1024 / self.tablets_at_rss_peak
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +47,9 @@ class GeneratorLoad:
             "seconds_over": self.seconds_over,
             "bound": self.bound,
             "bound_from": self.bound_from,
+            "peak_rss_mb": self.peak_rss_mb,
+            "tablets_at_rss_peak": self.tablets_at_rss_peak,
+            "rss_per_tablet_kib": _round(self.rss_per_tablet_kib),
         }
 
 
@@ -58,13 +72,26 @@ def generator_load(
                 bound_from = stretch_start
         else:
             stretch_start = None
+    measured = [s for s in ordered if s.generator_rss_mb is not None]
+    peak = max(measured, key=lambda s: s.generator_rss_mb or 0.0, default=None)
+    # A process rarely gives memory back: the peak holds the largest fleet seen until then,
+    # even when it comes after the tablets have left (the last sample, at the stop).
+    tablets = 0
+    if peak is not None:
+        tablets = max(s.sockets_open or s.users for s in ordered if s.t <= peak.t)
     return GeneratorLoad(
         limit=limit,
         sustain_s=sustain_s,
         peak_cpu=max((s.generator_cpu for s in ordered), default=0.0),
         seconds_over=seconds_over,
         bound_from=bound_from,
+        peak_rss_mb=None if peak is None else peak.generator_rss_mb,
+        tablets_at_rss_peak=tablets,
     )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def hot_between(samples: list[Sample], t0: float, t1: float, limit: float) -> bool:

@@ -207,12 +207,23 @@ def _run_details(v: Verdict) -> str:
         "server knobs": ", ".join(f"{k}={val}" for k, val in r.server_knobs.items()) or "none",
         "connection cap": "none" if v.connection_cap is None else f"{v.connection_cap:,.0f}",
         "generator CPU": f"peak {v.generator.peak_cpu:.0%} of a core (limit {v.generator.limit:.0%})",
+        "generator memory": _generator_memory(v),
     }
     items = "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(val))}</dd>" for k, val in rows.items()
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
     return f"<dl>{items}</dl>" + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
+
+
+def _generator_memory(v: Verdict) -> str:
+    g = v.generator
+    if g.peak_rss_mb is None:
+        return "not measured"
+    text = f"peak {g.peak_rss_mb:,.0f} MiB, all generator processes together"
+    if g.rss_per_tablet_kib is not None:
+        text += f" ({g.rss_per_tablet_kib:,.0f} KiB per tablet, {g.tablets_at_rss_peak:,} tablets)"
+    return text
 
 
 # --- charts ------------------------------------------------------------------------------
@@ -427,7 +438,9 @@ def _failures_chart(v: Verdict) -> go.Figure:
 
 def _generator_chart(v: Verdict) -> go.Figure:
     samples = _samples(v)
-    fig = go.Figure()
+    memory = v.generator.peak_rss_mb is not None
+    # Memory on an axis of its own, on the right; none drawn for a record without it.
+    fig = make_subplots(specs=[[{"secondary_y": True}]]) if memory else go.Figure()
     fig.add_scatter(
         x=_minutes(samples),
         y=[s.generator_cpu * 100 for s in samples],
@@ -440,14 +453,31 @@ def _generator_chart(v: Verdict) -> go.Figure:
             name="whole machine (% of all cores)",
             line={"dash": "dot"},
         )
+    if memory:
+        fig.add_scatter(
+            x=_minutes(samples),
+            y=[s.generator_rss_mb for s in samples],
+            name="generator memory (all processes, MiB)",
+            line={"color": "#8250df"},
+            secondary_y=True,
+        )
+        fig.update_yaxes(
+            title_text="MiB resident", rangemode="tozero", showgrid=False, secondary_y=True
+        )
     fig.add_hline(
         y=v.generator.limit * 100,
         line={"color": _KO, "dash": "dash"},
         annotation_text=f"generator-bound above {v.generator.limit:.0%}",
     )
-    fig.update_layout(title="Load generator CPU", showlegend=True)
-    fig.update_yaxes(title_text="% of one core", rangemode="tozero")
-    return _with_waves(fig, v)
+    fig.update_layout(
+        title="Load generator CPU and memory" if memory else "Load generator CPU",
+        showlegend=True,
+        yaxis={"title_text": "% of one core", "rangemode": "tozero"},
+    )
+    fig = _with_waves(fig, v)
+    if memory:
+        fig.update_layout(margin={"r": 70})  # room for the memory axis's title
+    return fig
 
 
 def _clock(seconds: float) -> str:

@@ -60,10 +60,11 @@ class LiveProgress:
     def line(self, s: Sample) -> str:
         failures = sum(s.failures.values())
         hb = "-" if s.hb_p99_ms is None else f"{s.hb_p99_ms:,.0f} ms"
+        mem = "" if s.generator_rss_mb is None else f" mem {s.generator_rss_mb:,.0f} MiB"
         return (
             f"t={s.t:5.0f}s wave {s.wave}/{len(self.scenario.waves)} "
             f"tablets {s.sockets_open:,}/{self.scenario.total_tablets:,} (cap {self._cap(s)}) "
-            f"hb p99 {hb} failures {failures:,} cpu {s.generator_cpu:.0%}"
+            f"hb p99 {hb} failures {failures:,} cpu {s.generator_cpu:.0%}{mem}"
         )
 
     def table(self, s: Sample | None) -> Table:
@@ -96,4 +97,6 @@ class LiveProgress:
         table.add_row("answers", f"{s.requests.get('answer', 0):,}")
         table.add_row("failures", failures)
         table.add_row("generator CPU", f"{s.generator_cpu:.0%} of a core")
+        if s.generator_rss_mb is not None:
+            table.add_row("generator memory", f"{s.generator_rss_mb:,.0f} MiB (all processes)")
         return table

@@ -36,8 +36,10 @@ class FleetMonitor:
         target: str,
         runner: Any,
         on_sample: Callable[[Sample], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.scenario = scenario
+        self._clock = clock  # the run's time line (CPU is measured on the real one)
         self.target = target.rstrip("/")
         self.runner = runner
         self.on_sample = on_sample
@@ -49,7 +51,7 @@ class FleetMonitor:
         self.workers: dict[str, dict[str, Any]] = {}  # client id -> latest report
         self.server: dict[str, float] = {}
         self._hb_window: deque[tuple[float, LatencyHistogram]] = deque()
-        self._t0 = time.monotonic()
+        self._t0 = clock()
         self._process = psutil.Process(os.getpid())
         times = self._process.cpu_times()
         self._cpu_mark = (time.monotonic(), float(times.user + times.system))
@@ -60,7 +62,7 @@ class FleetMonitor:
 
     # --- time -------------------------------------------------------------------------
     def now(self) -> float:
-        return time.monotonic() - self._t0
+        return self._clock() - self._t0
 
     def current_wave(self) -> int:
         return wave_at(self.scenario, self.now())
@@ -90,6 +92,7 @@ class FleetMonitor:
         self.workers[source] = {
             "sockets_open": int(payload.get("sockets_open", 0)),
             "cpu": float(payload.get("cpu", 0.0)),
+            "rss": None if payload.get("rss") is None else int(payload["rss"]),
             "at": self.now(),
             # cumulative per process: answers that went into the offline queue, by centre
             "offline_queued": dict(payload.get("offline_queued", {})),
@@ -113,6 +116,19 @@ class FleetMonitor:
             w["cpu"] for w in self.workers.values() if self.now() - w["at"] < WORKER_STALE_S
         ]
         return max([self._own_cpu(), *fresh])
+
+    def generator_rss_mb(self) -> float | None:
+        """Resident memory of every generator process together (MiB); None if none said."""
+        measured: list[int] = [
+            w["rss"]
+            for w in self.workers.values()
+            if w["rss"] is not None and self.now() - w["at"] < WORKER_STALE_S
+        ]
+        if self.local_tally is None:
+            # The master holds the fleet's bookkeeping (tallies, samples, ledgers), which
+            # grows with it; a local runner's own report already counts this process.
+            measured.append(int(self._process.memory_info().rss))
+        return round(sum(measured) / 2**20, 1) if measured else None
 
     def _own_cpu(self) -> float:
         # psutil.cpu_percent over a few milliseconds is clock-tick noise (200%, 400%):
@@ -144,6 +160,7 @@ class FleetMonitor:
             users=int(getattr(self.runner, "user_count", 0)),
             sockets_open=self.sockets_open(),
             generator_cpu=round(self.generator_cpu(), 4),
+            generator_rss_mb=self.generator_rss_mb(),
             requests=dict(self.requests),
             failures=dict(self.failures),
             hb_p99_ms=self.hb_p99_ms(),
@@ -177,10 +194,10 @@ class FleetMonitor:
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         """Start the clock (call right before the shape starts) and the greenlets."""
-        self._t0 = time.monotonic()
+        self._t0 = self._clock()
         self.record.started_at = time.time()
         times = self._process.cpu_times()  # measure from now on, not from the setup
-        self._cpu_mark = (self._t0, float(times.user + times.system))
+        self._cpu_mark = (time.monotonic(), float(times.user + times.system))
         self._greenlets = [gevent.spawn(self._scrape_loop), gevent.spawn(self._sample_loop)]
 
     def note(self, text: str) -> None:

@@ -8,9 +8,11 @@ from simulator.record import OP_ANSWER, OP_HEARTBEAT, OP_WS_CONNECT, RunRecord
 def summary_lines(record: RunRecord) -> list[str]:
     peak = max((s.sockets_open for s in record.samples), default=0)
     cpu = max((s.generator_cpu for s in record.samples), default=0.0)
+    rss = max((s.generator_rss_mb or 0.0 for s in record.samples), default=0.0)
+    mem = f", memory peak {rss:,.0f} MiB" if rss else ""
     lines = [
         f"{record.scenario}: {record.planned_tablets():,} tablets planned, "
-        f"{peak:,} sockets open at most, generator CPU peak {cpu:.0%} of a core",
+        f"{peak:,} sockets open at most, generator CPU peak {cpu:.0%} of a core{mem}",
     ]
     for wave in record.waves:
         hb = wave.ops.get(OP_HEARTBEAT)

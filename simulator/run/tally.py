@@ -9,7 +9,8 @@ The report (``data["vigie"]``, see :meth:`Tally.drain`):
 
 - ``ops``: ``{name: OpTally.to_json()}``, the operations since the last report;
 - ``pid``, ``sockets_open``, ``sockets_peak`` (now and the process's peak), ``cpu`` (a
-  fraction of one core since the last report), ``gc_pause_max_ms`` (since the last report);
+  fraction of one core since the last report), ``rss`` (resident memory now, bytes),
+  ``gc_pause_max_ms`` (since the last report);
 - ``offline_queued``: ``{centre: n}``, answers that had to wait in the offline queue (the
   server could not take them when given), counted once each, *cumulative* since the process
   started: the master keeps each source's latest and sums the sources;
@@ -52,7 +53,7 @@ def failure_kind(exc: BaseException) -> str:
 
 
 class Tally:
-    """Operations since the last drain, by name; plus this process's sockets and CPU."""
+    """Operations since the last drain, by name; plus this process's sockets, CPU and memory."""
 
     def __init__(self, ledger: Ledger = LEDGER) -> None:
         self.ledger = ledger
@@ -97,6 +98,7 @@ class Tally:
             "sockets_open": FleetCounters.sockets_open,
             "sockets_peak": FleetCounters.sockets_peak,
             "cpu": self._cpu(),
+            "rss": int(self._process.memory_info().rss),
             "offline_queued": dict(self.ledger.queued_offline),
             "offline_pending": self.ledger.pending_by_centre(),
         }

@@ -146,3 +146,12 @@ def test_a_server_figure_the_scrape_left_empty_is_absent_not_zero() -> None:
     data = _record().to_json()
     data["samples"][0]["server"]["event_loop_lag_p99_s"] = None
     assert "event_loop_lag_p99_s" not in RunRecord.from_json(data).samples[0].server
+
+
+def test_generator_memory_round_trips_and_an_older_sample_has_none() -> None:
+    record = _record()
+    record.samples[0].generator_rss_mb = 612.5
+    assert RunRecord.from_json(json.loads(json.dumps(record.to_json()))) == record
+    data = _record().to_json()
+    del data["samples"][0]["generator_rss_mb"]  # written before the runner measured it
+    assert RunRecord.from_json(data).samples[0].generator_rss_mb is None

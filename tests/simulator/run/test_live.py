@@ -37,3 +37,14 @@ def test_off_a_terminal_each_report_is_one_unbroken_line() -> None:
     for line in lines:
         assert line.startswith("t=") and line.endswith("cpu 18%"), line
         assert "tablets 8,000/9,800 (cap 8,000)" in line and "\x1b" not in line
+
+
+def test_the_generator_memory_shows_once_measured() -> None:
+    live = LiveProgress(load_scenario("ecnp-2022-01-21"), console=Console(file=io.StringIO()))
+    measured = sample(30.0)
+    measured.generator_rss_mb = 1234.4
+    assert live.line(measured).endswith("cpu 18% mem 1,234 MiB")
+    assert "mem" not in live.line(sample(30.0))
+    out = io.StringIO()
+    Console(file=out, width=120).print(live.table(measured))
+    assert "generator memory" in out.getvalue() and "1,234 MiB (all processes)" in out.getvalue()

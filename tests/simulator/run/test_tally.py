@@ -1,5 +1,5 @@
-"""The generator's report to the master: answers gone offline per centre, and the ledger
-shipped at the end."""
+"""The generator's report to the master: answers gone offline per centre, its memory, and
+the ledger shipped at the end."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import psutil
 import pytest
 
 from simulator.run.reconcile import LedgerInbox
@@ -92,3 +93,14 @@ def test_a_worker_ships_its_ledger_when_its_tablets_stop() -> None:
         listener(environment=environment)
     assert sent == [LEDGER_MESSAGE] and inbox.complete() == 1
     assert len(inbox.acked()) == 5
+
+
+def test_each_report_carries_the_process_resident_memory() -> None:
+    events = Events()
+    Tally(Ledger()).install(events, report_to_master=True)
+    report: dict[str, Any] = {}
+    events.listeners["report_to_master"][0]("w1", report)
+    rss = report[REPORT_KEY]["rss"]
+    # This very process, give or take what it allocated in between (a few MiB).
+    assert isinstance(rss, int)
+    assert abs(rss - psutil.Process().memory_info().rss) < 64 * 2**20

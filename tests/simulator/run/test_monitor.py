@@ -1,0 +1,72 @@
+"""The master's sample of the generator's memory: every process that reported lately, once."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from scenarios import load_scenario
+from simulator.run.monitor import WORKER_STALE_S, FleetMonitor
+from simulator.run.tally import Tally
+from simulator.tablet.ledger import Ledger
+
+MIB = 2**20
+SLACK_MIB = 32.0  # this process allocates a little between two reads of its memory
+
+
+class FakeRunner:
+    user_count = 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(autouse=True)
+def _gc_as_it_was() -> Iterator[None]:
+    # A local tally freezes the collector's generations and hooks its callbacks.
+    callbacks = list(gc.callbacks)
+    yield
+    gc.callbacks[:] = callbacks
+    gc.unfreeze()
+
+
+def monitor(clock: Clock) -> FleetMonitor:
+    return FleetMonitor(
+        load_scenario("smoke"), "smoke", "http://127.0.0.1:9", FakeRunner(), clock=clock
+    )
+
+
+def own_mib() -> float:
+    return float(psutil.Process().memory_info().rss) / MIB
+
+
+def test_the_workers_and_the_master_are_summed_and_a_silent_worker_drops_out() -> None:
+    clock = Clock()
+    m = monitor(clock)
+    m.ingest("w0", {"rss": 300 * MIB})
+    clock.t += WORKER_STALE_S - 5
+    m.ingest("w1", {"rss": 200 * MIB})
+    m.ingest("w2", {"sockets_open": 3})  # a worker that does not say: not counted, not zero
+    sample = m.take_sample()
+    assert sample.generator_rss_mb is not None
+    assert sample.generator_rss_mb - 500 == pytest.approx(own_mib(), abs=SLACK_MIB)
+    clock.t += 10  # w0 silent for longer than WORKER_STALE_S, w1 not yet
+    sample = m.take_sample()
+    assert sample.generator_rss_mb is not None
+    assert sample.generator_rss_mb - 200 == pytest.approx(own_mib(), abs=SLACK_MIB)
+    assert m.record.samples[-1] is sample
+
+
+def test_a_local_runner_is_counted_once() -> None:
+    m = monitor(Clock())
+    m.local_tally = Tally(Ledger())  # the tablets run in this process, which reports itself
+    sample = m.take_sample()
+    assert sample.generator_rss_mb == pytest.approx(own_mib(), abs=SLACK_MIB)
