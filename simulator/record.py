@@ -217,6 +217,9 @@ class Sample:
     # of the generator processes (ms, over the last ~10 s).
     host_cpu: float | None = None
     generator_lag_ms: float | None = None
+    # The p99 of the calls' waits for a free pooled connection in the generator (ms, over
+    # the last ~10 s): time the generator held its own calls back (never the server's).
+    http_wait_p99_ms: float | None = None
     # Resident memory of all the generator processes together (MiB): what a bigger fleet
     # would need from the test machine. None: not measured (records from older runners).
     generator_rss_mb: float | None = None
@@ -234,6 +237,7 @@ class Sample:
             "server": dict(self.server),
             "host_cpu": self.host_cpu,
             "generator_lag_ms": self.generator_lag_ms,
+            "http_wait_p99_ms": self.http_wait_p99_ms,
             "generator_rss_mb": self.generator_rss_mb,
         }
 
@@ -252,6 +256,7 @@ class Sample:
             server={str(k): float(v) for k, v in data.get("server", {}).items() if v is not None},
             host_cpu=_opt_float(data.get("host_cpu")),
             generator_lag_ms=_opt_float(data.get("generator_lag_ms")),
+            http_wait_p99_ms=_opt_float(data.get("http_wait_p99_ms")),
             generator_rss_mb=_opt_float(data.get("generator_rss_mb")),
         )
 

@@ -35,6 +35,9 @@ EVENT_LOOP_LAG_HIGH_S = 0.1  # a server loop this late cannot answer heartbeats 
 LOOP_SHARE = 0.5  # server lag explaining this share of the measured p99: the server's fault
 SERVER_BUSY_CPU = 0.9  # server process CPU (fraction of a core): its one loop is full
 GENERATOR_LAG_HIGH_MS = 100.0  # a generator loop this late reads frames late
+# Calls held this long for a free pooled connection: the generator throttled its own load
+# (the waits are left out of the response times, so the server saw less than was asked)
+GENERATOR_WAIT_HIGH_MS = 100.0
 HOST_BUSY_CPU = 0.9  # generator machine CPU (fraction of all cores): nothing left to give
 CAP_NEAR = 0.98  # websockets_open within 2% of the cap counts as "at the cap"
 SCRAPE_STALE_S = 5.0  # a server that has not answered its /metrics for this long is swamped
@@ -259,6 +262,7 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
     hb_p99 = max((s.hb_p99_ms or 0.0 for s in window), default=0.0)
     gen_cpu = max((_finite(s.generator_cpu) for s in window), default=0.0)
     gen_lag = max((_finite(s.generator_lag_ms) for s in window), default=0.0)
+    gen_wait = max((_finite(s.http_wait_p99_ms) for s in window), default=0.0)
     host_cpu = max((_finite(s.host_cpu) for s in window), default=0.0)
     stale = max((figure(s, "scrape_age_s") for s in seen), default=0.0)
     evidence = {
@@ -271,6 +275,7 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         "heartbeat_p99_ms": hb_p99,
         "generator_cpu": gen_cpu,
         "generator_lag_ms": gen_lag,
+        "generator_http_wait_p99_ms": gen_wait,
         "host_cpu": host_cpu,
         "server_scrape_age_s": stale,
         **{f"failures_{k}": float(n) for k, n in grew.items()},
@@ -326,6 +331,14 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         and (loop_explains or server_cpu >= SERVER_BUSY_CPU)
     ):
         return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
+    if gen_wait >= GENERATOR_WAIT_HIGH_MS:
+        return (
+            Cause.GENERATOR,
+            f"the load generator held its own calls back{words}: they waited "
+            f"{gen_wait:,.0f} ms (p99) for one of its pooled connections, so the server saw "
+            "less load than the scenario asks: this measures the generator, not the platform",
+            evidence,
+        )
     if gen_cpu > generator_limit or gen_lag >= GENERATOR_LAG_HIGH_MS:
         return (
             Cause.GENERATOR,

@@ -51,6 +51,7 @@ class FleetMonitor:
         self.workers: dict[str, dict[str, Any]] = {}  # client id -> latest report
         self.server: dict[str, float] = {}
         self._hb_window: deque[tuple[float, LatencyHistogram]] = deque()
+        self._wait_window: deque[tuple[float, LatencyHistogram]] = deque()
         self._t0 = clock()
         self._process = psutil.Process(os.getpid())
         times = self._process.cpu_times()
@@ -89,7 +90,12 @@ class FleetMonitor:
             if name == OP_HEARTBEAT and tally.latency.count():
                 self._hb_window.append((self.now(), tally.latency))
         self.gc_pause_max_ms = max(self.gc_pause_max_ms, float(payload.get("gc_pause_max_ms", 0.0)))
+        waits = payload.get("http_wait")
+        if isinstance(waits, dict) and waits:
+            self._wait_window.append((now, LatencyHistogram.from_json(waits)))
         self.workers[source] = {
+            "lag_ms": _opt(payload.get("lag_ms")),
+            "host_cpu": _opt(payload.get("host_cpu")),
             "sockets_open": int(payload.get("sockets_open", 0)),
             "cpu": float(payload.get("cpu", 0.0)),
             "rss": None if payload.get("rss") is None else int(payload["rss"]),
@@ -143,13 +149,29 @@ class FleetMonitor:
         return self._cpu_ratio
 
     def hb_p99_ms(self) -> float | None:
+        return self._window_p99(self._hb_window)
+
+    def http_wait_p99_ms(self) -> float | None:
+        """The p99 of the calls' waits for a pooled connection, over the last ~10 s."""
+        return self._window_p99(self._wait_window)
+
+    def _window_p99(self, window: deque[tuple[float, LatencyHistogram]]) -> float | None:
         horizon = self.now() - HB_WINDOW_S
-        while self._hb_window and self._hb_window[0][0] < horizon:
-            self._hb_window.popleft()
+        while window and window[0][0] < horizon:
+            window.popleft()
         merged = LatencyHistogram()
-        for _, hist in self._hb_window:
+        for _, hist in window:
             merged.merge(hist)
         return merged.percentile(0.99)
+
+    def _fresh_max(self, key: str) -> float | None:
+        """The worst figure ``key`` of the generator processes heard from lately."""
+        values = [
+            float(w[key])
+            for w in self.workers.values()
+            if w.get(key) is not None and self.now() - w["at"] < WORKER_STALE_S
+        ]
+        return max(values) if values else None
 
     def take_sample(self) -> Sample:
         if self.local_tally is not None:
@@ -164,6 +186,9 @@ class FleetMonitor:
             requests=dict(self.requests),
             failures=dict(self.failures),
             hb_p99_ms=self.hb_p99_ms(),
+            host_cpu=self._fresh_max("host_cpu"),
+            generator_lag_ms=self._fresh_max("lag_ms"),
+            http_wait_p99_ms=self.http_wait_p99_ms(),
             server=dict(self.server),
         )
         self.record.samples.append(sample)
@@ -222,3 +247,7 @@ class FleetMonitor:
                 f"generator: CPU peaked at {cpu_max:.0%} of a core (limit {limit:.0%})"
             )
         return self.record
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -30,13 +30,16 @@ import socket
 import time
 from typing import Any
 
+import gevent
 import psutil
 
 from simulator.record import OpTally
 from simulator.settings import FailureKind, FleetCounters, TabletFailure
+from simulator.tablet.api import HTTP_WAITS
 from simulator.tablet.ledger import LEDGER, LEDGER_MESSAGE, Ledger
 
 REPORT_KEY = "vigie"  # our entry in Locust's worker report dict
+LAG_PROBE_S = 0.2  # the lag probe's sleep: late wake-ups are the process's own delay
 
 
 def failure_kind(exc: BaseException) -> str:
@@ -63,6 +66,8 @@ class Tally:
         self._cpu_ratio = 0.0
         self.gc_pause_max_ms = 0.0
         self._gc_started = 0.0
+        self.lag_max_ms = 0.0
+        psutil.cpu_percent(None)  # the first call only starts the machine's count
 
     def on_request(
         self,
@@ -91,7 +96,13 @@ class Tally:
         # server latency. What survived until now is moved out of the collector's sight.
         gc.freeze()
         gc_max, self.gc_pause_max_ms = self.gc_pause_max_ms, 0.0
+        lag_max, self.lag_max_ms = self.lag_max_ms, 0.0
+        waits = HTTP_WAITS.to_json()
+        HTTP_WAITS.buckets.clear()
         return {
+            "lag_ms": round(lag_max, 1),
+            "host_cpu": round(psutil.cpu_percent(None) / 100, 3),
+            "http_wait": waits,
             "gc_pause_max_ms": round(gc_max, 1),
             "pid": os.getpid(),
             "ops": {name: tally.to_json() for name, tally in ops.items()},
@@ -116,9 +127,22 @@ class Tally:
             self._cpu_mark = (now, used)
         return self._cpu_ratio
 
+    def probe_lag(self, rounds: int | None = None) -> None:
+        """Sleep :data:`LAG_PROBE_S` again and again; keep the latest wake-up (a greenlet
+        of the process, for as long as it runs; ``rounds`` bounds it for tests)."""
+        done = 0
+        while rounds is None or done < rounds:
+            started = time.perf_counter()
+            gevent.sleep(LAG_PROBE_S)
+            late = (time.perf_counter() - started - LAG_PROBE_S) * 1000
+            self.lag_max_ms = max(self.lag_max_ms, late)
+            done += 1
+
     def install(self, events: Any, report_to_master: bool) -> None:
         events.request.add_listener(self.on_request)
         gc.callbacks.append(self._on_gc)
+        probe = gevent.spawn(self.probe_lag)
+        events.quitting.add_listener(lambda **_: probe.kill(block=False))
         if report_to_master:
 
             def on_report(client_id: str, data: dict[str, Any]) -> None:

@@ -175,3 +175,19 @@ def test_a_server_that_stops_answering_its_metrics_is_saturated_not_just_slow(
     verdict = decide(record)
     assert verdict.knee is not None and verdict.knee.cause is Cause.SATURATION, verdict.headline
     assert "did not answer its own /metrics for" in verdict.knee.detail
+
+
+def test_calls_held_back_by_the_generator_pool_are_a_measurement_break(
+    make_run: MakeRun,
+) -> None:
+    # The break that reads "no cause visible" above, on a generator whose calls waited
+    # for its own pooled connections: the server saw less than the scenario asked.
+    record = make_run(slos={"heartbeat_p99_ms": 5.0})
+    for sample in record.samples:
+        sample.http_wait_p99_ms = 400.0
+    search = _search(record)
+    assert search.knee is None
+    setup = search.measurement[0]
+    assert setup.cause is Cause.GENERATOR and setup.wave == 1
+    assert "held its own calls back" in setup.detail and "400 ms (p99)" in setup.detail
+    assert setup.evidence["generator_http_wait_p99_ms"] == 400.0

@@ -70,3 +70,17 @@ def test_a_local_runner_is_counted_once() -> None:
     m.local_tally = Tally(Ledger())  # the tablets run in this process, which reports itself
     sample = m.take_sample()
     assert sample.generator_rss_mb == pytest.approx(own_mib(), abs=SLACK_MIB)
+
+
+def test_a_sample_carries_the_worst_lag_the_busiest_machine_and_the_calls_held_back() -> None:
+    clock = Clock()
+    m = monitor(clock)
+    m.ingest("w0", {"lag_ms": 40.0, "host_cpu": 0.5, "http_wait": {"0": 970, "300": 30}})
+    m.ingest("w1", {"lag_ms": 180.0, "host_cpu": 0.95, "http_wait": {"0": 1000}})
+    sample = m.take_sample()
+    assert sample.generator_lag_ms == 180.0 and sample.host_cpu == 0.95
+    assert sample.http_wait_p99_ms == 300.0  # 30 of 2,000 calls waited: over 1 %
+    clock.t += WORKER_STALE_S + 1  # gone quiet: neither figure is kept, nor the waits
+    sample = m.take_sample()
+    assert sample.generator_lag_ms is None and sample.host_cpu is None
+    assert sample.http_wait_p99_ms is None

@@ -104,3 +104,25 @@ def test_each_report_carries_the_process_resident_memory() -> None:
     # This very process, give or take what it allocated in between (a few MiB).
     assert isinstance(rss, int)
     assert abs(rss - psutil.Process().memory_info().rss) < 64 * 2**20
+
+
+def test_a_busy_process_reports_its_own_lag_and_the_calls_it_held_back() -> None:
+    import time
+
+    import gevent
+
+    from simulator.tablet.api import HTTP_WAITS
+
+    tally = Tally(Ledger())
+    probe = gevent.spawn(tally.probe_lag, rounds=1)
+    gevent.sleep(0)  # the probe starts its 0.2 s sleep...
+    time.sleep(0.5)  # ...and the process is busy elsewhere, the loop blocked
+    probe.join(timeout=5)
+    HTTP_WAITS.add(250.0)
+    HTTP_WAITS.add(0.0)
+    report = tally.drain()
+    assert report["lag_ms"] >= 250
+    assert report["http_wait"] == {"0": 1, "250": 1}
+    assert 0.0 <= report["host_cpu"] <= 1.0
+    again = tally.drain()  # both figures are since the last report
+    assert again["lag_ms"] == 0.0 and again["http_wait"] == {}
