@@ -212,8 +212,24 @@ def _run_details(v: Verdict) -> str:
     items = "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(val))}</dd>" for k, val in rows.items()
     )
+    items += _results(r.checks.get("correction"))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
     return f"<dl>{items}</dl>" + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
+
+
+def _results(found: Any) -> str:
+    """The correction at the end of a rehearsal (simulator.run.correction), linked."""
+    if not isinstance(found, dict):
+        return ""
+    if found.get("error"):
+        text = html.escape(f"not corrected: {found['error']}")
+    else:
+        summary = html.escape(
+            f"corrected in {found.get('seconds', 0):.1f} s: {found.get('summary', '')}"
+        )
+        link = html.escape(str(found.get("results", "")), quote=True)
+        text = f'{summary} (<a href="{link}">the ranking</a>)'
+    return f"<dt>results</dt><dd>{text}</dd>"
 
 
 def _generator_memory(v: Verdict) -> str:

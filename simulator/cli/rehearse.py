@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, scenario = started
     from simulator.cli.certify import judge
     from simulator.run.check import check_target, explain
+    from simulator.run.correction import correct_run, describe
     from simulator.run.faults import FaultControl
     from simulator.run.live import LiveProgress
     from simulator.run.procs import ServiceError, Services
@@ -102,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
             )
         print(f"fleet done in {time.monotonic() - began:.0f} s")
+        if not interrupted:
+            found = correct_run(run_dir / "exam.sqlite3", run_dir, scenario.exam.unit_id)
+            record.checks["correction"] = found
+            where = f" ({run_dir / found['results']})" if found["results"] else ""
+            print(f"results: {describe(found)}{where}")
         status = judge(record, run_dir, scenario.slos.generator_cpu_max)
         if interrupted:
             raise KeyboardInterrupt

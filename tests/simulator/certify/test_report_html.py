@@ -45,3 +45,24 @@ def test_a_record_without_memory_says_it_was_not_measured(
     assert "<dt>generator memory</dt><dd>not measured</dd>" in page
     assert MEMORY_TRACE not in page
     assert json.loads((tmp_path / REPORT_JSON).read_text())["generator"]["peak_rss_mb"] is None
+
+
+def test_the_run_section_links_the_results_or_says_why_there_are_none(
+    make_run: MakeRun, tmp_path: Path
+) -> None:
+    record = make_run()
+    record.checks["correction"] = {
+        "unit_id": "ue1",
+        "seconds": 1.49,
+        "results": "results/classement.html",
+        "error": None,
+        "summary": "9800 candidates x 97 questions (ue1) under vigie-edn v1.0",
+    }
+    certify(record, tmp_path)
+    page = (tmp_path / REPORT_HTML).read_text()
+    assert '(<a href="results/classement.html">the ranking</a>)' in page
+    assert "corrected in 1.5 s: 9800 candidates" in _run_section(page)
+    record.checks["correction"] = {"results": None, "error": "ue1 is not closed <yet>"}
+    certify(record, tmp_path)
+    page = (tmp_path / REPORT_HTML).read_text()
+    assert "<dt>results</dt><dd>not corrected: ue1 is not closed &lt;yet&gt;</dd>" in page
