@@ -4,54 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.supervision_dashboard.browser import login, shot, text_of, until
+
 pytestmark = pytest.mark.browser
-
-
-def until(check: Callable[[], Any], timeout_s: float = 20.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as exc:  # the page is still rendering
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what or check}: {last!r}")
-
-
-def login(browser: Any, dashboard: str, username: str, password: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    browser.get(dashboard + "/logout")
-    browser.get(dashboard + "/login")
-    browser.find_element(By.ID, "username").send_keys(username)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-button").click()
-    until(lambda: browser.find_elements(By.ID, "whoami"), what="the dashboard header")
-
-
-def text_of(browser: Any, element_id: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(browser.find_element(By.ID, element_id).text)
-
-
-def shot(browser: Any, directory: Path, name: str) -> None:
-    time.sleep(0.5)  # let the last refresh paint
-    assert browser.save_screenshot(str(directory / name))
 
 
 def test_login_is_refused_with_a_clear_message(dashboard: str) -> None:

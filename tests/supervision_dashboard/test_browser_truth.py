@@ -21,55 +21,12 @@ from typing import Any
 
 import pytest
 
+from tests.supervision_dashboard.browser import cell, login, shot, text_of, until
+
 pytestmark = pytest.mark.browser
 
 AMU = [f"AMU-0000{i}" for i in range(1, 6)]
 PRESENT, ABSENT = AMU[:4], AMU[4]
-
-
-def until(check: Callable[[], Any], timeout_s: float = 25.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as exc:  # the page is still rendering
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what or check}: {last!r}")
-
-
-def login(browser: Any, dashboard: str, username: str, password: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    browser.get(dashboard + "/logout")
-    browser.get(dashboard + "/login")
-    browser.find_element(By.ID, "username").send_keys(username)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-button").click()
-    until(lambda: browser.find_elements(By.ID, "whoami"), what="the dashboard header")
-
-
-def text_of(browser: Any, element_id: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(browser.find_element(By.ID, element_id).text)
-
-
-def cell(browser: Any, grid: str, row_id: str, col: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    found = browser.find_elements(
-        By.CSS_SELECTOR, f"#{grid} .ag-row[row-id='{row_id}'] [col-id='{col}']"
-    )
-    return " ".join(str(c.text) for c in found if c.text)
-
-
-def shot(browser: Any, directory: Path, name: str) -> None:
-    time.sleep(0.5)
-    assert browser.save_screenshot(str(directory / name))
 
 
 @pytest.fixture(scope="module")
