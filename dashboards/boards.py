@@ -226,7 +226,19 @@ def saturation() -> JSON:
                 description="Every handler and heartbeat waits this long before it even starts.",
                 unit="s",
                 thresholds=[(0.1, "orange"), (0.5, "red")],
-                width=12,
+                width=8,
+            ),
+            timeseries(
+                "Garbage-collector pauses",
+                *_quantiles(M.GC_PAUSE, SRV, "generation", (0.99,)),
+                description=(
+                    "The loop stands still while the collector runs. A full collection (2)"
+                    " walks every live object: ~1 s at 9,800 tablets unless what survived is"
+                    " frozen (gc_freeze_every_s)."
+                ),
+                unit="s",
+                thresholds=[(0.05, "orange"), (0.25, "red")],
+                width=8,
             ),
             timeseries(
                 "Answer commit latency",
@@ -234,7 +246,7 @@ def saturation() -> JSON:
                 description="Time to make an answer durable before the 200 (SQLite commit).",
                 unit="s",
                 thresholds=[(0.25, "orange"), (1, "red")],
-                width=12,
+                width=8,
             ),
         ],
     )

@@ -16,6 +16,7 @@ from . import bad_requests, results_routes
 from .bootstrap import bootstrap
 from .exam import Exam
 from .faults import Faults
+from .gcwatch import GcWatch, freeze_every
 from .keys import CLOSE_REASONS, EXAM, FAULTS, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
@@ -54,6 +55,7 @@ def create_app(settings: ServerSettings) -> web.Application:
     app.cleanup_ctx.append(_writer_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
     app.cleanup_ctx.append(_lag_probe_ctx)
+    app.cleanup_ctx.append(_gc_watch_ctx)
     app.on_shutdown.append(_close_sockets)
     return app
 
@@ -120,6 +122,19 @@ async def _lag_probe_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _gc_watch_ctx(app: web.Application) -> AsyncIterator[None]:
+    metrics, every = app[METRICS], app[SETTINGS].gc_freeze_every_s
+    watch = GcWatch(metrics.gc_pause)
+    watch.install()
+    task = asyncio.create_task(freeze_every(every, metrics.gc_frozen)) if every > 0 else None
+    yield
+    watch.remove()
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -67,6 +67,16 @@ class Metrics:
             buckets=_FAST_BUCKETS,
             registry=r,
         )
+        self.gc_pause = Histogram(
+            M.GC_PAUSE,
+            "Pauses of the cyclic garbage collector (the event loop stands still meanwhile).",
+            ["generation"],
+            buckets=_FAST_BUCKETS,
+            registry=r,
+        )
+        self.gc_frozen = Gauge(
+            M.GC_FROZEN, "Objects moved out of the cyclic collector's sight.", registry=r
+        )
         self.fraud_alerts = Counter(M.FRAUD_ALERTS, "Fraud alerts recorded.", registry=r)
         self.writer_queue = Gauge(
             M.WRITER_QUEUE, "Writes waiting for their commit (a stalled database).", registry=r

@@ -35,6 +35,9 @@ class ServerSettings:
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S
     retry_after_s: int = 5  # Retry-After sent with 503s
     sweep_interval_s: float = 1.0  # how often supervision states are recomputed
+    #: what survived this long leaves the cyclic GC's sight (exam_server_stub/gcwatch.py);
+    #: 0: never (full collections then pause the loop ~1 s at 9,800 tablets)
+    gc_freeze_every_s: float = 5.0
     # The bearer token of POST /api/v1/operator/faults; None: fault control is off.
     operator_token: str | None = None
     scenario: str | None = None  # vigie serve --scenario: reported to the jury (/jury/server)
