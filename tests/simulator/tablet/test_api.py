@@ -199,3 +199,35 @@ def test_package_comes_with_the_announced_digest() -> None:
     api, _, _ = make(Http(Resp(200, b"\x00" * 20, {"X-Vigie-Sha256": "cafe"})))
     body, digest = api.package("U1")
     assert body == b"\x00" * 20 and digest == "cafe"
+
+
+def test_a_wait_for_a_pooled_connection_is_timed_apart_and_not_the_servers() -> None:
+    import gevent
+    from gevent.lock import BoundedSemaphore
+
+    from simulator.tablet.api import HTTP_WAITS
+
+    class Slow(Http):
+        def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Resp:
+            gevent.sleep(0.05)  # the server's own time
+            return super().request(method, path, body, headers)
+
+    times: list[float] = []
+    api = TabletApi(
+        FleetSettings(target="http://127.0.0.1:9999"),
+        IDENT,
+        lambda rtype, name, ms, n, exc: times.append(ms),
+        Pacer(Backoff(0.1, 1.0), sleep=gevent.sleep, rng=random.Random(1)),
+        lambda: False,
+        Slow(Resp(200, b"{}")),
+    )
+    api.slots = BoundedSemaphore(1)
+    HTTP_WAITS.buckets.clear()
+    api.slots.acquire()  # another tablet holds the pool's one connection...
+    gevent.spawn_later(0.3, api.slots.release)  # ...for 0.3 s
+    api.request("GET", "/me", "me")
+    (ms,) = times
+    assert 40 <= ms < 200  # the server's 50 ms, not the 300 ms spent waiting for the pool
+    (waited,) = [k for k, n in HTTP_WAITS.buckets.items() for _ in range(n)]
+    assert 250 <= waited <= 500
+    assert api.slots.acquire(blocking=False)  # given back after the call
