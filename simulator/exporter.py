@@ -52,9 +52,15 @@ class FleetCollector(Collector):
             "Generator process CPU, fraction of one core.",
             labels=["worker"],
         )
+        memory = GaugeMetricFamily(
+            M.FLEET_MEMORY, "Generator process resident memory.", labels=["worker"]
+        )
         for name, report in sorted(m.workers.items()):
             cpu.add_metric([name], float(report["cpu"]))
+            if report.get("rss") is not None:
+                memory.add_metric([name], float(report["rss"]))
         yield cpu
+        yield memory
         reqs = CounterMetricFamily(
             M.FLEET_REQUESTS, "Tablet operations, failed ones included.", labels=["name"]
         )

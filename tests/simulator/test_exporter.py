@@ -27,6 +27,7 @@ def payload(sockets: int) -> dict[str, Any]:
         "ops": {"heartbeat": hb.to_json(), "ws_connect": ws.to_json()},
         "sockets_open": sockets,
         "cpu": 0.25,
+        "rss": 300 * 2**20,
     }
 
 
@@ -53,6 +54,7 @@ def test_metrics_named_as_the_protocol_says() -> None:
     assert m[("vigie_fleet_sockets_open", ())] == 17
     assert m[("vigie_fleet_wave", ())] == 1
     assert m[("vigie_fleet_cpu_ratio", (("worker", "w0"),))] == 0.25
+    assert m[("vigie_fleet_resident_memory_bytes", (("worker", "w1"),))] == 300 * 2**20
     assert m[("vigie_fleet_requests_total", (("name", "heartbeat"),))] == 8
     assert m[("vigie_fleet_requests_total", (("name", "ws_connect"),))] == 4
     assert (

@@ -42,6 +42,7 @@ class Metric(StrEnum):
     FLEET_SOCKETS_OPEN = "vigie_fleet_sockets_open"  # gauge
     FLEET_WAVE = "vigie_fleet_wave"  # gauge
     FLEET_CPU = "vigie_fleet_cpu_ratio"  # gauge: process
+    FLEET_MEMORY = "vigie_fleet_resident_memory_bytes"  # gauge: process
     FLEET_REQUESTS = "vigie_fleet_requests"  # counter: name
     FLEET_FAILURES = "vigie_fleet_failures"  # counter: name, kind
     FLEET_HEARTBEAT_RTT = "vigie_fleet_heartbeat_rtt_seconds"  # histogram
