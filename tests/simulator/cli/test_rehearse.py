@@ -56,7 +56,7 @@ def test_ctrl_c_stops_the_server_and_the_workers(tmp_path: Path) -> None:
     assert "interrupted" in rest
     # stdout is a pipe: the live reports are plain lines, each whole (never "cpu" / "18%")
     live = [line for line in rest.splitlines() if line.startswith("t=")]
-    assert live and all(re.search(r" cpu \d+%$", line) for line in live), live
+    assert live and all(re.search(r" cpu \d+%( mem [\d,]+ MiB)?$", line) for line in live), live
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     try:
