@@ -331,7 +331,11 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         and (loop_explains or server_cpu >= SERVER_BUSY_CPU)
     ):
         return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
-    if gen_wait >= GENERATOR_WAIT_HIGH_MS:
+    # Calls also wait for a pooled connection when every one of them waits on a slow
+    # server: the wait is the generator's only while the server answers its own /metrics
+    # in time and its loop is on time.
+    server_on_time = stale < SCRAPE_STALE_S and lag < EVENT_LOOP_LAG_HIGH_S
+    if gen_wait >= GENERATOR_WAIT_HIGH_MS and server_on_time:
         return (
             Cause.GENERATOR,
             f"the load generator held its own calls back{words}: they waited "

@@ -191,3 +191,17 @@ def test_calls_held_back_by_the_generator_pool_are_a_measurement_break(
     assert setup.cause is Cause.GENERATOR and setup.wave == 1
     assert "held its own calls back" in setup.detail and "400 ms (p99)" in setup.detail
     assert setup.evidence["generator_http_wait_p99_ms"] == 400.0
+
+
+def test_calls_waiting_on_a_swamped_server_are_the_servers_not_the_generators(
+    make_run: MakeRun,
+) -> None:
+    # 2015: every pooled connection waits on a server that no longer answers its /metrics;
+    # the calls behind them wait too. That is the server's saturation.
+    record = make_run(slos={"heartbeat_p99_ms": 5.0})
+    for sample in record.samples:
+        sample.http_wait_p99_ms = 29_000.0
+        sample.server = {**sample.server, "scrape_age_s": 30.0}
+    knee = _knee(record)
+    assert knee is not None and knee.cause is Cause.SATURATION
+    assert "did not answer its own /metrics for 30 s" in knee.detail
