@@ -23,6 +23,7 @@ from simulator.certify.report_json import _atomic_write
 from simulator.certify.slo import SloKind
 from simulator.certify.verdict import Verdict
 from simulator.record import OP_ANSWER, OP_HEARTBEAT, OP_LOGIN, OP_WS_CONNECT, Sample
+from simulator.run.correction import describe
 
 REPORT_HTML = "report.html"
 FAILURE_RATE_WINDOW_S = 5.0
@@ -221,14 +222,10 @@ def _results(found: Any) -> str:
     """The correction at the end of a rehearsal (simulator.run.correction), linked."""
     if not isinstance(found, dict):
         return ""
-    if found.get("error"):
-        text = html.escape(f"not corrected: {found['error']}")
-    else:
-        summary = html.escape(
-            f"corrected in {found.get('seconds', 0):.1f} s: {found.get('summary', '')}"
-        )
-        link = html.escape(str(found.get("results", "")), quote=True)
-        text = f'{summary} (<a href="{link}">the ranking</a>)'
+    text = html.escape(describe(found))
+    if not found.get("error") and found.get("results"):
+        link = html.escape(str(found["results"]), quote=True)
+        text += f' (<a href="{link}">the ranking</a>)'
     return f"<dt>results</dt><dd>{text}</dd>"
 
 

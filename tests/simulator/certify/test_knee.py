@@ -177,15 +177,22 @@ def test_a_server_that_stops_answering_its_metrics_is_saturated_not_just_slow(
     assert "did not answer its own /metrics for" in verdict.knee.detail
 
 
+def _held_back(make_run: MakeRun, wait_ms: float, **server: float) -> RunRecord:
+    """A latency break (an objective tighter than a healthy server's answers) while the
+    generator's calls waited ``wait_ms`` (p99) for a pooled connection."""
+    record = make_run(slos={"heartbeat_p99_ms": 5.0})
+    for sample in record.samples:
+        sample.http_wait_p99_ms = wait_ms
+        sample.server = {**sample.server, **server}
+    return record
+
+
 def test_calls_held_back_by_the_generator_pool_are_a_measurement_break(
     make_run: MakeRun,
 ) -> None:
     # The break that reads "no cause visible" above, on a generator whose calls waited
     # for its own pooled connections: the server saw less than the scenario asked.
-    record = make_run(slos={"heartbeat_p99_ms": 5.0})
-    for sample in record.samples:
-        sample.http_wait_p99_ms = 400.0
-    search = _search(record)
+    search = _search(_held_back(make_run, 400.0))
     assert search.knee is None
     setup = search.measurement[0]
     assert setup.cause is Cause.GENERATOR and setup.wave == 1
@@ -198,10 +205,6 @@ def test_calls_waiting_on_a_swamped_server_are_the_servers_not_the_generators(
 ) -> None:
     # 2015: every pooled connection waits on a server that no longer answers its /metrics;
     # the calls behind them wait too. That is the server's saturation.
-    record = make_run(slos={"heartbeat_p99_ms": 5.0})
-    for sample in record.samples:
-        sample.http_wait_p99_ms = 29_000.0
-        sample.server = {**sample.server, "scrape_age_s": 30.0}
-    knee = _knee(record)
+    knee = _knee(_held_back(make_run, 29_000.0, scrape_age_s=30.0))
     assert knee is not None and knee.cause is Cause.SATURATION
     assert "did not answer its own /metrics for 30 s" in knee.detail

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-
 import psutil
 import pytest
 
@@ -27,15 +24,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture(autouse=True)
-def _gc_as_it_was() -> Iterator[None]:
-    # A local tally freezes the collector's generations and hooks its callbacks.
-    callbacks = list(gc.callbacks)
-    yield
-    gc.callbacks[:] = callbacks
-    gc.unfreeze()
 
 
 def monitor(clock: Clock) -> FleetMonitor:

@@ -3,13 +3,10 @@ the ledger shipped at the end."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import psutil
-import pytest
 
 from simulator.run.reconcile import LedgerInbox
 from simulator.run.tally import REPORT_KEY, Tally
@@ -39,15 +36,6 @@ class Events:
     def __getattr__(self, name: str) -> Any:
         hooks = self.listeners.setdefault(name, [])
         return SimpleNamespace(add_listener=hooks.append)
-
-
-@pytest.fixture(autouse=True)
-def _gc_as_it_was() -> Iterator[None]:
-    # A tally freezes the collector's generations and hooks its callbacks: not in pytest.
-    callbacks = list(gc.callbacks)
-    yield
-    gc.callbacks[:] = callbacks
-    gc.unfreeze()
 
 
 def test_the_report_counts_answers_queued_offline_and_pending_per_centre() -> None:
