@@ -63,6 +63,13 @@ def _schema_of(t: Any, names: dict[Any, str]) -> dict[str, Any]:
     return {"$ref": _REF.format(name=names[t])}
 
 
+def _operation_id(op: Operation) -> str:
+    name = op.path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    if op.path.endswith("/") and op.path != "/":
+        name += "_index"  # /tablet/ beside /tablet
+    return f"{op.method.lower()}_{name}"
+
+
 def _error_codes(op: Operation) -> list[ErrorCode]:
     codes: list[ErrorCode] = [E.MALFORMED_REQUEST]
     if op.caller is not Caller.ANYONE:
@@ -135,7 +142,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
 
 def _operation(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": _operation_id(op),
         "summary": op.summary,
         "tags": [op.tag],
         "responses": _responses(op, names),

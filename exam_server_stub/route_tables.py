@@ -10,6 +10,7 @@ from . import (
     operator_routes,
     results_routes,
     service_routes,
+    tablet_routes,
     ws,
 )
 from .api import Api
@@ -22,4 +23,5 @@ TABLES: tuple[Api, ...] = (
     ws.routes,
     operator_routes.routes,
     service_routes.routes,
+    tablet_routes.routes,
 )
