@@ -66,7 +66,8 @@ class Operation:
     summary: str
     tag: str
     caller: Caller
-    ok: type[Any] | str | None  # a wire type, a media type ("application/octet-stream"), None
+    # a wire type, a media type ("application/octet-stream") or several, None
+    ok: type[Any] | str | tuple[str, ...] | None
     body: type[msgspec.Struct] | None = None
     errors: tuple[ErrorCode, ...] = ()
     params: tuple[Param, ...] = ()
@@ -90,7 +91,7 @@ class Api(web.RouteTableDef):
         summary: str,
         tag: str,
         caller: Caller,
-        ok: type[Any] | str | None,
+        ok: type[Any] | str | tuple[str, ...] | None,
         body: type[msgspec.Struct] | None = None,
         errors: tuple[ErrorCode, ...] = (),
         params: tuple[Param, ...] = (),

@@ -48,7 +48,7 @@ def _types(ops: Sequence[Operation]) -> list[Any]:
     found: list[Any] = []
     for op in ops:
         for t in (op.body, op.ok):
-            if t is None or isinstance(t, str):
+            if t is None or isinstance(t, str | tuple):
                 continue
             t = get_args(t)[0] if get_origin(t) is list else t
             if t not in found:
@@ -61,6 +61,17 @@ def _schema_of(t: Any, names: dict[Any, str]) -> dict[str, Any]:
     if get_origin(t) is list:
         return {"type": "array", "items": _schema_of(get_args(t)[0], names)}
     return {"$ref": _REF.format(name=names[t])}
+
+
+def _medias(ok: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (ok,) if isinstance(ok, str) else ok
+
+
+def _media_schema(media: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object" if media.endswith("json") else "string"}
+    if media == "application/octet-stream":
+        schema["contentMediaType"] = media
+    return schema
 
 
 def _operation_id(op: Operation) -> str:
@@ -86,11 +97,8 @@ def _responses(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if op.ok is not None:
         ok: dict[str, Any] = {"description": "OK"}
-        if isinstance(op.ok, str):
-            schema: dict[str, Any] = {"type": "object" if op.ok.endswith("json") else "string"}
-            if op.ok == "application/octet-stream":
-                schema["contentMediaType"] = op.ok
-            ok["content"] = {op.ok: {"schema": schema}}
+        if isinstance(op.ok, str | tuple):
+            ok["content"] = {media: {"schema": _media_schema(media)} for media in _medias(op.ok)}
         else:
             ok["content"] = {"application/json": {"schema": _schema_of(op.ok, names)}}
         if op.headers:

@@ -33,6 +33,7 @@ _TYPES = {
     "png": "image/png",
     "webmanifest": "application/manifest+json",
 }
+MEDIA_TYPES = tuple(sorted({t.split(";")[0] for t in _TYPES.values()}))
 # The app's own code only; images of questions arrive as data: URLs inside the package.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -101,7 +102,7 @@ async def tablet_index(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", PREFIX + "{name}", summary="A file of the tablet app", tag=TAG,
-    caller=Caller.ANYONE, ok="application/octet-stream", params=(FILE,),
+    caller=Caller.ANYONE, ok=MEDIA_TYPES, params=(FILE,),
     errors=(ErrorCode.NOT_FOUND,), extra_responses={304: "not modified (ETag)"},
 )  # fmt: skip
 async def tablet_file(request: web.Request) -> web.Response:
