@@ -56,7 +56,7 @@
     shown: new Set(), // instruction ids shown (a message waits for "J'ai lu")
     messages: [],
     battery: null,
-    acked: [], // what the server acknowledged, for the candidate's (and a test's) record
+    acked: [], // receipts: what the server acknowledged (kept in IndexedDB)
     rejected: [],
     reconnects: 0,
   };
@@ -91,6 +91,7 @@
   })();
   const outboxKey = () => "outbox:" + S.session.candidate_id;
   const appliedKey = () => "applied:" + S.session.candidate_id;
+  const ackedKey = () => "acked:" + S.session.candidate_id;
   const saveOutbox = () => DB.put(outboxKey(), S.outbox);
 
   // --- HTTP ----------------------------------------------------------------------
@@ -143,6 +144,8 @@
   function show(name) {
     for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== "screen-" + name;
     $("top").hidden = name === "login" || name === "fatal";
+    $("exam-actions").hidden = name !== "exam";
+    if (name !== "exam") $("confirm-finish-panel").hidden = true;
     document.body.dataset.screen = name;
   }
   function fatal(text) {
@@ -214,6 +217,7 @@
     $("who").textContent = `${S.session.candidate_id} · ${S.session.centre}`;
     S.outbox = (await DB.get(outboxKey())) || [];
     S.applied = new Set((await DB.get(appliedKey())) || []);
+    S.acked = (await DB.get(ackedKey())) || [];
     const me = await getRetrying("/me");
     if (me === null) return;
     if (me.status === 401) return relogin("Votre session a expiré : reconnectez-vous.");
@@ -386,17 +390,19 @@
         }
         if (resp.status >= 500 || resp.status === 429) { retryFlush(retryAfter(resp)); return; }
         if (resp.status === 401) { relogin("Votre session a expiré : reconnectez-vous. Vos réponses sont conservées."); return; }
-        if (resp.ok) {
-          settled(item, await resp.json());
-        } else {
-          const err = await errorOf(resp);
-          if (err.code === "centre_paused") { setPaused(true); retryFlush(5); return; }
-          S.rejected.push({ ...item.body, code: err.code });
-          if (item.op === "answer") notice(`Une réponse a été refusée par le serveur : ${err.message}`);
-        }
+        const doc = resp.ok ? await resp.json() : null;
+        const err = resp.ok ? null : await errorOf(resp);
+        if (err && err.code === "centre_paused") { setPaused(true); retryFlush(5); return; }
+        // Out of the outbox first: the server holds it (or refused it for good).
         S.outbox.shift();
         await saveOutbox();
         flushFails = 0;
+        if (doc) {
+          settled(item, doc);
+        } else {
+          S.rejected.push({ ...item.body, code: err.code });
+          if (item.op === "answer") notice(`Une réponse a été refusée par le serveur : ${err.message}`);
+        }
       }
     } finally {
       flushing = false;
@@ -415,6 +421,7 @@
       action_id: b.action_id, question_id: b.question_id, answer: b.answer, final: b.final,
       server_ts: doc.server_ts, duplicate: doc.duplicate,
     });
+    DB.put(ackedKey(), S.acked); // the candidate's receipts survive a reload
     (S.stored[item.unit_id] = S.stored[item.unit_id] || {})[b.question_id] = { answer: b.answer, final: b.final };
     if (doc.unlocked && S.unit && S.unit.id === item.unit_id) fetchQuestion(doc.unlocked);
     if (S.unit && S.unit.id === item.unit_id) renderNav();
@@ -636,6 +643,7 @@
     $("next").disabled = S.current === S.unit.qs.length - 1;
     if (q.locked) {
       art.replaceChildren(head, el("p", { class: "readonly", text: "Cette question du dossier s'ouvrira quand la précédente sera validée." }));
+      $("q-actions-slot").replaceChildren();
       renderSaveState();
       return;
     }
@@ -648,8 +656,8 @@
     parts.push(el("p", { class: "q-text", text: q.text }));
     if (q.image && q.format !== "ZAP") parts.push(figure(q, false, readOnly));
     parts.push(inputs(q, readOnly));
-    parts.push(actions(q, readOnly, given));
     art.replaceChildren(...parts);
+    $("q-actions-slot").replaceChildren(actions(q, readOnly, given));
     renderSaveState();
   }
   function empty(q) {

@@ -1,0 +1,415 @@
+"""Twenty browser tablets sit a unit in real headless Chromium against a real `vigie serve`.
+
+One scene, in order (each test builds on the one before, as an exam day does): twenty
+windows log in through the app's form and pre-download the encrypted subjects; the national
+launch reaches them; one tablet answers every format through the UI (a progressive dossier
+in order); the others answer a few; one loses its network while answering (the browser's
+offline emulation) and re-sends on return; one reloads mid-unit and resumes; instructions
+(a message, extra time, a pause) are shown and confirmed; the jury's API sees them all; all
+hand in; and what the server acknowledged to each tablet is exactly what it stores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exam_server_stub.settings import DEFAULT_SEED
+from tests.supervision_dashboard.browser import until
+from tests.supervision_dashboard.conftest import free_port, jury_get, jury_post, stop, wait_http
+from vigie.demo import Question, access_code, generate_session
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLETS = 20
+UNIT = "ue1"
+QUESTIONS: list[Question] = list(generate_session(DEFAULT_SEED).units[0].questions)
+WALK = 16  # ue1-q001..q016: all seven formats, a whole dossier of eight, the next begun
+QROC_TEXT = "pneumopathie franche lobaire"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    db = tmp_path_factory.mktemp("tablets") / "exam.sqlite3"
+    cmd = [sys.executable, "-m", "vigie", "serve", "--demo", "120", "--port", str(port)]
+    cmd += ["--db", str(db), "--tiers-temps-share", "0"]
+    cmd += ["--heartbeat-interval", "2", "--late-after", "6", "--lost-after", "10"]
+    log = (db.parent / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz", proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def national(server: str) -> str:
+    body = {"username": "national", "password": "national-demo"}
+    token: str = jury_post(server, "/jury/login", body)["token"]
+    return token
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1024,768",
+        # Twenty windows side by side: none of them is a throttled background tab.
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-features=IntensiveWakeUpThrottling,CalculateNativeWinOcclusion",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(
+        options=opts, service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    )
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@dataclass
+class Tablet:
+    """One browser window playing one candidate's tablet."""
+
+    driver: Any
+    handle: str
+    cid: str
+
+    @property
+    def centre(self) -> str:
+        return self.cid.rsplit("-", 1)[0]
+
+    def on(self) -> Tablet:
+        from selenium.common.exceptions import NoSuchWindowException
+
+        try:
+            here = self.driver.current_window_handle
+        except NoSuchWindowException:  # the window in focus was closed
+            here = None
+        if here != self.handle:
+            self.driver.switch_to.window(self.handle)
+        return self
+
+    def snap(self) -> dict[str, Any]:
+        state: dict[str, Any] = self.on().driver.execute_script(
+            "return window.vigieTablet.snapshot()"
+        )
+        return state
+
+    def find(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        return self.on().driver.find_element(By.CSS_SELECTOR, css)
+
+    def finds(self, css: str) -> list[Any]:
+        from selenium.webdriver.common.by import By
+
+        found: list[Any] = self.on().driver.find_elements(By.CSS_SELECTOR, css)
+        return found
+
+    def visible(self, css: str) -> bool:
+        return any(e.is_displayed() for e in self.finds(css))
+
+    def screen(self) -> str:
+        return str(self.find("body").get_attribute("data-screen"))
+
+    def on_screen(self, name: str) -> bool:
+        return self.screen() == name
+
+    def subjects_ready(self) -> bool:
+        return self.screen() == "waiting" and len(self.finds("#packages li.ok")) == 5
+
+    def deadline(self) -> str | None:
+        value: str | None = self.find("#countdown").get_attribute("data-deadline")
+        return value
+
+    def handed_in(self) -> bool:
+        return self.snap()["outbox"] == 0 and self.screen() in {"done", "waiting"}
+
+    def on_question(self, qid: str) -> None:
+        until(lambda: self.find("#question").get_attribute("data-question-id") == qid
+              and self.finds("#q-actions"),
+              what=f"{self.cid} on {qid}")  # fmt: skip
+
+    def stored(self, qid: str) -> bool:
+        """The question's nav button says the server acknowledged it (not pending)."""
+        cls = self.find(f"#nav button[data-question-id='{qid}']").get_attribute("class")
+        return "answered" in cls or "final" in cls
+
+    def answer(self, q: Question) -> None:
+        """Answer the question on screen through the UI, as a candidate taps it."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        self.on_question(q.id)
+        fmt = q.format.value
+        if fmt == "ZAP":
+            img = self.find("#question .figure img")
+            for dx, dy in ((-20, -10), (15, 12)):  # from the image's centre
+                ActionChains(self.driver).move_to_element_with_offset(img, dx, dy).click().perform()
+            until(lambda: len(self.finds("#question .point")) == 2, what="two ZAP points")
+        elif fmt == "QROC":
+            self.find("#qroc-input").send_keys(QROC_TEXT)
+        elif fmt == "TCS":
+            self.find("#question .tcs input[data-index='3']").click()
+        else:
+            wanted = q.expected_count or (1 if fmt == "QRU" else 2)
+            for i in range(wanted):
+                self.find(f"#question .props input[data-index='{i}']").click()
+        self.find("#save").click()
+        if q.dossier_id is not None:
+            self.find("#confirm-final").click()
+        until(lambda: self.stored(q.id), what=f"{self.cid}: {q.id} acknowledged")
+
+    def next(self) -> None:
+        self.find("#next").click()
+
+
+def candidate_ids(server: str, national: str) -> list[str]:
+    rows = jury_get(server, "/jury/snapshot", national)["candidates"]
+    return sorted(r["id"] for r in rows)[:TABLETS]
+
+
+@pytest.fixture(scope="module")
+def tablets(chromium: Any, server: str, national: str) -> list[Tablet]:
+    out: list[Tablet] = []
+    for n, cid in enumerate(candidate_ids(server, national)):
+        if n:
+            chromium.switch_to.new_window("window")
+        t = Tablet(chromium, chromium.current_window_handle, cid)
+        chromium.get(f"{server}/tablet/?centre={t.centre}")
+        t.find("#login-candidate").send_keys(cid)
+        t.find("#login-code").send_keys(access_code(DEFAULT_SEED, cid))
+        t.find("#login-submit").click()
+        out.append(t)
+    return out
+
+
+def rows(server: str, national: str) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in jury_get(server, "/jury/snapshot", national)["candidates"]}
+
+
+def test_every_tablet_logs_in_and_downloads_its_subjects(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    for t in tablets:
+        until(t.subjects_ready, what=f"{t.cid}: five subjects ready")
+        assert t.find("#login-centre").get_attribute("value") == t.centre  # from ?centre=
+    until(lambda: all(rows(server, national)[t.cid]["state"] == "waiting" for t in tablets),
+          what="the jury sees twenty tablets waiting")  # fmt: skip
+
+
+def test_a_wrong_code_is_refused_in_french(chromium: Any, server: str) -> None:
+    chromium.switch_to.new_window("window")
+    try:
+        chromium.get(f"{server}/tablet/")
+        t = Tablet(chromium, chromium.current_window_handle, "AMU-00001")
+        t.find("#login-candidate").send_keys("AMU-00001")
+        t.find("#login-centre").send_keys("AMU")
+        t.find("#login-code").send_keys("WRONGCODE")
+        t.find("#login-submit").click()
+        until(lambda: "incorrect" in t.find("#login-error").text, what="the refusal")
+        assert t.screen() == "login"
+    finally:
+        chromium.close()
+
+
+def test_the_national_launch_reaches_every_tablet(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    jury_post(server, f"/jury/units/{UNIT}/launch", {"reason": "test", "duration_s": 1800}, national)  # fmt: skip
+    for t in tablets:
+        until(partial(t.on_screen, "exam"), what=f"{t.cid} on the exam screen")
+        t.on_question(QUESTIONS[0].id)
+        deadline = float(until(t.deadline))
+        assert deadline > time.time() + 1700
+
+
+def test_one_tablet_answers_every_format_and_a_dossier_in_order(tablets: list[Tablet]) -> None:
+    t = tablets[0]
+    walk = QUESTIONS[:WALK]
+    assert {q.format.value for q in walk} == {"QRU", "QRM", "QRP", "QRPL", "ZAP", "QROC", "TCS"}
+    locked = t.find(f"#nav button[data-question-id='{walk[8].id}']").get_attribute("class")
+    assert "locked" in locked  # the dossier's second question waits for the first
+    for q in walk:
+        t.answer(q)
+        if q.dossier_id is not None:  # validated: no way back
+            assert t.finds("#q-actions .readonly") and not t.finds("#save")
+        t.next()
+    acked = {a["question_id"]: a for a in t.snap()["acked"]}
+    assert set(acked) == {q.id for q in walk}
+    assert acked["ue1-q004"]["answer"] == {"text": QROC_TEXT}
+    zap = next(q for q in walk if q.format.value == "ZAP")
+    points = acked[zap.id]["answer"]["points"]
+    assert len(points) == 2 and points[0][0] < 0.5 < points[1][0]  # left of centre, then right
+    assert all(acked[q.id]["final"] for q in walk if q.dossier_id is not None)
+
+
+def test_the_others_answer_a_few(tablets: list[Tablet]) -> None:
+    for t in tablets[1:]:
+        for q in QUESTIONS[:3]:
+            t.answer(q)
+            t.next()
+    for t in tablets[1:]:
+        assert len(t.snap()["acked"]) == 3
+
+
+def test_a_tablet_that_loses_its_network_keeps_its_answers_and_resends_them(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    t = tablets[1].on()
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    t.driver.execute_cdp_cmd("Network.enable", {})
+    t.driver.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    try:
+        until(lambda: t.visible("#offline-banner"), what="the offline banner")
+        for q in QUESTIONS[3:6]:  # QROC, QRM, QRPL
+            t.on_question(q.id)
+            _answer_without_ack(t, q)
+            t.next()
+        until(lambda: t.snap()["outbox"] == 3, what="three answers kept on the tablet")
+        assert "3 réponse(s) en attente" in t.find("#offline-banner").text
+        stored = {(r["candidate_id"], r["question_id"]) for r in export(server, national)}
+        assert not {(t.cid, q.id) for q in QUESTIONS[3:6]} & stored
+    finally:
+        back = {**offline, "offline": False}
+        t.on().driver.execute_cdp_cmd("Network.emulateNetworkConditions", back)
+    until(lambda: t.snap()["outbox"] == 0, timeout_s=60, what="the kept answers re-sent")
+    until(lambda: not t.visible("#offline-banner"), what="the banner gone")
+    assert {a["question_id"] for a in t.snap()["acked"]} == {q.id for q in QUESTIONS[:6]}
+
+
+def _answer_without_ack(t: Tablet, q: Question) -> None:
+    fmt = q.format.value
+    if fmt == "QROC":
+        t.find("#qroc-input").send_keys(QROC_TEXT)
+    else:
+        for i in range(q.expected_count or 2):
+            t.find(f"#question .props input[data-index='{i}']").click()
+    t.find("#save").click()
+    until(lambda: "pending" in t.find(f"#nav button[data-question-id='{q.id}']").get_attribute("class"),
+          what=f"{q.id} kept on the tablet")  # fmt: skip
+
+
+def test_a_reload_mid_unit_resumes_where_the_candidate_was(tablets: list[Tablet]) -> None:
+    t = tablets[2].on()
+    t.find(f"#nav button[data-question-id='{QUESTIONS[1].id}']").click()
+    t.on_question(QUESTIONS[1].id)
+    t.driver.refresh()
+    until(lambda: t.screen() == "exam", what="back on the exam screen after the reload")
+    t.on_question(QUESTIONS[1].id)
+    checked = [e.get_attribute("data-index") for e in t.finds("#question .props input") if e.is_selected()]  # fmt: skip
+    assert checked == ["0", "1"]  # the stored answer, from /me
+    assert all(t.stored(q.id) for q in QUESTIONS[:3])
+    t.find(f"#nav button[data-question-id='{QUESTIONS[3].id}']").click()
+    t.answer(QUESTIONS[3])  # and it goes on answering
+
+
+def test_instructions_are_shown_and_confirmed(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    reader, granted, paused = tablets[3], tablets[4], tablets[5]
+    text = "Levez la main : un surveillant arrive."
+    jury_post(server, "/jury/messages", {"candidate_id": reader.cid, "text": text, "reason": "test"}, national)  # fmt: skip
+    until(lambda: reader.visible("#modal-message"), what="the jury's message")
+    assert reader.find("#modal-text").text == text
+    time.sleep(3)  # a heartbeat or two: shown is not read
+    assert not _acked_ids(server, national, reader.cid)
+    reader.find("#modal-ok").click()
+    until(lambda: _acked_ids(server, national, reader.cid), what="its confirmation")
+    assert not reader.visible("#modal-message")
+
+    before = float(granted.find("#countdown").get_attribute("data-deadline"))
+    body = {"unit_id": UNIT, "candidate_id": granted.cid, "seconds": 600, "reason": "test"}
+    jury_post(server, "/jury/extra-time", body, national)
+    until(lambda: float(granted.find("#countdown").get_attribute("data-deadline")) >= before + 599,
+          what="the new deadline on the countdown")  # fmt: skip
+    assert "10 min" in granted.find("#notice").text
+
+    centre = paused.centre
+    jury_post(server, f"/jury/centres/{centre}/pause", {"reason": "test"}, national)
+    until(lambda: paused.visible("#pause-overlay"), what="the pause screen")
+    jury_post(server, f"/jury/centres/{centre}/resume", {"reason": "test"}, national)
+    until(lambda: not paused.visible("#pause-overlay"), what="the pause screen lifted")
+    for t in (reader, granted, paused):  # what the tablet carried out is what the server heard
+
+        def heard(t: Tablet = t) -> bool:
+            return _acked_ids(server, national, t.cid) == set(t.snap()["applied"])
+
+        until(heard, what=f"{t.cid}'s confirmations on the server")
+    assert len(paused.snap()["applied"]) == 2  # the pause and the resume
+
+
+def _acked_ids(server: str, national: str, cid: str) -> set[str]:
+    events = jury_get(server, f"/jury/candidates/{cid}/timeline", national)["events"]
+    return {i for e in events if e["kind"] == "instruction_ack" for i in e["data"]["ids"]}
+
+
+def export(server: str, national: str) -> list[dict[str, Any]]:
+    req = urllib.request.Request(
+        server + "/api/v1/jury/answers/export", headers={"Authorization": f"Bearer {national}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return [json.loads(line) for line in resp.read().splitlines() if line]
+
+
+def test_the_jury_sees_each_tablet_as_it_is(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    def matches() -> bool:
+        now = rows(server, national)
+        seen = {t.cid: (now[t.cid]["state"], now[t.cid]["answered"]) for t in tablets}
+        told = {t.cid: ("in_progress", len({a["question_id"] for a in t.snap()["acked"]})) for t in tablets}  # fmt: skip
+        assert seen == told
+        return True
+
+    until(matches, what="the jury's rows match the tablets")
+    row = rows(server, national)[tablets[0].cid]
+    assert row["battery"] == tablets[0].snap()["battery"]
+    assert row["network"] == tablets[0].snap()["network"]
+
+
+def test_every_tablet_hands_in_and_the_server_stores_what_it_acknowledged(
+    tablets: list[Tablet], server: str, national: str
+) -> None:
+    for t in tablets:
+        t.find("#finish").click()
+        t.find("#confirm-finish").click()
+    for t in tablets:
+        until(t.handed_in, what=f"{t.cid} handed in")
+    until(lambda: all(rows(server, national)[t.cid]["state"] == "finished" for t in tablets),
+          what="twenty finished for the jury")  # fmt: skip
+    stored = export(server, national)
+    by_action = {r["action_id"]: r for r in stored}
+    acked = [(t.cid, a) for t in tablets for a in t.snap()["acked"]]
+    assert len(acked) == len(stored)  # nothing stored that a tablet was not told about
+    for cid, a in acked:
+        r = by_action[a["action_id"]]
+        assert (r["candidate_id"], r["question_id"], r["answer"], r["final"]) == (
+            cid, a["question_id"], a["answer"], a["final"],
+        )  # fmt: skip
+    assert not [t.cid for t in tablets if t.snap()["rejected"]]
