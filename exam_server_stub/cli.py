@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,8 +124,29 @@ def parser() -> argparse.ArgumentParser:
         " db_stall then acknowledges what it does not commit, and a kill -9 loses it), to show"
         " that the certifier's reconciliation fails such a server",
     )
+    p.add_argument(
+        "--tls-cert",
+        type=Path,
+        help="serve HTTPS and WSS with this certificate chain (PEM): real tablets need it,"
+        " browsers decrypt subjects (WebCrypto) only on HTTPS or on the server itself",
+    )
+    p.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     p.add_argument("--log-level", default="INFO")
     return p
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The server's TLS context, or None for plain HTTP; ValueError on a bad pair."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ValueError("--tls-cert and --tls-key go together")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from exc
+    return ctx
 
 
 T = TypeVar("T")
@@ -246,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # 12,000 tablets: no access log
     try:
+        ssl_context = tls_context(args.tls_cert, args.tls_key)
         settings = settings_from(args)
         check_stored_roster(settings)
     except (ValueError, OSError) as exc:
@@ -265,12 +288,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # GC's reach, a full collection no longer walks them (~45 ms at 12,000 candidates).
     gc.collect()
     gc.freeze()
+    scheme = "https" if ssl_context is not None else "http"
+    print(f"tablets open {scheme}://{args.host}:{args.port}/tablet/", flush=True)
     # run_app handles SIGINT/SIGTERM: on_shutdown closes sockets (1001), cleanup flushes the writer.
     web.run_app(
         app,
         host=args.host,
         port=args.port,
         backlog=args.backlog,
+        ssl_context=ssl_context,
         access_log=None,
         loop=new_loop(),
         shutdown_timeout=10.0,

@@ -211,3 +211,20 @@ def make_api(make_client: Callable[..., Awaitable[Client]]) -> Callable[..., Awa
 @pytest.fixture
 async def api(make_api: Callable[..., Awaitable[Api]]) -> Api:
     return await make_api()
+
+
+@pytest.fixture(scope="module")
+def make_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """Headless Chromium drivers (extra flags per call), all quit at the module's end."""
+    from tests.exam_server_stub.chromium import start_chromium
+
+    drivers: list[Any] = []
+
+    def make(*flags: str) -> Any:
+        driver = start_chromium(tmp_path_factory.mktemp("chromium"), flags)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.quit()
