@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from exam_server_stub.settings import DEFAULT_SEED
-from tests.exam_server_stub.chromium import QROC_TEXT, Tablet, serve
+from tests.exam_server_stub.chromium import QROC_TEXT, ROOT, Tablet, serve
 from tests.supervision_dashboard.browser import until
 from tests.supervision_dashboard.conftest import jury_get, jury_post
 from vigie.demo import Question, access_code, generate_session
@@ -29,6 +29,7 @@ from vigie.demo import Question, access_code, generate_session
 pytestmark = pytest.mark.browser
 
 TABLETS = 20
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 UNIT = "ue1"
 QUESTIONS: list[Question] = list(generate_session(DEFAULT_SEED).units[0].questions)
 WALK = 16  # ue1-q001..q016: all seven formats, a whole dossier of eight, the next begun
@@ -111,6 +112,32 @@ def test_the_national_launch_reaches_every_tablet(
         t.on_question(QUESTIONS[0].id)
         deadline = float(until(t.deadline))
         assert deadline > time.time() + 1700
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (768, 1024)])
+def test_the_exam_screen_fits_a_tablet_both_ways(
+    tablets: list[Tablet], width: int, height: int
+) -> None:
+    t = tablets[0].on()
+    t.driver.set_window_size(width, height)
+    try:
+        t.on_question(QUESTIONS[0].id)
+        inner = t.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert t.driver.execute_script("return document.documentElement.scrollWidth") <= inner[0]
+        for button in ("#save", "#next", "#finish", "#countdown"):
+            # Reachable without scrolling the page, and nothing on top of it.
+            hit = t.driver.execute_script(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                "const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+                "return r.bottom <= innerHeight && r.right <= innerWidth"
+                " && e !== null && e.closest(arguments[0]) !== null;",
+                button,
+            )
+            assert hit, f"{button} at {width}x{height}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert t.driver.save_screenshot(str(SCREENSHOTS / f"tablet-{width}x{height}.png"))
+    finally:
+        t.driver.set_window_size(1024, 768)
 
 
 def test_one_tablet_answers_every_format_and_a_dossier_in_order(tablets: list[Tablet]) -> None:
