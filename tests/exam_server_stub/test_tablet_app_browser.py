@@ -5,13 +5,16 @@ windows log in through the app's form and pre-download the encrypted subjects; t
 launch reaches them; one tablet answers every format through the UI (a progressive dossier
 in order); the others answer a few; one loses its network while answering (the browser's
 offline emulation) and re-sends on return; one reloads mid-unit and resumes; instructions
-(a message, extra time, a pause) are shown and confirmed; the jury's API sees them all; all
+(a message, extra time, a pause) are shown and confirmed; the jury's API and the supervision
+view see them; all
 hand in; and what the server acknowledged to each tablet is exactly what it stores.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,8 +25,8 @@ import pytest
 
 from exam_server_stub.settings import DEFAULT_SEED
 from tests.exam_server_stub.chromium import QROC_TEXT, ROOT, Tablet, serve
-from tests.supervision_dashboard.browser import until
-from tests.supervision_dashboard.conftest import jury_get, jury_post
+from tests.supervision_dashboard.browser import cell, login, until
+from tests.supervision_dashboard.conftest import free_port, jury_get, jury_post, stop, wait_http
 from vigie.demo import Question, access_code, generate_session
 
 pytestmark = pytest.mark.browser
@@ -40,6 +43,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("tablets") / "exam.sqlite3"
     with serve(db, "--demo", "120", "--heartbeat-interval", "2") as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def dashboard(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("dashboard")
+    port = free_port()
+    cmd = [sys.executable, "-m", "vigie", "dashboard", "--server", server, "--port", str(port)]
+    cmd += ["--refresh-ms", "1000", "--state-dir", str(state)]
+    log = (state / "dashboard.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/login", proc)
+        yield base
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +301,27 @@ def test_the_jury_sees_each_tablet_as_it_is(
     row = rows(server, national)[tablets[0].cid]
     assert row["battery"] == tablets[0].snap()["battery"]
     assert row["network"] == tablets[0].snap()["network"]
+
+
+def test_the_supervision_view_shows_the_browser_tablets(
+    tablets: list[Tablet], chromium: Any, dashboard: str
+) -> None:
+    first = tablets[0]
+    chromium.switch_to.new_window("window")
+    try:
+        login(chromium, dashboard, "national", "national-demo")
+        chromium.get(f"{dashboard}/centre/{first.centre}")
+        progress = str(round(100 * WALK / len(QUESTIONS)))
+
+        def shown() -> bool:
+            # (columns past the window's width are not rendered: the battery is the API's)
+            seen = [cell(chromium, "centre-grid", first.cid, c) for c in ("state_label", "progress")]  # fmt: skip
+            assert seen == ["En composition", progress]
+            return True
+
+        until(shown, what=f"{first.cid} in the centre's grid")
+    finally:
+        chromium.close()
 
 
 def test_every_tablet_hands_in_and_the_server_stores_what_it_acknowledged(
