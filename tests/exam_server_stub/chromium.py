@@ -22,22 +22,43 @@ ROOT = Path(__file__).resolve().parents[2]
 QROC_TEXT = "pneumopathie franche lobaire"
 
 
+class ExamServer:
+    """`vigie serve` on 127.0.0.1 (no planned extra time: the scenes launch one unit),
+    on a port and a database that stay the same across a kill and a restart."""
+
+    def __init__(self, db: Path, *options: str, tls: tuple[Path, Path] | None = None) -> None:
+        self.db, self.port = db, free_port()
+        self.cmd = [sys.executable, "-m", "vigie", "serve", "--port", str(self.port)]
+        self.cmd += ["--db", str(db), "--tiers-temps-share", "0", *options]
+        if tls is not None:
+            self.cmd += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        log = (self.db.parent / "serve.log").open("ab")
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        _wait_healthy(self.base, self.proc)
+        return self.base
+
+    def kill(self) -> None:
+        """kill -9: no close frame, no flush; what was acknowledged must be on disk."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop(self.proc)
+
+
 @contextmanager
 def serve(db: Path, *options: str, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
-    """`vigie serve` on 127.0.0.1 (no planned extra time: the scenes launch one unit)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "vigie", "serve", "--port", str(port), "--db", str(db)]
-    cmd += ["--tiers-temps-share", "0", *options]
-    if tls is not None:
-        cmd += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
-    log = (db.parent / "serve.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    server = ExamServer(db, *options, tls=tls)
     try:
-        _wait_healthy(base, proc)
-        yield base
+        yield server.start()
     finally:
-        stop(proc)
+        server.stop()
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
