@@ -180,7 +180,14 @@
     $("login-error").textContent = "";
     $("login-submit").disabled = true;
     try {
-      const resp = await call("POST", "/login", body);
+      let resp = await call("POST", "/login", body);
+      // A busy server (503 + Retry-After, 429) is retried a few times before giving up.
+      for (let n = 0; n < 5 && (resp.status >= 500 || resp.status === 429); n++) {
+        $("login-error").textContent = "Serveur occupé : nouvel essai dans quelques secondes…";
+        await sleep(retryAfter(resp) + jitter(n));
+        resp = await call("POST", "/login", body);
+      }
+      $("login-error").textContent = "";
       if (!resp.ok) {
         const err = await errorOf(resp);
         $("login-error").textContent = err.code === "bad_credentials"
