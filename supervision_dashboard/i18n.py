@@ -51,6 +51,71 @@ _TABLE: dict[str, tuple[str, str]] = {
     "centre_view": ("Vue du centre", "Centre view"),
     "candidate_view": ("Candidat", "Candidate"),
     "report": ("Procès-verbal", "Incident report"),
+    # results (national jury, once the units are closed)
+    "results": ("Résultats", "Results"),
+    "results_title": ("Résultats et analyse des questions", "Results and question analysis"),
+    "results_national_only": (
+        "Les résultats sont réservés au jury national.",
+        "Results are for the national jury only.",
+    ),
+    "results_refresh": ("Recalculer", "Recompute"),
+    "results_summary": (
+        "Règles {rules} (version {version}) · {candidates} candidats, {ranked} classés · "
+        "correction en {seconds} s",
+        "Rules {rules} (version {version}) · {candidates} candidates, {ranked} ranked · "
+        "corrected in {seconds} s",
+    ),
+    "results_no_decision": ("Aucune décision du jury appliquée.", "No jury decision applied."),
+    "results_decision": (
+        "{question} neutralisée par {actor} : {reason}",
+        "{question} neutralised by {actor}: {reason}",
+    ),
+    "results_replacement": (
+        "{unit} remplacée par {backup} ({actor}) : {reason}",
+        "{unit} replaced by {backup} ({actor}): {reason}",
+    ),
+    "results_marks": ("Distribution des notes (sur 20)", "Distribution of marks (out of 20)"),
+    "results_unit_stats": (
+        "{unit} : {present} présents, moyenne {mean}, écart type {sd}",
+        "{unit}: {present} present, mean {mean}, SD {sd}",
+    ),
+    "results_questions": ("Analyse des questions (docimologie)", "Question analysis"),
+    "results_look": ("{n} question(s) à examiner : {ids}", "{n} question(s) to look at: {ids}"),
+    "results_look_none": ("Aucune question à examiner.", "No question to look at."),
+    "results_hint": (
+        "Choisissez une question dans le tableau, donnez le motif, puis neutralisez-la.",
+        "Pick a question in the table, give the reason, then neutralise it.",
+    ),
+    "results_neutralise": ("Neutraliser la question", "Neutralise the question"),
+    "results_choose": ("Choisissez d'abord une question.", "Pick a question first."),
+    "results_confirm": (
+        "Neutraliser {question} ? Motif : {reason}. Les notes et le classement seront "
+        "recalculés ; la décision est enregistrée à votre nom.",
+        "Neutralise {question}? Reason: {reason}. Marks and ranking will be recomputed; the "
+        "decision is recorded under your name.",
+    ),
+    "results_done": (
+        "{question} neutralisée ; résultats recalculés.",
+        "{question} neutralised; results recomputed.",
+    ),
+    "results_docs": ("Documents à signer", "Documents to sign"),
+    "doc_ranking_html": ("Classement (à imprimer)", "Ranking (printable)"),
+    "doc_ranking_csv": ("Classement (CSV)", "Ranking (CSV)"),
+    "doc_recap_html": ("État récapitulatif des notes (à imprimer)", "Marks summary (printable)"),
+    "doc_recap_csv": ("État récapitulatif (CSV)", "Marks summary (CSV)"),
+    "err_unit_not_closed": (
+        "Les résultats seront disponibles après la clôture des épreuves.",
+        "Results are available once the units are closed.",
+    ),
+    "col_question_id": ("Question", "Question"),
+    "col_unit": ("Épreuve", "Unit"),
+    "col_format": ("Format", "Format"),
+    "col_rank": ("Rang A/B", "Rank A/B"),
+    "col_weight": ("Coefficient", "Weight"),
+    "col_answered": ("Réponses", "Answers"),
+    "col_success": ("Réussite %", "Success %"),
+    "col_discrimination": ("Discrimination", "Discrimination"),
+    "col_flags": ("À examiner", "To look at"),
     "candidates": ("Candidats", "Candidates"),
     "centre": ("Centre", "Centre"),
     "national": ("National", "National"),

@@ -50,7 +50,8 @@ class JuryClient:
         self._timeout = urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s)
 
     # --- plumbing ---------------------------------------------------------------
-    def _request(self, method: str, path: str, body: JSON | None = None) -> Any:
+    def _send(self, method: str, path: str, body: JSON | None = None) -> Any:
+        """The server's response (urllib3); a refusal raises JuryApiError with its code."""
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -68,18 +69,25 @@ class JuryClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise JuryApiError(0, UNREACHABLE, str(exc)) from exc
-        try:
-            payload = orjson.loads(resp.data) if resp.data else None
-        except orjson.JSONDecodeError:
-            payload = None
         if resp.status >= 400:
+            try:
+                payload = orjson.loads(resp.data) if resp.data else None
+            except orjson.JSONDecodeError:
+                payload = None
             err = payload.get("error") if isinstance(payload, dict) else None
             if isinstance(err, dict):
                 raise JuryApiError(
                     resp.status, str(err.get("code", "")), str(err.get("message", ""))
                 )
             raise JuryApiError(resp.status, "http_error", resp.data[:200].decode(errors="replace"))
-        return payload
+        return resp
+
+    def _request(self, method: str, path: str, body: JSON | None = None) -> Any:
+        resp = self._send(method, path, body)
+        try:
+            return orjson.loads(resp.data) if resp.data else None
+        except orjson.JSONDecodeError:
+            return None
 
     def _get(self, path: str, **params: object) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
@@ -158,6 +166,25 @@ class JuryClient:
         return self._request(
             "POST", f"/jury/centres/{quote(centre, safe='')}/resume", {"reason": reason}
         )
+
+    # --- results (national jury, once the units are closed) ---------------------------
+    def results(self) -> JSON:
+        data: JSON = self._get("/jury/results")
+        return data
+
+    def results_questions(self) -> JSON:
+        data: JSON = self._get("/jury/results/questions")
+        return data
+
+    def results_document(self, name: str) -> tuple[bytes, str]:
+        """A results document (classement, état récapitulatif) as the server wrote it."""
+        resp = self._send("GET", f"/jury/results/{quote(name, safe='')}")
+        return bytes(resp.data), str(resp.headers.get("Content-Type", "application/octet-stream"))
+
+    def neutralise(self, question_id: str, reason: str) -> JSON:
+        path = f"/jury/questions/{quote(question_id, safe='')}/neutralise"
+        data: JSON = self._request("POST", path, {"reason": reason})
+        return data
 
     def launch_unit(self, unit_id: str, reason: str, duration_s: float | None = None) -> Any:
         body: JSON = {"reason": reason}

@@ -23,3 +23,10 @@ def test_states_and_roles_read_in_both_languages() -> None:
     for role in JuryRole:
         assert t(f"role_{role.value}", "fr") != t(f"role_{role.value}", "en") or role == "centre"
     assert t("lost", "fr") == "Déconnecté" and t("report", "fr") == "Procès-verbal"
+
+
+def test_every_results_column_has_its_header_in_both_languages() -> None:
+    from supervision_dashboard.pages.results import COLUMNS, DOCUMENTS
+
+    for key in [*COLUMNS.values(), *DOCUMENTS.values()]:
+        assert key in keys(), key
