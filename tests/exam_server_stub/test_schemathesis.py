@@ -2,7 +2,7 @@
 the document, as an anonymous client, a candidate whose unit is launched and the national jury.
 
 All checks, positive and negative inputs, every phase (stateful included), a fixed seed. The
-websocket routes are left out: it is not an HTTP API (tests/exam_server_stub/test_websocket.py).
+websocket routes are left out: they are not an HTTP API (tests/exam_server_stub/test_websocket.py).
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ def _state(browser: Any, handle: str) -> str:
     return str(browser.find_element(By.ID, "status").get_attribute("data-state"))
 
 
+def _finished(browser: Any, handle: str) -> bool:
+    return _state(browser, handle) in ("done", "warning", "error")
+
+
 def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
     browser: Any, exam_server: str, jury_api: Any, national_token: str, screenshots: Path
 ) -> None:
@@ -39,7 +43,7 @@ def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
         browser.find_element(By.ID, "start").click()
         handles.append(browser.current_window_handle)
     for handle in handles:  # twenty probes a second apart: about 25 s each, side by side
-        until(lambda h=handle: _state(browser, h) in ("done", "warning", "error"), 90, "a report")
+        until(lambda: _finished(browser, handle), 90, "a report")
         assert _state(browser, handle) == "done", browser.find_element(By.ID, "status").text
         assert browser.find_element(By.ID, "result-sha").text == "conforme"
         # nothing runs off the side of a tablet held either way
