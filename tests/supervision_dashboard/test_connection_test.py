@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
         browser.find_element(By.ID, "start").click()
         handles.append(browser.current_window_handle)
     for handle in handles:  # twenty probes a second apart: about 25 s each, side by side
-        until(lambda: _finished(browser, handle), 90, "a report")
+        until(functools.partial(_finished, browser, handle), 90, "a report")
         assert _state(browser, handle) == "done", browser.find_element(By.ID, "status").text
         assert browser.find_element(By.ID, "result-sha").text == "conforme"
         # nothing runs off the side of a tablet held either way
