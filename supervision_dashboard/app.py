@@ -13,7 +13,15 @@ from dash import Dash, Input, Output, dcc, html
 from supervision_dashboard import auth
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
-from supervision_dashboard.pages import actions, candidate, centre, header, national, report
+from supervision_dashboard.pages import (
+    actions,
+    candidate,
+    centre,
+    conntest,
+    header,
+    national,
+    report,
+)
 from supervision_dashboard.sessions import DEFAULT_IDLE_S, DEFAULT_TTL_S, SessionStore, secret_key
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ def _header(session: JurySession) -> Any:
             dcc.Link(t("centre_view", lang), href=f"/centre/{session.scope}", id="nav-centre")
         )
     links.append(dcc.Link(t("report", lang), href="/report", id="nav-report"))
+    links.append(dcc.Link(t("connection_test", lang), href=conntest.PATH, id="nav-conntest"))
     other = "en" if lang == "fr" else "fr"
     links.append(html.A(t("language", lang), href=f"/lang/{other}?next=/", id="nav-lang"))
     links.append(html.A(t("logout", lang), href="/logout", id="nav-logout"))
@@ -74,6 +83,8 @@ def route(ctx: AppContext, session: JurySession, path: str) -> Any:
         return centre.layout(ctx, session, rest[0])
     if head == "candidate" and len(rest) == 1:
         return candidate.layout(ctx, session, rest[0])
+    if head == "connection-test" and not rest:
+        return conntest.layout(ctx, session)
     if head == "report" and len(rest) <= 1:
         return report.layout(ctx, session, rest[0] if rest else None)
     return html.Div(t("not_found", session.lang), className="error", id="not-found")
@@ -109,6 +120,7 @@ def create_app(
     )
     auth.install(server, ctx)
     report.install_exports(server, ctx)
+    conntest.install_export(server, ctx)
 
     def serve_layout() -> Any:
         session = ctx.session()

@@ -50,8 +50,11 @@ class JuryClient:
         self._timeout = urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s)
 
     # --- plumbing ---------------------------------------------------------------
-    def _request(self, method: str, path: str, body: JSON | None = None) -> Any:
-        headers = {"Accept": "application/json"}
+    def _request(
+        self, method: str, path: str, body: JSON | None = None, *, raw: bool = False
+    ) -> Any:
+        """The answer's JSON, or with ``raw`` its bytes (an export); refusals raise."""
+        headers = {"Accept": "*/*" if raw else "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
@@ -68,6 +71,8 @@ class JuryClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise JuryApiError(0, UNREACHABLE, str(exc)) from exc
+        if raw and resp.status < 400:
+            return bytes(resp.data)
         try:
             payload = orjson.loads(resp.data) if resp.data else None
         except orjson.JSONDecodeError:
@@ -114,6 +119,16 @@ class JuryClient:
     def fraud_alerts(self, since: int | str | None = None) -> list[JSON]:
         data = self._get("/jury/fraud-alerts", since=since)
         return list(data.get("alerts", [])) if isinstance(data, dict) else []
+
+    def connection_test(self, centre: str | None = None) -> JSON:
+        """The Monday connection test's figures (docs/connection-test.md)."""
+        data: JSON = self._get("/jury/connection-test", centre=centre)
+        return data
+
+    def connection_test_csv(self, centre: str | None = None) -> bytes:
+        query = "?" + urlencode({"centre": centre}) if centre else ""
+        data: bytes = self._request("GET", "/jury/connection-test.csv" + query, raw=True)
+        return data
 
     def incidents(self, centre: str | None = None) -> JSON:
         return dict(self._get("/jury/incidents", centre=centre))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.supervision_dashboard.browser import shot, until
+from tests.supervision_dashboard.browser import cell, login, shot, until
 
 pytestmark = pytest.mark.browser
 # iPads held both ways, and a 1024x768 Chromium tablet
@@ -28,7 +28,12 @@ def _finished(browser: Any, handle: str) -> bool:
 
 
 def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
-    browser: Any, exam_server: str, jury_api: Any, national_token: str, screenshots: Path
+    browser: Any,
+    exam_server: str,
+    dashboard: str,
+    jury_api: Any,
+    national_token: str,
+    screenshots: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -70,3 +75,24 @@ def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
         browser.switch_to.window(handle)
         browser.close()
     browser.switch_to.window(handles[0])
+    browser.set_window_size(1500, 1100)
+
+    # the centre's jury: its own centre only, three tablets ready, the export for its report
+    login(browser, dashboard, "centre-AMU", "centre-demo")
+    browser.find_element(By.ID, "nav-conntest").click()
+    until(lambda: "3 / 3" in cell(browser, "conntest-centres", "AMU", "ready"), what="AMU ready")
+    assert cell(browser, "conntest-centres", "AMU", "test_code") == amu["test_code"]
+    rows = browser.find_elements(
+        By.CSS_SELECTOR, "#conntest-centres .ag-center-cols-container .ag-row"
+    )
+    assert len(rows) == 1
+    slowest = amu["slowest"][0]["tablet"]
+    assert cell(browser, "conntest-slowest", f"AMU/{slowest}", "ready") == "prête"
+    shot(browser, screenshots, "connection-test-jury.png")
+    csv_text = browser.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('/connection-test.csv').then((r) => r.text()).then(done, (e) => done(String(e)));"
+    )
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("centre,tablet,") and len(lines) == 4
+    assert all(line.startswith("AMU,Salle-1-") for line in lines[1:])
