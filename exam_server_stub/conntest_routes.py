@@ -12,6 +12,7 @@ import csv
 import hmac
 import io
 import sqlite3
+from collections.abc import Callable
 from functools import cached_property
 
 import msgspec
@@ -45,6 +46,7 @@ E = ErrorCode
 TAG = "connection-test"
 _report_decoder = msgspec.json.Decoder(w.ConnectionTestReport)
 _encoder = msgspec.json.Encoder()
+IDLE_S = 30.0  # an echo socket silent this long is closed (4002)
 
 
 class _Kit:
@@ -52,6 +54,7 @@ class _Kit:
 
     def __init__(self, exam: Exam) -> None:
         self.exam = exam
+        self.sockets: set[web.WebSocketResponse] = set()  # echo sockets open now
 
     @cached_property
     def codes(self) -> dict[str, str]:
@@ -68,6 +71,16 @@ KIT = web.AppKey("conntest_kit", _Kit)
 
 def setup(app: web.Application) -> None:
     app[KIT] = _Kit(app[EXAM])
+    app.on_shutdown.append(_close_sockets)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Shutdown: an open echo socket must not hold the server's exit back."""
+    socks = list(app[KIT].sockets)
+    await asyncio.gather(
+        *(s.close(code=WsClose.GOING_AWAY, message=b"server shutdown") for s in socks),
+        return_exceptions=True,
+    )
 
 
 def _tester(request: web.Request, *, allow_query: bool = False) -> Claims:
@@ -128,7 +141,7 @@ async def package(request: web.Request) -> web.Response:
     caller=Caller.ANYONE, ok=None, errors=(E.INVALID_REQUEST,),
     params=(Param("token", "the test token, where a header cannot be set"),),
     description="A websocket upgrade: each Probe comes back as a ProbeEcho at once. A bad"
-    " token or message closes it with 1008; a plain GET is 422.",
+    " token or message closes it with 1008, 30 s without a probe with 4002; a plain GET is 422.",
     extra_responses={101: "Switching Protocols: the websocket"},
 )  # fmt: skip
 async def echo(request: web.Request) -> web.StreamResponse:
@@ -144,18 +157,33 @@ async def echo(request: web.Request) -> web.StreamResponse:
     if refusal is not None:
         await ws.close(code=WsClose.POLICY_VIOLATION, message=refusal.code.value.encode())
         return ws
-    clock = request.app[EXAM].clock
-    async for msg in ws:
+    sockets = request.app[KIT].sockets
+    sockets.add(ws)
+    try:
+        await _echo(ws, request.app[EXAM].clock)
+    finally:
+        sockets.discard(ws)
+    return ws
+
+
+async def _echo(ws: web.WebSocketResponse, clock: Callable[[], float]) -> None:
+    while True:
+        try:
+            msg = await ws.receive(timeout=IDLE_S)
+        except TimeoutError:  # a test is a minute at most: a silent socket is left behind
+            await ws.close(code=WsClose.HEARTBEAT_TIMEOUT, message=b"no probe")
+            return
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return
         try:
             if msg.type is not WSMsgType.TEXT:
                 raise msgspec.DecodeError("text frames only")
             probe = w.probe_decoder.decode(msg.data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await ws.close(code=WsClose.POLICY_VIOLATION, message=str(exc)[:120].encode())
-            break
-        echo_ = w.ProbeEcho(seq=probe.seq, client_ts=probe.client_ts, server_ts=clock())
-        await ws.send_frame(_encoder.encode(echo_), WSMsgType.TEXT)
-    return ws
+            return
+        echo = w.ProbeEcho(seq=probe.seq, client_ts=probe.client_ts, server_ts=clock())
+        await ws.send_frame(_encoder.encode(echo), WSMsgType.TEXT)
 
 
 @routes.route(

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -286,7 +287,20 @@ def test_reports_survive_a_restart(tmp_path: Path) -> None:
         login = http.json("POST", "/api/v1/connection-test/login", body={
             "centre": "AMU", "test_code": connection_test_code(SEED, "AMU"), "tablet": "R-1"})  # fmt: skip
         http.json("POST", "/api/v1/connection-test/report", login["token"], report(login["package_sha256"], [3.0]))  # fmt: skip
-        server.stop()
+
+        async def stop_with_an_echo_socket_open() -> None:
+            url = f"{server.url.replace('http', 'ws')}/api/v1/connection-test/ws"
+            async with (
+                aiohttp.ClientSession() as s,
+                s.ws_connect(f"{url}?token={login['token']}") as ws,
+            ):
+                started = time.monotonic()
+                stopping = asyncio.create_task(asyncio.to_thread(server.stop))
+                msg = await ws.receive(timeout=10)
+                assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
+                assert await stopping == 0 and time.monotonic() - started < 10
+
+        asyncio.run(stop_with_an_echo_socket_open())
     with ServerProcess(db, args) as server:
         http = Http(server.url)
         doc = http.json("GET", "/api/v1/jury/connection-test?centre=AMU", http.jury("national"))
