@@ -116,6 +116,8 @@ def test_a_wrong_code_an_unknown_centre_or_another_centres_code_is_refused(http:
         {"centre": "AMU", "test_code": access_code(SEED, "AMU-00001"), "tablet": "A-1"},
     ):
         assert http.code("POST", path, body=body) == (401, "bad_credentials")
+    typed = {"centre": "AMU", "test_code": f" {connection_test_code(SEED, 'AMU').lower()} ", "tablet": "A-1"}  # fmt: skip
+    assert http.json("POST", path, body=typed)["centre"] == "AMU"  # as typed on a tablet
     for tablet in ("", "x" * 33, "A\n1"):
         body = {"centre": "AMU", "test_code": connection_test_code(SEED, "AMU"), "tablet": tablet}
         assert http.code("POST", path, body=body) == (422, "invalid_request")
