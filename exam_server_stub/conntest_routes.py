@@ -222,19 +222,26 @@ def _centre(request: web.Request) -> tuple[Claims, str | None]:
 
 async def _summary(request: web.Request) -> w.ConnectionTestSummary:
     cl, only = _centre(request)
-    exam, kit = request.app[EXAM], request.app[KIT]
-    rows = await asyncio.to_thread(_rows, exam, only)
-    expected = kit.package.sha256
+    shown = cl.role in (JuryRole.NATIONAL, JuryRole.CENTRE)  # observers never see codes
+    # Off the event loop: a whole country's reports are read, decoded and sorted.
+    return await asyncio.to_thread(_build, request.app[EXAM], request.app[KIT], only, shown)
+
+
+def _build(exam: Exam, kit: _Kit, only: str | None, shown: bool) -> w.ConnectionTestSummary:
+    conn = store.connect(exam.settings.db_path, readonly=True)
+    try:
+        rows = store.connection_tests(conn, only)
+    finally:
+        conn.close()
     tablets: dict[str, list[w.TabletResult]] = {}
     rtts: dict[str, list[float]] = {}
     for row in rows:
         r = _report_decoder.decode(row["report"])
         code = row["centre"]
-        t = tablet_result(code, row["tablet"], row["reported_at"], r, expected)
+        t = tablet_result(code, row["tablet"], row["reported_at"], r, kit.package.sha256)
         tablets.setdefault(code, []).append(t)
         rtts.setdefault(code, []).extend(r.rtt_ms)
     codes = [only] if only is not None else list(exam.centres)
-    shown = cl.role in (JuryRole.NATIONAL, JuryRole.CENTRE)  # observers never see codes
     centres = [
         centre_result(
             code, exam.centres[code].name, kit.codes[code] if shown else None,
@@ -244,14 +251,6 @@ async def _summary(request: web.Request) -> w.ConnectionTestSummary:
     ]  # fmt: skip
     every = [t for code in codes for t in tablets.get(code, [])]
     return w.ConnectionTestSummary(centres=centres, tablets=every)
-
-
-def _rows(exam: Exam, centre: str | None) -> list[sqlite3.Row]:
-    conn = store.connect(exam.settings.db_path, readonly=True)
-    try:
-        return store.connection_tests(conn, centre)
-    finally:
-        conn.close()
 
 
 @routes.route(
