@@ -96,3 +96,46 @@ def test_three_tablets_run_the_test_and_the_jury_sees_them_ready(
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("centre,tablet,") and len(lines) == 4
     assert all(line.startswith("AMU,Salle-1-") for line in lines[1:])
+
+
+# The first echo socket the page opens is cut after its fifth echo, as a flaky Wi-Fi would.
+CUT_FIRST_SOCKET = """
+(() => {
+  const Real = window.WebSocket;
+  let opened = 0;
+  window.WebSocket = function (url, protocols) {
+    const ws = new Real(url, protocols);
+    if (String(url).includes('/connection-test/ws') && ++opened === 1) {
+      let echoes = 0;
+      ws.addEventListener('message', () => { if (++echoes === 5) ws.close(); });
+    }
+    return ws;
+  };
+  window.WebSocket.prototype = Real.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+def test_a_tablet_whose_socket_drops_reconnects_and_says_so(
+    browser: Any, exam_server: str, jury_api: Any, national_token: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    (amu,) = jury_api.get("/jury/connection-test?centre=AMU", national_token)["centres"]
+    first = browser.current_window_handle
+    browser.switch_to.new_window("window")
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CUT_FIRST_SOCKET})
+    browser.get(f"{exam_server}/tablet/connection-test.html?centre=AMU&tablet=Salle-2-1")
+    browser.find_element(By.ID, "test-code").send_keys(amu["test_code"])
+    browser.find_element(By.ID, "start").click()
+    handle = browser.current_window_handle
+    until(functools.partial(_finished, browser, handle), 90, "a report")
+    assert browser.find_element(By.ID, "result-reconnects").text == "1"
+    doc = jury_api.get("/jury/connection-test?centre=AMU", national_token)
+    (tablet,) = [t for t in doc["tablets"] if t["tablet"] == "Salle-2-1"]
+    assert tablet["reconnects"] == 1 and tablet["probes_sent"] == 20
+    assert 15 <= tablet["probes_answered"] <= 20  # what was in flight on the cut socket is lost
+    assert doc["centres"][0]["reconnects"] >= 1
+    browser.close()
+    browser.switch_to.window(first)
