@@ -36,6 +36,7 @@ class Caller(StrEnum):
     JURY_ACT = "jury_act"  # national or centre jury (observers are read-only)
     NATIONAL = "national"
     OPERATOR = "operator"  # the token given to vigie serve --operator-token (fault control)
+    CONNECTION_TEST = "connection_test"  # a tablet logged in with its centre's test code
 
 
 @dataclass(frozen=True)

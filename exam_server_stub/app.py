@@ -12,7 +12,7 @@ from aiohttp import web
 from vigie.centres import load_centres
 from vigie.protocol import MAX_HTTP_BODY_BYTES, DisconnectReason, WsClose
 
-from . import bad_requests, results_routes
+from . import bad_requests, conntest_routes, results_routes
 from .bootstrap import bootstrap
 from .exam import Exam
 from .faults import Faults
@@ -49,6 +49,7 @@ def create_app(settings: ServerSettings) -> web.Application:
     for table in TABLES:
         app.add_routes(table)
     results_routes.setup(app)
+    conntest_routes.setup(app)
     app[FAULTS] = Faults(
         settings.latency_ms, settings.error_rate, lambda seconds: app[WRITER].stall(seconds)
     )

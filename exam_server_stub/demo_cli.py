@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigie.centres import load_centres
-from vigie.demo import demo_counts, generate_session, read_demo_counts, roster
+from vigie.demo import (
+    connection_test_code,
+    demo_counts,
+    generate_session,
+    read_demo_counts,
+    roster,
+)
 
 from .settings import DEFAULT_SEED
 
@@ -57,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         return 0
     print("jury: national / national-demo, observer / observer-demo, centre-<CODE> / centre-demo")
+    for centre in sorted(counts):
+        code = connection_test_code(args.seed, centre)
+        print(f"connection test: centre={centre} test_code={code}")
     for c in people[:5]:
         print(f"candidate: {c.candidate_id} centre={c.centre} access_code={c.access_code}")
     if len(people) > 5:

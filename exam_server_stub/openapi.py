@@ -162,6 +162,7 @@ def _operation(op: Operation, names: dict[Any, str]) -> dict[str, Any]:
         Caller.JURY_ACT: "a national or centre jury token (observers are read-only)",
         Caller.NATIONAL: "the national jury's token",
         Caller.OPERATOR: "the operator token given to vigie serve --operator-token",
+        Caller.CONNECTION_TEST: "a connection-test token (POST /api/v1/connection-test/login)",
     }[op.caller]
     doc["description"] = (op.description + "\n\n" if op.description else "") + f"Caller: {who}."
     if op.caller is Caller.ANYONE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import (
     candidate_routes,
+    conntest_routes,
     export_routes,
     jury_routes,
     operator_routes,
@@ -24,4 +25,5 @@ TABLES: tuple[Api, ...] = (
     operator_routes.routes,
     service_routes.routes,
     tablet_routes.routes,
+    conntest_routes.routes,
 )

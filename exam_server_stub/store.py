@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS fraud_alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, candidate_id TEXT NOT NULL,
     centre TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, user_agent TEXT NOT NULL
 );
+-- The Monday connection test: each tablet's latest report (docs/connection-test.md).
+CREATE TABLE IF NOT EXISTS connection_tests (
+    centre TEXT NOT NULL, tablet TEXT NOT NULL, reported_at REAL NOT NULL,
+    report TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (centre, tablet)
+);
 -- The audit log and fraud alerts are append-only: the database itself refuses edits.
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
@@ -140,6 +145,26 @@ ANSWER_EXPORT_SQL = (
 def answers_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[sqlite3.Row]:
     """Stored answers (every change) in storage order, after ``seq``: a page of the export."""
     return conn.execute(ANSWER_EXPORT_SQL, (seq, limit)).fetchall()
+
+
+def save_connection_test(
+    conn: sqlite3.Connection, centre: str, tablet: str, ts: float, report: bytes
+) -> None:
+    """A tablet's report replaces its previous one: the latest counts."""
+    conn.execute(
+        "INSERT INTO connection_tests (centre, tablet, reported_at, report) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (centre, tablet) DO UPDATE SET reported_at = excluded.reported_at,"
+        " report = excluded.report, reports = reports + 1",
+        (centre, tablet, ts, report.decode()),
+    )
+
+
+def connection_tests(conn: sqlite3.Connection, centre: str | None) -> list[sqlite3.Row]:
+    """The latest report of every tablet (of one centre), by centre and tablet."""
+    sql = "SELECT centre, tablet, reported_at, report FROM connection_tests"
+    if centre is None:
+        return conn.execute(sql + " ORDER BY centre, tablet").fetchall()
+    return conn.execute(sql + " WHERE centre = ? ORDER BY tablet", (centre,)).fetchall()
 
 
 def init_db(path: Path) -> None:

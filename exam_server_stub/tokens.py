@@ -20,6 +20,7 @@ from vigie.protocol import ErrorCode
 from .errors import ApiError
 
 CANDIDATE_ROLE = "candidate"
+CONNECTION_TEST_ROLE = "connection_test"  # a tablet of the Monday test: its routes only
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from supervision_dashboard.pages import (
     actions,
     candidate,
     centre,
+    conntest,
     header,
     national,
     report,
@@ -44,6 +45,7 @@ def _header(session: JurySession) -> Any:
     links.append(dcc.Link(t("report", lang), href="/report", id="nav-report"))
     if ident.role == JuryRole.NATIONAL:
         links.append(dcc.Link(t("results", lang), href="/results", id="nav-results"))
+    links.append(dcc.Link(t("connection_test", lang), href=conntest.PATH, id="nav-conntest"))
     other = "en" if lang == "fr" else "fr"
     links.append(html.A(t("language", lang), href=f"/lang/{other}?next=/", id="nav-lang"))
     links.append(html.A(t("logout", lang), href="/logout", id="nav-logout"))
@@ -87,6 +89,8 @@ def route(ctx: AppContext, session: JurySession, path: str) -> Any:
         return candidate.layout(ctx, session, rest[0])
     if head == "results" and not rest:
         return results.layout(ctx, session)
+    if head == "connection-test" and not rest:
+        return conntest.layout(ctx, session)
     if head == "report" and len(rest) <= 1:
         return report.layout(ctx, session, rest[0] if rest else None)
     return html.Div(t("not_found", session.lang), className="error", id="not-found")
@@ -123,6 +127,7 @@ def create_app(
     auth.install(server, ctx)
     report.install_exports(server, ctx)
     results.install_documents(server, ctx)
+    conntest.install_export(server, ctx)
 
     def serve_layout() -> Any:
         session = ctx.session()

@@ -123,6 +123,15 @@ class JuryClient:
         data = self._get("/jury/fraud-alerts", since=since)
         return list(data.get("alerts", [])) if isinstance(data, dict) else []
 
+    def connection_test(self, centre: str | None = None) -> JSON:
+        """The Monday connection test's figures (docs/connection-test.md)."""
+        data: JSON = self._get("/jury/connection-test", centre=centre)
+        return data
+
+    def connection_test_csv(self, centre: str | None = None) -> bytes:
+        query = "?" + urlencode({"centre": centre}) if centre else ""
+        return bytes(self._send("GET", "/jury/connection-test.csv" + query).data)
+
     def incidents(self, centre: str | None = None) -> JSON:
         return dict(self._get("/jury/incidents", centre=centre))
 

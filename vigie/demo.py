@@ -203,6 +203,13 @@ def access_code(seed: int, candidate_id: str) -> str:
     return base64.b32encode(mac.digest()[:5]).decode("ascii")
 
 
+def connection_test_code(seed: int, centre: str) -> str:
+    """A centre's code for the Monday connection test (docs/connection-test.md): derived like
+    access codes, under its own label, so it opens the test and nothing else (10 characters)."""
+    mac = hmac.new(f"vigie-conntest-{seed}".encode(), centre.encode(), hashlib.sha256)
+    return base64.b32encode(mac.digest()[:5]).decode("ascii") + "-T"
+
+
 def candidate_id(centre: str, n: int) -> str:
     return f"{centre}-{n:05d}"
 

@@ -131,6 +131,9 @@ class MsgType(StrEnum):
     # tablet -> server
     HEARTBEAT = "hb"
     INSTRUCTION_ACK = "ack"
+    # the Monday connection test's echo socket (docs/connection-test.md)
+    PROBE = "probe"  # tablet -> server
+    PROBE_ECHO = "probe_echo"  # server -> tablet
 
 
 class WsClose:

@@ -2,7 +2,7 @@
 the document, as an anonymous client, a candidate whose unit is launched and the national jury.
 
 All checks, positive and negative inputs, every phase (stateful included), a fixed seed. The
-websocket route is left out: it is not an HTTP API (tests/exam_server_stub/test_websocket.py).
+websocket routes are left out: they are not an HTTP API (tests/exam_server_stub/test_websocket.py).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def test_schemathesis_finds_nothing(
     cmd = [cli, "--config-file", str(config), "run", f"{srv.url}/openapi.json"]
     cmd += ["--checks", "all", "--seed", "1"]
     cmd += ["--max-examples", "25", "--workers", "1", "--no-color", "--exclude-path", "/api/v1/ws"]
+    cmd += ["--exclude-path", "/api/v1/connection-test/ws"]
     cmd += ["--phases", "examples,coverage,fuzzing,stateful", "--report", "junit"]
     cmd += ["--report-dir", str(tmp_path), "--request-timeout", "10"]
     if tokens[caller]:

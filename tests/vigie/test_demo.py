@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from vigie.centres import default_centres
 from vigie.demo import access_code, demo_counts, generate_session, roster
 from vigie.protocol import QuestionFormat, UnitKind
@@ -62,3 +64,24 @@ def test_demo_module_stays_import_light() -> None:
     code = "import sys, vigie.demo; print(sorted(m for m in ('aiohttp', 'gevent', 'locust', 'pydantic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_connection_test_codes_are_per_centre_and_seed_and_no_access_code() -> None:
+    from vigie.demo import access_code, connection_test_code
+
+    codes = {connection_test_code(7, c) for c in ("AMU", "LILLE", "NANTES")}
+    assert len(codes) == 3
+    assert connection_test_code(7, "AMU") == connection_test_code(7, "AMU")
+    assert connection_test_code(8, "AMU") != connection_test_code(7, "AMU")
+    assert connection_test_code(7, "AMU") != access_code(7, "AMU")
+
+
+def test_vigie_demo_prints_each_centres_connection_test_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from exam_server_stub.demo_cli import main
+    from vigie.demo import connection_test_code
+
+    assert main(["--candidates", "40", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"connection test: centre=AMU test_code={connection_test_code(3, 'AMU')}" in out

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from . import http, ws
+from . import conntest, http, ws
 
 _REF = "#/components/schemas/{name}"
 SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
@@ -49,6 +49,16 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
             http.Episode, http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,
             http.IncidentTimeProposals, http.CentreProposals, http.IncidentProposal,
             http.IncidentTimeGrant, http.IncidentTimeResult,
+        ),
+    ),
+    (
+        "The Monday connection test",
+        "A test tablet's login, echo socket (JSON text frames) and report; the jury's figures"
+        " (docs/connection-test.md).",
+        (
+            conntest.ConnectionTestLogin, conntest.ConnectionTestLoginOk, conntest.Probe,
+            conntest.ProbeEcho, conntest.ConnectionTestReport, conntest.ConnectionTestReportOk,
+            conntest.ConnectionTestSummary, conntest.CentreResult, conntest.TabletResult,
         ),
     ),
     ("Errors", "Every 4xx and 5xx answer.", (http.ErrorResponse, http.ErrorBody)),
