@@ -49,6 +49,9 @@ class FleetOptions:
     worker_env: dict[str, str] = field(default_factory=dict)
     # How the scenario's faults are injected (operator token, the server's crash...).
     fault_control: FaultControl | None = None
+    # Called with the wall-clock time of run time 0, just before the first wave (the
+    # commands brief the faculty's real tablets there: the launch is then a time of day).
+    on_start: Callable[[float], None] | None = None
 
 
 class Interrupted:
@@ -161,6 +164,8 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
         if scenario.faults:
             faults = _Faults(opts, control, monitor)
+        if opts.on_start is not None:
+            opts.on_start(monitor.record.started_at)
         runner.start_shape()
         _wait_for_end(runner, monitor, opts, workers, interrupted)
     finally:
@@ -209,8 +214,13 @@ def _end_of_run_checks(
     except (JuryError, OSError) as exc:
         record.checks["extra_time"] = {"error": f"jury login failed: {exc}"}
         return
+    if scenario.real_tablets is not None:
+        from simulator.run.real import note_all, real_tablets_figures
+
+        record.real_tablets = real_tablets_figures(scenario, target, jury)
+        note_all(record.real_tablets, note)
     record.checks["extra_time"] = check_extra_time(
-        jury.session, target, token, scenario.exam.unit_id
+        jury.session, target, token, scenario.exam.unit_id, exclude=scenario.real_centres
     )
     found = record.checks["extra_time"]
     if not found.get("error"):
