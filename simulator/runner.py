@@ -209,16 +209,17 @@ def _end_of_run_checks(
     if record.target_problems:
         return
     jury = JuryClient(target)
+    if scenario.real_tablets is not None:
+        from simulator.run.real import note_all, real_tablets_figures
+
+        # First, and whatever fails: a centre it cannot read says why in its problem.
+        record.real_tablets = real_tablets_figures(scenario, target, jury)
+        note_all(record.real_tablets, note)
     try:
         token = jury.login()
     except (JuryError, OSError) as exc:
         record.checks["extra_time"] = {"error": f"jury login failed: {exc}"}
         return
-    if scenario.real_tablets is not None:
-        from simulator.run.real import note_all, real_tablets_figures
-
-        record.real_tablets = real_tablets_figures(scenario, target, jury)
-        note_all(record.real_tablets, note)
     record.checks["extra_time"] = check_extra_time(
         jury.session, target, token, scenario.exam.unit_id, exclude=scenario.real_centres
     )

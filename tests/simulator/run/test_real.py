@@ -281,3 +281,12 @@ def test_absent_real_tablets_are_warnings() -> None:
     assert warnings(some) == []
     unread = RealCentreRun("CAEN", 4, 4, problem="the jury API could not be read")
     assert warnings(unread) == []  # the problem itself is what the report shows
+
+
+def test_an_unreachable_jury_api_is_a_problem_not_a_crash(mixed: Path) -> None:
+    from simulator.run.real import real_tablets_figures
+
+    s = load_scenario(mixed)
+    (caen,) = real_tablets_figures(s, "http://127.0.0.1:9")
+    assert caen.centre == "CAEN" and caen.problem is not None and "read" in caen.problem
+    assert caen.warnings == []
