@@ -86,8 +86,52 @@ def briefing(
     return lines
 
 
+#: Seen = {centre: {state: candidate ids}}: who was late, lost or unfinished during the unit.
+Seen = dict[str, dict[str, set[str]]]
+
+
+class RealWatch:
+    """Polls the real centres' supervision rows during the unit, every ``period_s``: a
+    tablet late for ten seconds is back in progress by the end, and the faculty wants it
+    counted. The master's greenlet; ``sleep`` is gevent's there."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        jury: JuryClient,
+        now: Callable[[], float],
+        sleep: Callable[[float], object],
+        period_s: float = 2.0,
+    ) -> None:
+        self.scenario, self.jury, self.now, self.sleep = scenario, jury, now, sleep
+        self.period_s = period_s
+        centres = scenario.real_tablets.centres if scenario.real_tablets else []
+        self.seen: Seen = {c: {s.value: set() for s in INCIDENT_STATES} for c in centres}
+        self.failures = 0
+
+    def run(self) -> None:
+        end = self.scenario.close_at_s + self.period_s
+        while self.now() < self.scenario.exam.launch_at_s:
+            self.sleep(min(self.period_s, self.scenario.exam.launch_at_s - self.now()))
+        while self.now() < end:
+            self.poll()
+            self.sleep(self.period_s)
+
+    def poll(self) -> None:
+        for code, seen in self.seen.items():
+            try:
+                path = f"/jury/snapshot?centre={quote(code)}"
+                rows = _feed.decode(self.jury.call("GET", path).content).candidates
+            except _FAILURES:
+                self.failures += 1  # the next poll will do; the end-of-run read says more
+                continue
+            for row in rows:
+                if row.state in INCIDENT_STATES:
+                    seen[row.state.value].add(row.id)
+
+
 def real_tablets_figures(
-    scenario: Scenario, target: str, jury: JuryClient | None = None
+    scenario: Scenario, target: str, jury: JuryClient | None = None, seen: Seen | None = None
 ) -> list[RealCentreRun]:
     """Each real centre's figures from the jury API; a centre that cannot be read says
     why in its ``problem`` (never an exception: the run's record must be written).
@@ -109,7 +153,7 @@ def real_tablets_figures(
     ]
     for run in out:
         try:
-            _from_supervision(run, jury, unit)
+            _from_supervision(run, jury, unit, (seen or {}).get(run.centre, {}))
         except _FAILURES as exc:
             run.problem = f"the jury API could not be read: {exc}"
     try:
@@ -122,12 +166,18 @@ def real_tablets_figures(
     return out
 
 
-def _from_supervision(run: RealCentreRun, jury: JuryClient, unit: str) -> None:
+def _from_supervision(
+    run: RealCentreRun, jury: JuryClient, unit: str, seen: dict[str, set[str]]
+) -> None:
     where = f"centre={quote(run.centre)}"
     feed = _feed.decode(jury.call("GET", f"/jury/snapshot?{where}").content)
     rows = [r for r in feed.candidates if r.centre == run.centre]
     run.connected_at_end = sum(1 for r in rows if r.connected)
-    run.incidents = {s.value: sum(1 for r in rows if r.state == s) for s in sorted(INCIDENT_STATES)}
+    # Candidates in each incident state at some point: polled during the unit, and now.
+    run.incidents = {
+        s.value: len(seen.get(s.value, set()) | {r.id for r in rows if r.state == s})
+        for s in sorted(INCIDENT_STATES)
+    }
     material = _incidents.decode(jury.call("GET", f"/jury/incidents?{where}").content)
     launched = [
         e.ts for e in material.events if e.kind == "launch" and e.data.get("unit_id") == unit

@@ -3,7 +3,8 @@
 The reduced run is real parts end to end: ``vigie serve --scenario`` and ``vigie certify``
 as subprocesses, and the "real" tablets of CAEN played here by asyncio/aiohttp clients
 that follow docs/protocol.md (login, websocket, heartbeats, answers, finish). Three of
-CAEN's four expected tablets come: the fourth is the warning.
+CAEN's four expected tablets come (the fourth is the warning), and one of them loses its
+WiFi for a few seconds during the unit.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ real_tablets: {centres: [CAEN]}
 """
 SEED, ANSWERS_EACH = 7, 2
 PLAYED = ["CAEN-00001", "CAEN-00002", "CAEN-00003"]  # CAEN-00004 never comes
+DROPPER, AWAY_S = "CAEN-00003", 4.5  # its WiFi drops after the launch, back 4.5 s later
 
 
 def vigie(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
@@ -60,6 +62,15 @@ def vigie(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
         timeout=timeout,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+class _Sitting:
+    """What a tablet keeps across its sockets: the unit launched, whether it sat it."""
+
+    def __init__(self, drops: bool) -> None:
+        self.unit: str | None = None
+        self.sat = False
+        self.drops = drops  # drops its socket once, just after the launch
 
 
 class RealTablets:
@@ -115,15 +126,25 @@ class RealTablets:
             assert resp.status == 200, await resp.text()
             token = (await resp.json())["token"]
         headers = {"Authorization": f"Bearer {token}"}
+        state = _Sitting(drops=cid == DROPPER)
+        assert self._stop is not None
+        while await self._socket(session, headers, cid, state):
+            with contextlib.suppress(TimeoutError):  # the WiFi is gone for a while, then back
+                await asyncio.wait_for(self._stop.wait(), AWAY_S)
+
+    async def _socket(
+        self, session: aiohttp.ClientSession, headers: dict[str, str], cid: str, st: _Sitting
+    ) -> bool:
+        """One websocket, heartbeating; True when the tablet dropped it and comes back."""
         async with session.ws_connect(f"{self.base}/api/v1/ws", headers=headers) as ws:
             await ws.receive_json(timeout=10)  # welcome
             self.connected.add(cid)
-            seq, unit, sat = 0, None, False
+            seq = 0
             assert self._stop is not None
             while not self._stop.is_set():
                 seq += 1
                 await ws.send_json(
-                    {"type": "hb", "seq": seq, "unit_id": unit, "position": 0,
+                    {"type": "hb", "seq": seq, "unit_id": st.unit, "position": 0,
                      "answered": self.stored[cid], "battery": 90, "network": "wifi",
                      "client_ts": time.time()}
                 )  # fmt: skip
@@ -131,17 +152,21 @@ class RealTablets:
                     msg = await ws.receive(timeout=10)
                     if msg.type != aiohttp.WSMsgType.TEXT:
                         self.closes[cid] = ws.close_code
-                        return
+                        return False
                     doc = json.loads(msg.data)
                     if doc.get("type") == "launch":
-                        unit = doc["unit_id"]
+                        st.unit = doc["unit_id"]
                     if doc.get("type") == "hb_ack":
                         break
-                if unit is not None and not sat:
-                    sat = True
-                    await self._sit(session, headers, unit, cid)
+                if st.unit is not None and st.drops:
+                    st.drops = False
+                    return True  # a second into the unit: the socket drops mid-unit
+                if st.unit is not None and not st.sat:
+                    st.sat = True
+                    await self._sit(session, headers, st.unit, cid)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), 1.0)
+        return False
 
     async def _sit(
         self, session: aiohttp.ClientSession, headers: dict[str, str], unit: str, cid: str
@@ -225,7 +250,11 @@ def test_a_mixed_run_reports_the_real_tablets_apart(
     assert caen["centre"] == "CAEN" and caen["problem"] is None
     assert (caen["expected"], caen["logged_in"], caen["connected_at_launch"]) == (4, 3, 3)
     assert caen["answers_stored"] == caen["questions_answered"] == 3 * ANSWERS_EACH
-    assert caen["finished"] == 3 and caen["disconnections"] == 0
+    assert caen["finished"] == 3 and caen["connected_at_end"] == 3
+    # CAEN-00003's drop: one episode, back, seen lost by the watch during the unit
+    assert (caen["disconnections"], caen["reconnects"]) == (1, 1)
+    assert AWAY_S <= caen["disconnected_s"] <= AWAY_S + 5
+    assert caen["incidents"]["lost"] == 1 and caen["incidents"]["unfinished"] == 0
     assert real["warnings"] == [
         "CAEN: 1 of the 4 expected real tablets were not connected at the national launch"
     ]
