@@ -372,7 +372,8 @@ class RealCentreRun:
     answers_stored: int = 0  # answer records in the server's export (every change)
     questions_answered: int = 0  # (candidate, question) pairs with a stored answer
     finished: int = 0  # handed in (a finish)
-    incidents: dict[str, int] = field(default_factory=dict)  # late/lost/unfinished at the end
+    # candidates seen late / lost / unfinished (polled during the unit, and at the end)
+    incidents: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problem: str | None = None
 

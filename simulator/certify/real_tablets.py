@@ -48,7 +48,7 @@ def html_section(runs: Sequence[RealCentreRun]) -> list[str]:
     if not runs:
         return []
     head = '<th class="name">centre</th>' + "".join(f"<th>{t}</th>" for _, t in _COLUMNS)
-    head += '<th class="name">incidents at the end</th>'
+    head += '<th class="name">incidents (candidates)</th>'
     rows = "".join(_row(r) for r in runs)
     warned = [w for r in runs for w in r.warnings] + [
         f"{r.centre}: {r.problem}" for r in runs if r.problem is not None
