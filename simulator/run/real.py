@@ -1,9 +1,10 @@
 """Mixed fleets: the centres a scenario leaves to real tablets (``real_tablets``).
 
 Before the first wave the faculty is told where its tablets log in, how to get their
-access codes and when the national launch comes (:func:`briefing`). Once the unit is
-over, the centres' figures are read from the server's jury API, the national account
-the runner already uses (:func:`real_tablets_figures`): who logged in and who was
+access codes and when the national launch comes (:func:`briefing`). During the unit a
+watch polls their rows for incidents (:class:`RealWatch`). Once the unit is over, the
+centres' figures are read from the server's jury API, the national account the runner
+already uses (:func:`real_tablets_figures`): who logged in and who was
 connected at the launch (rebuilt from each candidate's audit timeline, as the server
 rebuilds its own supervision), the disconnection episodes, who handed in, and the
 answers stored (the NDJSON answer export). They are reported apart and never judged:
