@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scenarios import ScenarioError, load_scenario
 from vigie.centres import load_centres
 from vigie.demo import (
     connection_test_code,
@@ -32,23 +33,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='the JSON file {"CENTRE": count} given to vigie serve --demo-counts (instead of'
         " --candidates)",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument(
+        "--scenario",
+        default=None,
+        metavar="NAME",
+        help="the roster vigie serve --scenario NAME holds (its centres and seed; --set applies)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="a scenario override, as given to vigie serve / rehearse",
+    )
+    p.add_argument(
+        "--centre",
+        dest="only",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="only this centre's candidates (repeatable): a faculty's real tablets",
+    )
+    p.add_argument("--seed", type=int, default=None, help=f"default {DEFAULT_SEED}")
     p.add_argument("--centres", type=Path, default=None)
     p.add_argument("--roster", type=Path, default=None, help="write the roster as CSV here")
     p.add_argument("--session", action="store_true", help="print the session's units as JSON")
     args = p.parse_args(argv)
-    if args.demo_counts is not None:
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    if args.scenario is not None:
+        try:
+            scenario = load_scenario(args.scenario, args.overrides)
+        except ScenarioError as exc:
+            print(f"vigie demo: invalid scenario\n{exc}", file=sys.stderr)
+            return 2
+        counts = dict(scenario.centres)
+        seed = scenario.seed if args.seed is None else args.seed
+    elif args.demo_counts is not None:
         counts = read_demo_counts(args.demo_counts)
     else:
         counts = demo_counts(args.candidates, load_centres(args.centres))
-    people = roster(counts, args.seed)
+    unknown = sorted(set(args.only) - set(counts))
+    if unknown:
+        print(f"vigie demo: no candidates in centre(s) {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    people = roster(counts, seed)
+    if args.only:
+        people = [c for c in people if c.centre in args.only]
     if args.roster is not None:
         with args.roster.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["candidate_id", "centre", "birth_date", "access_code"])
             w.writerows((c.candidate_id, c.centre, c.birth_date, c.access_code) for c in people)
     if args.session:
-        session = generate_session(args.seed)
+        session = generate_session(seed)
         units = [
             {
                 "unit_id": u.id,

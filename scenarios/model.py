@@ -97,6 +97,24 @@ class TiersTemps(_Strict):
     ratio: Annotated[float, Field(ge=0, le=2)] = 1 / 3
 
 
+class RealTablets(_Strict):
+    """Centres whose candidates sit the run on real tablets (the browser client at
+    ``/tablet/``): the simulated fleet plays none of their candidates, and the report
+    gives their figures apart, never judged into the capacity verdict."""
+
+    centres: list[str] = Field(min_length=1)
+    # How many real tablets are expected: one count (a single centre) or one per centre;
+    # a centre left out expects all its candidates.
+    expected: NonNegativeInt | dict[str, NonNegativeInt] | None = None
+
+    def expected_in(self, code: str, candidates: int) -> int:
+        if isinstance(self.expected, int):
+            return self.expected
+        if isinstance(self.expected, dict) and code in self.expected:
+            return self.expected[code]
+        return candidates
+
+
 NetMode = Literal["nftables", "simulated"]
 
 
@@ -209,6 +227,7 @@ class Scenario(_Strict):
     fleet: Fleet = Fleet()
     tiers_temps: TiersTemps = TiersTemps()
     faults: list[Fault] = []
+    real_tablets: RealTablets | None = None  # centres left to real tablets (mixed fleets)
 
     @model_validator(mode="after")
     def _faults_fit(self) -> Scenario:
@@ -218,6 +237,13 @@ class Scenario(_Strict):
                 raise _at(
                     ("faults", i, "centres"),
                     f"{fault.kind} names centre(s) not in the scenario: {', '.join(unknown)}",
+                )
+            real = [c for c in fault.targets if c in self.real_centres]
+            if real and fault.kind in NETWORK_FAULTS:
+                # The fleet cuts its own tablets' network, never a faculty's WiFi.
+                raise _at(
+                    ("faults", i, "centres"),
+                    f"{fault.kind} names centre(s) left to real tablets: {', '.join(real)}",
                 )
             if fault.end_s > self.end_s:
                 raise _at(
@@ -245,6 +271,13 @@ class Scenario(_Strict):
         missing = sorted(set(self.centres) - set(seen))
         if missing:
             raise _at(("waves",), f"centres in no wave: {', '.join(missing)}")
+        for i, wave in enumerate(self.waves):
+            if not self.fleet_centres(wave):
+                raise _at(
+                    ("waves", i, "centres"),
+                    f"wave {wave.name!r} has only centres left to real tablets: "
+                    "the simulated fleet would start nothing in it",
+                )
         starts = [w.start_s for w in self.waves]
         if starts != sorted(starts):
             raise _at(("waves",), "waves must be listed in start order")
@@ -252,13 +285,43 @@ class Scenario(_Strict):
             raise _at(("exam", "launch_at_s"), "the launch comes before the last wave starts")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _real_centres_known(cls, data: Any) -> Any:
+        # Before the waves' rules, so that a real centre unknown to the scenario is named
+        # under real_tablets, where the mistake is.
+        if isinstance(data, dict):
+            real, centres = data.get("real_tablets"), data.get("centres")
+            if isinstance(real, dict) and isinstance(centres, dict):
+                _check_real(real, centres)
+        return data
+
     # --- derived figures ------------------------------------------------------------
     @property
     def total_tablets(self) -> int:
+        """Every candidate of the roster, real centres included (the server holds them all)."""
         return sum(self.centres.values())
 
+    @property
+    def real_centres(self) -> frozenset[str]:
+        return frozenset(self.real_tablets.centres) if self.real_tablets else frozenset()
+
+    def fleet_centres(self, wave: Wave) -> list[str]:
+        """The wave's centres the simulated fleet plays (those not left to real tablets)."""
+        return [c for c in wave.centres if c not in self.real_centres]
+
+    @property
+    def simulated_centres(self) -> list[str]:
+        return [c for c in self.centres if c not in self.real_centres]
+
+    @property
+    def simulated_tablets(self) -> int:
+        """The simulated fleet's tablets: what the waves start and the verdict plans for."""
+        return sum(self.centres[c] for c in self.simulated_centres)
+
     def wave_tablets(self, wave: Wave) -> int:
-        return sum(self.centres[c] for c in wave.centres)
+        """The simulated tablets the wave starts (a real centre's candidates are not)."""
+        return sum(self.centres[c] for c in self.fleet_centres(wave))
 
     @property
     def unit_duration_s(self) -> float:
@@ -273,6 +336,38 @@ class Scenario(_Strict):
     def end_s(self) -> float:
         """Run time at which the fleet stops."""
         return self.close_at_s + self.exam.tail_s
+
+
+def _check_real(real: dict[str, Any], centres: dict[str, Any]) -> None:
+    """The real centres are the scenario's, each once; ``expected`` fits them."""
+    codes = real.get("centres")
+    if not isinstance(codes, list):
+        return  # the field's own validation says what is wrong
+    if not codes:
+        return  # min_length says so
+    for j, code in enumerate(codes):
+        if code not in centres:
+            raise _at(("real_tablets", "centres", j), f"centre {code!r} is not in the scenario")
+        if codes.index(code) != j:
+            raise _at(("real_tablets", "centres", j), f"centre {code!r} is named twice")
+    expected = real.get("expected")
+    loc: tuple[str, ...] = ()
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        if len(codes) > 1:
+            raise _at(
+                ("real_tablets", "expected"),
+                "one count for several centres: give one per centre ({CODE: count})",
+            )
+        expected, loc = {codes[0]: expected}, ("real_tablets", "expected")
+    if not isinstance(expected, dict):
+        return
+    for code, count in expected.items():
+        where = loc or ("real_tablets", "expected", code)
+        if code not in codes:
+            raise _at(where, f"centre {code!r} is not in real_tablets.centres")
+        held = centres.get(code)
+        if isinstance(count, int) and isinstance(held, int) and count > held:
+            raise _at(where, f"{count} expected, but {code} has {held} candidates")
 
 
 class KeyPathError(ValueError):

@@ -4,7 +4,9 @@ The fleet logs in from the scenario and its seed alone (no roster file): candida
 ``<CENTRE>-<n:05d>`` and access codes come from ``vigie.demo.access_code``, exactly
 as the server's demo roster builds them. Identities are taken in wave order so that the users
 Locust starts during wave k are the candidates of wave k; worker ``i`` of ``n`` takes every
-n-th identity, so two workers never log in the same candidate.
+n-th identity, so two workers never log in the same candidate. The candidates of a centre
+left to real tablets (``real_tablets``) are never handed out: a simulated tablet logging in
+as one would supersede the real tablet's socket (4001) and answer in its name.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def wave_order(scenario: Scenario) -> Iterator[TabletIdentity]:
     tablets of a wave come from every one of its centres, not from the first centre only.
     """
     for number, wave in enumerate(scenario.waves, start=1):
-        counts = {code: scenario.centres[code] for code in wave.centres}
+        counts = {code: scenario.centres[code] for code in scenario.fleet_centres(wave)}
         for n in range(1, max(counts.values(), default=0) + 1):
             for code, count in counts.items():
                 if n <= count:

@@ -353,6 +353,40 @@ class Reconciliation:
 
 
 @dataclass
+class RealCentreRun:
+    """A centre left to real tablets (``real_tablets``), as the server's jury API saw it.
+
+    Reported apart, never judged into the capacity verdict: the fleet does not control
+    these tablets. ``problem`` says why the figures could not be read (None: they were).
+    """
+
+    centre: str
+    candidates: int  # in the roster
+    expected: int  # real tablets the scenario expects
+    logged_in: int = 0  # candidates who logged in during the run
+    connected_at_launch: int = 0  # socket open at the national launch
+    connected_at_end: int = 0  # socket open when the run ended
+    reconnects: int = 0  # disconnections during the unit that came back
+    disconnections: int = 0  # episodes: every disconnection during the unit
+    disconnected_s: float = 0.0  # summed over the candidates, during the unit
+    answers_stored: int = 0  # answer records in the server's export (every change)
+    questions_answered: int = 0  # (candidate, question) pairs with a stored answer
+    finished: int = 0  # handed in (a finish)
+    # candidates seen late / lost / unfinished (polled during the unit, and at the end)
+    incidents: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RealCentreRun:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
 class RunRecord:
     scenario: str
     scenario_path: str
@@ -372,6 +406,8 @@ class RunRecord:
     reconciliation: Reconciliation | None = None  # None: not done in this run
     # End-of-run checks of the server's state (extra time...): name -> findings.
     checks: dict[str, Any] = field(default_factory=dict)
+    # The centres left to real tablets (mixed fleets): reported, never judged.
+    real_tablets: list[RealCentreRun] = field(default_factory=list)
 
     def wave(self, number: int) -> WaveRecord:
         for wave in self.waves:
@@ -407,6 +443,7 @@ class RunRecord:
             if self.reconciliation is None
             else self.reconciliation.to_json(),
             "checks": dict(self.checks),
+            "real_tablets": [c.to_json() for c in self.real_tablets],
         }
 
     @classmethod
@@ -429,6 +466,7 @@ class RunRecord:
                 if data.get("reconciliation") is None
                 else Reconciliation.from_json(data["reconciliation"]),
                 checks=dict(data.get("checks", {})),
+                real_tablets=[RealCentreRun.from_json(c) for c in data.get("real_tablets", [])],
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a vigie run record: {exc!r}") from exc

@@ -49,6 +49,9 @@ class FleetOptions:
     worker_env: dict[str, str] = field(default_factory=dict)
     # How the scenario's faults are injected (operator token, the server's crash...).
     fault_control: FaultControl | None = None
+    # Called with the wall-clock time of run time 0, just before the first wave (the
+    # commands brief the faculty's real tablets there: the launch is then a time of day).
+    on_start: Callable[[float], None] | None = None
 
 
 class Interrupted:
@@ -136,6 +139,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         runner = env.create_local_runner()
     monitor = FleetMonitor(scenario, opts.scenario_ref, target, runner, on_sample=opts.on_sample)
     control = opts.fault_control or FaultControl()
+    real = _RealTablets(scenario, target, monitor)
     try:
         control.networks = open_networks(scenario, runner, lease.base, target)
         if opts.workers:
@@ -161,6 +165,8 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
         if scenario.faults:
             faults = _Faults(opts, control, monitor)
+        if opts.on_start is not None:
+            opts.on_start(monitor.record.started_at)
         runner.start_shape()
         _wait_for_end(runner, monitor, opts, workers, interrupted)
     finally:
@@ -176,7 +182,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         record = monitor.finish()
         record.reconciliation = end_of_run(inbox, opts.workers, target, gevent.sleep)
         monitor.note(summary(record.reconciliation))
-        _end_of_run_checks(record, scenario, target, monitor.note)
+        _end_of_run_checks(record, scenario, target, monitor.note, real.stop())
         runner.quit()
         _stop_workers(workers)
         if metrics_server is not None:
@@ -190,7 +196,11 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
 
 
 def _end_of_run_checks(
-    record: RunRecord, scenario: Scenario, target: str, note: Callable[[str], None]
+    record: RunRecord,
+    scenario: Scenario,
+    target: str,
+    note: Callable[[str], None],
+    seen: dict[str, dict[str, set[str]]] | None = None,
 ) -> None:
     """What the server holds once the unit is over: every deadline (planned and incident
     extra time), and the answers each fault lost."""
@@ -204,13 +214,19 @@ def _end_of_run_checks(
     if record.target_problems:
         return
     jury = JuryClient(target)
+    if scenario.real_tablets is not None:
+        from simulator.run.real import note_all, real_tablets_figures
+
+        # First, and whatever fails: a centre it cannot read says why in its problem.
+        record.real_tablets = real_tablets_figures(scenario, target, jury, seen)
+        note_all(record.real_tablets, note)
     try:
         token = jury.login()
     except (JuryError, OSError) as exc:
         record.checks["extra_time"] = {"error": f"jury login failed: {exc}"}
         return
     record.checks["extra_time"] = check_extra_time(
-        jury.session, target, token, scenario.exam.unit_id
+        jury.session, target, token, scenario.exam.unit_id, exclude=scenario.real_centres
     )
     found = record.checks["extra_time"]
     if not found.get("error"):
@@ -219,6 +235,23 @@ def _end_of_run_checks(
             f"{found.get('with_planned', 0):,} with planned time, "
             f"{found.get('incident_granted_s', 0.0) / 60:,.0f} min of incident time granted"
         )
+
+
+class _RealTablets:
+    """The real centres' incident watch during the unit, in its greenlet (none without
+    real centres); ``stop`` returns what it saw."""
+
+    def __init__(self, scenario: Scenario, target: str, monitor: Any) -> None:
+        from simulator.run.jury import JuryClient
+        from simulator.run.real import RealWatch
+
+        self.watch = RealWatch(scenario, JuryClient(target), monitor.now, gevent.sleep)
+        self.greenlet = gevent.spawn(self.watch.run) if scenario.real_tablets else None
+
+    def stop(self) -> dict[str, dict[str, set[str]]]:
+        if self.greenlet is not None:
+            self.greenlet.kill(block=True, timeout=5)
+        return self.watch.seen
 
 
 class _Faults:

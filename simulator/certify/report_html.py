@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
-from simulator.certify import reconciliation
+from simulator.certify import real_tablets, reconciliation
 from simulator.certify.faults import label
 from simulator.certify.judge import PERCENTILES, SloResult
 from simulator.certify.report_json import _atomic_write
@@ -65,6 +65,7 @@ def render(verdict: Verdict) -> str:
             "<h2>Answers reconciled</h2>",
             reconciliation.html_section(verdict.record.reconciliation),
             *_faults_section(verdict),
+            *real_tablets.html_section(verdict.record.real_tablets),
             "<h2>Charts</h2>",
             *(
                 f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=False, config=_PLOT_CONFIG)}</div>'

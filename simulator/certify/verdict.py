@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.certify import reconciliation
+from simulator.certify import real_tablets, reconciliation
 from simulator.certify.extra_time import extra_time_problems
 from simulator.certify.faults import fault_reasons, label, not_applied
 from simulator.certify.generator import DEFAULT_CPU_LIMIT, GeneratorLoad, generator_load
@@ -90,6 +90,7 @@ class Verdict:
             "faults": [f.to_json() for f in r.faults],
             "checks": dict(r.checks),
             "reconciliation": None if r.reconciliation is None else r.reconciliation.to_json(),
+            "real_tablets": real_tablets.to_json(r.real_tablets),
             "notes": list(r.notes),
         }
 

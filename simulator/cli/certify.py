@@ -18,6 +18,7 @@ from simulator.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_fleet_arguments,
+    add_real_tablets_arguments,
     add_scenario_arguments,
     add_target_arguments,
     check_or_explain,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the target's fault-control token (vigie serve --operator-token), to apply the "
         "scenario's server faults (default: $VIGIE_OPERATOR_TOKEN; unset: not applied)",
     )
+    add_real_tablets_arguments(parser)
     add_fleet_arguments(parser, default_workers=0)
     return parser
 

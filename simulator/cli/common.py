@@ -76,6 +76,16 @@ def add_fleet_arguments(parser: argparse.ArgumentParser, default_workers: int) -
     )
 
 
+def add_real_tablets_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tablet-url",
+        default=None,
+        metavar="URL",
+        help="the server's address for a faculty's real tablets (real_tablets in the scenario), "
+        "e.g. https://vigie.faculte.fr:8443 (default: the target)",
+    )
+
+
 def overrides_of(args: argparse.Namespace) -> list[str]:
     items = list(args.overrides)
     if args.no_cap:
@@ -157,6 +167,8 @@ def run_scenario_fleet(
     """``run_fleet`` with the command's scenario, overrides, workers and metrics port."""
     from simulator.runner import FleetOptions, Interrupted, run_fleet
 
+    if scenario.real_tablets is not None and "on_start" not in options:
+        options["on_start"] = _briefer(args, scenario, target)
     interrupted = Interrupted()
     record = run_fleet(
         FleetOptions(
@@ -170,4 +182,25 @@ def run_scenario_fleet(
         ),
         interrupted,
     )
+    if record.real_tablets:
+        from simulator.run.real import summary_lines
+
+        for line in summary_lines(record.real_tablets):
+            print(line)
+        for run in record.real_tablets:
+            for warning in run.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
     return record, interrupted
+
+
+def _briefer(args: argparse.Namespace, scenario: Scenario, target: str) -> Any:
+    """Prints, at run time 0, what the faculty's real tablets must do and when."""
+    from simulator.run.real import briefing
+
+    base = getattr(args, "tablet_url", None) or target
+
+    def brief(run_start: float) -> None:
+        lines = briefing(scenario, args.scenario, overrides_of(args), base, run_start)
+        print("\n".join(lines), flush=True)
+
+    return brief

@@ -21,6 +21,7 @@ from simulator.cli.common import (
     EXIT_NOT_RUN,
     EXIT_USAGE,
     add_fleet_arguments,
+    add_real_tablets_arguments,
     add_scenario_arguments,
     overrides_of,
     run_scenario_fleet,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="run directory: database, logs, record and report (default reports/<scenario>-<time>)",
     )
+    add_real_tablets_arguments(parser)
     add_fleet_arguments(parser, default_workers=2)
     parser.add_argument(
         "--port", type=int, default=0, help="exam server port (default: a free one)"

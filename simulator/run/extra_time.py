@@ -62,7 +62,11 @@ def _num(row: Mapping[str, Any], key: str) -> float:
 
 
 def check_extra_time(
-    session: requests.Session, target: str, token: str, unit_id: str
+    session: requests.Session,
+    target: str,
+    token: str,
+    unit_id: str,
+    exclude: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Every candidate's deadline on ``unit_id`` against their planned time and time away.
 
@@ -71,7 +75,7 @@ def check_extra_time(
     granted, ``disconnected_s`` the time away during the unit. Planned time is missing
     when the extra time other than incident time falls short of it; time away is not
     covered when incident time, plus any other extra time beyond the planned time,
-    falls short of it.
+    falls short of it. The centres in ``exclude`` (left to real tablets) are not judged.
     """
     findings: dict[str, Any] = {"unit_id": unit_id, "checked": 0, "error": None}
     url = f"{target.rstrip('/')}{API_PREFIX}/jury/snapshot"
@@ -87,7 +91,11 @@ def check_extra_time(
     if doc.get("unit_id") != unit_id:
         findings["error"] = f"the server's current unit is {doc.get('unit_id')!r}, not {unit_id!r}"
         return findings
-    rows = [row for row in doc.get("candidates", []) if row.get("unit_id") == unit_id]
+    rows = [
+        row
+        for row in doc.get("candidates", [])
+        if row.get("unit_id") == unit_id and row.get("centre") not in exclude
+    ]
     if rows and "planned_due_s" not in rows[0]:
         findings["error"] = "the server reports no planned or incident extra time (not vigie?)"
         return findings

@@ -233,7 +233,7 @@ def measure_recovery(runs: Sequence[FaultRun], scenario: Scenario, polls: Sequen
     for run in runs:
         if run.window_end_s is None or not run.applied:
             continue
-        centres = run.centres or list(scenario.centres)
+        centres = run.centres or scenario.simulated_centres  # never the real tablets
         before = [p for p in polls if p.t <= run.at_s]
         if not before:
             run.notes.append("no supervision count before the fault: recovery not measured")

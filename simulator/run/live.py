@@ -63,7 +63,7 @@ class LiveProgress:
         mem = "" if s.generator_rss_mb is None else f" mem {s.generator_rss_mb:,.0f} MiB"
         return (
             f"t={s.t:5.0f}s wave {s.wave}/{len(self.scenario.waves)} "
-            f"tablets {s.sockets_open:,}/{self.scenario.total_tablets:,} (cap {self._cap(s)}) "
+            f"tablets {s.sockets_open:,}/{self.scenario.simulated_tablets:,} (cap {self._cap(s)}) "
             f"hb p99 {hb} failures {failures:,} cpu {s.generator_cpu:.0%}{mem}"
         )
 
@@ -89,7 +89,7 @@ class LiveProgress:
         table.add_row("wave", f"{s.wave}/{len(sc.waves)}: {wave}")
         table.add_row(
             "tablets connected",
-            f"{s.sockets_open:,} of {sc.total_tablets:,} (server sees "
+            f"{s.sockets_open:,} of {sc.simulated_tablets:,} (server sees "
             f"{'-' if server_open is None else f'{int(server_open):,}'}, cap {self._cap(s)})",
         )
         table.add_row("Locust users", f"{s.users:,}")

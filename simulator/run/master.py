@@ -137,6 +137,17 @@ def attach_to_plain_locust(environment: Any) -> None:
             monitor.local_tally = tally
         environment.events.worker_report.add_listener(monitor.on_worker_report)
         monitor.start()
+        if scenario.real_tablets is not None:
+            from simulator.run.real import briefing
+
+            lines = briefing(
+                scenario,
+                getattr(options, "scenario", scenario.name),
+                getattr(options, "vigie_set", []),
+                target,
+                monitor.record.started_at,
+            )
+            print("\n".join(lines), file=sys.stderr, flush=True)
         timeline = JuryTimeline(scenario, target, monitor.note, monitor.now)
         state.update(monitor=monitor, jury=gevent.spawn(timeline.run))
         port = int(getattr(options, "metrics_port", 0) or 0)
@@ -166,7 +177,7 @@ def attach_to_plain_locust(environment: Any) -> None:
 
 
 def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]) -> None:
-    from simulator.locustfile import target_from
+    from simulator.locustfile import scenario_from_options, target_from
     from simulator.run.reconcile import end_of_run, summary
 
     target = target_from(environment.parsed_options, environment.host)
@@ -175,6 +186,13 @@ def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]
     print(f"vigie: {line}", file=sys.stderr, flush=True)
     if "monitor" in state:
         state["monitor"].note(line)
+    scenario = scenario_from_options(environment.parsed_options)
+    if scenario.real_tablets is not None:
+        from simulator.run.real import real_tablets_figures, summary_lines
+
+        runs = real_tablets_figures(scenario, target)
+        for text in summary_lines(runs) + [w for r in runs for w in r.warnings]:
+            print(f"vigie: {text}", file=sys.stderr, flush=True)
 
 
 def _check_or_exit(environment: Any) -> None:

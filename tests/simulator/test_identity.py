@@ -48,3 +48,21 @@ def test_bad_worker_index() -> None:
     s = load_scenario("smoke")
     with pytest.raises(ValueError, match="out of range"):
         list(partition(s, 3, 3))
+
+
+def test_the_fleet_never_logs_in_as_a_real_centres_candidate() -> None:
+    from simulator.run.check import sampled
+    from simulator.run.plan import steps
+
+    s = load_scenario("edn-2025-lyon-sud", ["real_tablets.centres=[GRENOBLE]"])
+    ids = list(wave_order(s))
+    assert "GRENOBLE" not in {i.centre for i in ids}
+    assert len(ids) == s.simulated_tablets == s.total_tablets - s.centres["GRENOBLE"]
+    # every other candidate still plays, once, in its wave; no worker gets a real one
+    assert len({i.candidate_id for i in ids}) == len(ids)
+    parts = [i for w in range(3) for i in partition(s, w, 3)]
+    assert sorted(i.candidate_id for i in parts) == sorted(i.candidate_id for i in ids)
+    # the shape's targets and the target check's sampled logins leave them out too
+    assert steps(s)[-1].users == s.simulated_tablets
+    assert steps(s)[1].users - steps(s)[0].users == s.wave_tablets(s.waves[1])
+    assert all(i.centre != "GRENOBLE" for picks in sampled(s).values() for i in picks)
