@@ -22,6 +22,7 @@ from vigie.demo import demo_counts, read_demo_counts
 from vigie.protocol import DEFAULT_HEARTBEAT_INTERVAL_S
 
 from .bootstrap import stored_roster
+from .listen import Listener, serve
 from .settings import DEFAULT_SEED, DEFAULT_TOKEN_TTL_S, ServerSettings
 
 
@@ -131,6 +132,13 @@ def parser() -> argparse.ArgumentParser:
         " browsers decrypt subjects (WebCrypto) only on HTTPS or on the server itself",
     )
     p.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--tls-port",
+        type=int,
+        help="with --tls-cert/--tls-key: HTTPS on this port and plain HTTP on --port, both"
+        " at once (a mixed rehearsal: the simulated fleet on HTTP, real tablets on HTTPS);"
+        " without it, --port itself is HTTPS",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -269,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # 12,000 tablets: no access log
     try:
         ssl_context = tls_context(args.tls_cert, args.tls_key)
+        if args.tls_port is not None and ssl_context is None:
+            raise ValueError("--tls-port needs --tls-cert and --tls-key")
+        if args.tls_port is not None and args.tls_port == args.port:
+            raise ValueError("--tls-port must differ from --port")
         settings = settings_from(args)
         check_stored_roster(settings)
     except (ValueError, OSError) as exc:
@@ -288,8 +300,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     # GC's reach, a full collection no longer walks them (~45 ms at 12,000 candidates).
     gc.collect()
     gc.freeze()
+
+    def say(*text: object) -> None:
+        print(*text, flush=True)
+
+    if args.tls_port is not None:
+        listeners = [
+            Listener(args.host, args.port),
+            Listener(args.host, args.tls_port, ssl_context),
+        ]
+        say(f"tablets open {listeners[1].url}/tablet/ (the fleet: {listeners[0].url})")
+        serve(app, listeners, new_loop(), backlog=args.backlog, shutdown_timeout=10.0, say=say)
+        return 0
     scheme = "https" if ssl_context is not None else "http"
-    print(f"tablets open {scheme}://{args.host}:{args.port}/tablet/", flush=True)
+    say(f"tablets open {scheme}://{args.host}:{args.port}/tablet/")
     # run_app handles SIGINT/SIGTERM: on_shutdown closes sockets (1001), cleanup flushes the writer.
     web.run_app(
         app,
@@ -300,6 +324,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=None,
         loop=new_loop(),
         shutdown_timeout=10.0,
-        print=lambda *a: print(*a, flush=True),
+        print=say,
     )
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ import pytest
 from exam_server_stub.settings import DEFAULT_SEED
 from tests.exam_server_stub.chromium import ROOT, Tablet, serve
 from tests.supervision_dashboard.browser import until
+from tests.supervision_dashboard.conftest import free_port, wait_http
 from vigie.demo import access_code
 
 pytestmark = pytest.mark.browser
@@ -130,3 +132,29 @@ def test_a_certificate_without_its_key_is_refused_at_start(
     assert done.returncode == 2
     assert "cannot load the TLS certificate" in done.stderr
     assert not (tmp_path / "x.sqlite3").exists()  # refused before anything was created
+
+
+def test_a_mixed_rehearsal_serves_http_to_the_fleet_and_https_to_tablets(
+    by_name: Any, tls_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    plain, tls = free_port(), free_port()
+    cmd = [sys.executable, "-m", "vigie", "serve", "--db", str(tmp_path / "x.sqlite3")]
+    cmd += ["--demo", "10", "--port", str(plain), "--tls-port", str(tls)]
+    cmd += ["--tls-cert", str(tls_pair[0]), "--tls-key", str(tls_pair[1])]
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{plain}/healthz", proc)  # the fleet's side
+        by_name.get(f"https://{HOST}:{tls}/tablet/?centre=AMU")
+        t = Tablet(by_name, by_name.current_window_handle, CANDIDATE)
+        t.find("#login-candidate").send_keys(CANDIDATE)
+        t.find("#login-code").send_keys(access_code(DEFAULT_SEED, CANDIDATE))
+        t.find("#login-submit").click()
+        until(t.subjects_ready, what="five subjects over the HTTPS listener")
+        until(lambda: t.snap()["wsUp"], what="the socket over WSS")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+    text = log.read_text()
+    assert code == 0, text
+    assert f"https://127.0.0.1:{tls}" in text and "Traceback" not in text
