@@ -18,6 +18,7 @@ from aiohttp import web
 from scenarios import ScenarioError, load_scenario, resolve
 from scenarios.serving import ServerSpec, server_spec, thresholds
 from vigie.centres import load_centres
+from vigie.correction.rules import load_rules
 from vigie.demo import demo_counts, read_demo_counts
 from vigie.protocol import DEFAULT_HEARTBEAT_INTERVAL_S
 
@@ -139,6 +140,12 @@ def parser() -> argparse.ArgumentParser:
         " at once (a mixed rehearsal: the simulated fleet on HTTP, real tablets on HTTPS);"
         " without it, --port itself is HTTPS",
     )
+    p.add_argument(
+        "--rules",
+        type=Path,
+        help="the correction's rules file for the jury's results (docs/correction.md;"
+        " default: vigie-edn); checked at start",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -221,6 +228,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         tiers_temps_share=_given(args.tiers_temps_share, spec.tiers_temps_share),
         tiers_temps_ratio=spec.tiers_temps_ratio,
         unsafe_ack_before_commit=args.unsafe_ack_before_commit,
+        rules_path=args.rules,
     )
 
 
@@ -283,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("--tls-port must differ from --port")
         settings = settings_from(args)
         check_stored_roster(settings)
+        if settings.rules_path is not None:
+            load_rules(settings.rules_path)  # a bad file is refused now, not at the close
     except (ValueError, OSError) as exc:
         print(f"vigie serve: {exc}", file=sys.stderr)
         return 2

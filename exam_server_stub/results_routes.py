@@ -81,7 +81,8 @@ _CORRECTOR = web.AppKey("corrector", _Corrector)
 
 def setup(app: web.Application) -> None:
     """The corrector these routes share (the routes come with the others: route_tables)."""
-    app[_CORRECTOR] = _Corrector(app[EXAM].settings.db_path, load_rules())
+    settings = app[EXAM].settings
+    app[_CORRECTOR] = _Corrector(settings.db_path, load_rules(settings.rules_path))
 
 
 def _json(doc: Any) -> web.Response:

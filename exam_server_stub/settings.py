@@ -47,6 +47,8 @@ class ServerSettings:
     # TEST ONLY: answers acknowledged before their commit (a kill -9 then loses them), so
     # that the certifier's reconciliation is seen to fail a server that loses answers.
     unsafe_ack_before_commit: bool = False
+    # The correction's rules file (jury results API); None: the default rules (vigie-edn).
+    rules_path: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:

@@ -7,6 +7,9 @@ import csv
 import io
 import json
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +226,28 @@ async def test_neutralise_is_audited_and_changes_the_results(api: Any, db_path: 
     rows = conn.execute("SELECT actor, data FROM audit WHERE kind = 'neutralise'").fetchall()
     conn.close()
     assert len(rows) == 1 and rows[0][0] == "jury:national" and a.id in rows[0][1]
+
+
+async def test_the_server_corrects_under_its_own_rules_file(
+    make_api: Callable[..., Awaitable[Any]], tmp_path: Path
+) -> None:
+    from vigie.correction.rules import DEFAULT_RULES_PATH
+
+    rules = tmp_path / "rules.yaml"
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    rules.write_text(text.replace("name: vigie-edn", "name: faculte-essai", 1), encoding="utf-8")
+    api = await make_api(rules_path=rules)
+    await api.launch()
+    await close(api)
+    r = await api.client.get("/api/v1/jury/results", headers=await api.jury())
+    assert r.status == 200
+    assert (await r.json())["rules"]["name"] == "faculte-essai"
+
+
+def test_a_bad_rules_file_is_refused_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("name: x\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "vigie", "serve", "--db", str(tmp_path / "x.sqlite3")]
+    done = subprocess.run([*cmd, "--rules", str(bad)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("vigie serve:") and "Traceback" not in done.stderr
