@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 import subprocess
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exam_server_stub.settings import DEFAULT_SEED
 from tests.supervision_dashboard.browser import until
 from tests.supervision_dashboard.conftest import free_port, stop
-from vigie.demo import Question
+from vigie.demo import Question, access_code
 
 ROOT = Path(__file__).resolve().parents[2]
 QROC_TEXT = "pneumopathie franche lobaire"
@@ -196,3 +198,33 @@ class Tablet:
 
     def next(self) -> None:
         self.find("#next").click()
+
+
+def log_in(driver: Any, page: str, cid: str) -> Tablet:
+    """Open ``page`` (the app's URL, ``?centre=`` filling the centre) in the driver's current
+    window and log ``cid`` in through the form, as an invigilator would."""
+    t = Tablet(driver, driver.current_window_handle, cid)
+    driver.get(page)
+    t.find("#login-candidate").send_keys(cid)
+    t.find("#login-code").send_keys(access_code(DEFAULT_SEED, cid))
+    t.find("#login-submit").click()
+    return t
+
+
+def open_tablets(driver: Any, base: str, cids: list[str]) -> list[Tablet]:
+    """One window per candidate (the first in the current one), each logged in."""
+    out: list[Tablet] = []
+    for n, cid in enumerate(cids):
+        if n:
+            driver.switch_to.new_window("window")
+        out.append(log_in(driver, f"{base}/tablet/?centre={cid.rsplit('-', 1)[0]}", cid))
+    return out
+
+
+def export(base: str, token: str) -> list[dict[str, Any]]:
+    """Every answer the server stores (the national jury's NDJSON export)."""
+    req = urllib.request.Request(
+        base + "/api/v1/jury/answers/export", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return [json.loads(line) for line in resp.read().splitlines() if line]

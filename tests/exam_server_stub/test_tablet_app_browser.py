@@ -12,11 +12,7 @@ hand in; and what the server acknowledged to each tablet is exactly what it stor
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -24,10 +20,10 @@ from typing import Any
 import pytest
 
 from exam_server_stub.settings import DEFAULT_SEED
-from tests.exam_server_stub.chromium import QROC_TEXT, ROOT, Tablet, serve
+from tests.exam_server_stub.chromium import QROC_TEXT, ROOT, Tablet, export, open_tablets, serve
 from tests.supervision_dashboard.browser import cell, login, until
-from tests.supervision_dashboard.conftest import free_port, jury_get, jury_post, stop, wait_http
-from vigie.demo import Question, access_code, generate_session
+from tests.supervision_dashboard.conftest import jury_get, jury_post, run_dashboard
+from vigie.demo import Question, generate_session
 
 pytestmark = pytest.mark.browser
 
@@ -47,18 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def dashboard(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    state = tmp_path_factory.mktemp("dashboard")
-    port = free_port()
-    cmd = [sys.executable, "-m", "vigie", "dashboard", "--server", server, "--port", str(port)]
-    cmd += ["--refresh-ms", "1000", "--state-dir", str(state)]
-    log = (state / "dashboard.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/login", proc)
+    with run_dashboard(server, tmp_path_factory.mktemp("dashboard")) as base:
         yield base
-    finally:
-        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +66,7 @@ def candidate_ids(server: str, national: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tablets(chromium: Any, server: str, national: str) -> list[Tablet]:
-    out: list[Tablet] = []
-    for n, cid in enumerate(candidate_ids(server, national)):
-        if n:
-            chromium.switch_to.new_window("window")
-        t = Tablet(chromium, chromium.current_window_handle, cid)
-        chromium.get(f"{server}/tablet/?centre={t.centre}")
-        t.find("#login-candidate").send_keys(cid)
-        t.find("#login-code").send_keys(access_code(DEFAULT_SEED, cid))
-        t.find("#login-submit").click()
-        out.append(t)
-    return out
+    return open_tablets(chromium, server, candidate_ids(server, national))
 
 
 def rows(server: str, national: str) -> dict[str, dict[str, Any]]:
@@ -277,14 +253,6 @@ def test_instructions_are_shown_and_confirmed(
 def _acked_ids(server: str, national: str, cid: str) -> set[str]:
     events = jury_get(server, f"/jury/candidates/{cid}/timeline", national)["events"]
     return {i for e in events if e["kind"] == "instruction_ack" for i in e["data"]["ids"]}
-
-
-def export(server: str, national: str) -> list[dict[str, Any]]:
-    req = urllib.request.Request(
-        server + "/api/v1/jury/answers/export", headers={"Authorization": f"Bearer {national}"}
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return [json.loads(line) for line in resp.read().splitlines() if line]
 
 
 def test_the_jury_sees_each_tablet_as_it_is(

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from exam_server_stub.settings import DEFAULT_SEED
-from tests.exam_server_stub.chromium import Tablet, serve
+from tests.exam_server_stub.chromium import export, open_tablets, serve
 from tests.supervision_dashboard.browser import until
 from tests.supervision_dashboard.conftest import jury_get, jury_post
-from vigie.demo import Question, access_code, generate_session
+from vigie.demo import Question, generate_session
 
 pytestmark = pytest.mark.browser
 QUESTIONS: list[Question] = list(generate_session(DEFAULT_SEED).units[0].questions)
@@ -53,12 +53,7 @@ def _national(base: str) -> str:
 
 
 def test_a_tablet_rides_out_injected_503s(make_chromium: Callable[..., Any], server: str) -> None:
-    driver = make_chromium()
-    t = Tablet(driver, driver.current_window_handle, CANDIDATE)
-    driver.get(f"{server}/tablet/?centre=AMU")
-    t.find("#login-candidate").send_keys(CANDIDATE)
-    t.find("#login-code").send_keys(access_code(DEFAULT_SEED, CANDIDATE))
-    t.find("#login-submit").click()
+    [t] = open_tablets(make_chromium(), server, [CANDIDATE])
     until(t.subjects_ready, timeout_s=60, what="five subjects, through the 503s")
     national = _national(server)
     _retrying(lambda: jury_post(server, "/jury/units/ue1/launch", {"reason": "t", "duration_s": 1800}, national))  # fmt: skip
@@ -70,14 +65,7 @@ def test_a_tablet_rides_out_injected_503s(make_chromium: Callable[..., Any], ser
     t.find("#confirm-finish").click()
     until(t.handed_in, timeout_s=60, what="handed in")
 
-    def stored() -> list[dict[str, Any]]:
-        req = urllib.request.Request(
-            server + "/api/v1/jury/answers/export", headers={"Authorization": f"Bearer {national}"}
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return [json.loads(line) for line in resp.read().splitlines() if line]
-
-    records = _retrying(stored)
+    records = _retrying(lambda: export(server, national))
     receipts = t.snap()["acked"]
     assert sorted(r["action_id"] for r in records) == sorted(a["action_id"] for a in receipts)
     assert [a["question_id"] for a in receipts] == [q.id for q in QUESTIONS[:3]]

@@ -8,7 +8,6 @@ what waited with the same action ids, and every receipt is in the server's store
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from typing import Any
 import pytest
 
 from exam_server_stub.settings import DEFAULT_SEED
-from tests.exam_server_stub.chromium import ExamServer, Tablet
+from tests.exam_server_stub.chromium import ExamServer, Tablet, export, open_tablets
 from tests.supervision_dashboard.browser import until
 from tests.supervision_dashboard.conftest import jury_get, jury_post
-from vigie.demo import Question, access_code, generate_session
+from vigie.demo import Question, generate_session
 
 pytestmark = pytest.mark.browser
 QUESTIONS: list[Question] = list(generate_session(DEFAULT_SEED).units[0].questions)
@@ -49,14 +48,6 @@ def _national(base: str) -> str:
     return token
 
 
-def _export(base: str) -> list[dict[str, Any]]:
-    req = urllib.request.Request(
-        base + "/api/v1/jury/answers/export", headers={"Authorization": f"Bearer {_national(base)}"}
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return [json.loads(line) for line in resp.read().splitlines() if line]
-
-
 def _tick(t: Tablet, q: Question) -> None:
     t.find(f"#nav button[data-question-id='{q.id}']").click()
     t.on_question(q.id)
@@ -68,17 +59,7 @@ def _tick(t: Tablet, q: Question) -> None:
 def test_tablets_ride_out_a_server_crash(
     make_chromium: Callable[..., Any], server: ExamServer
 ) -> None:
-    driver = make_chromium()
-    tablets: list[Tablet] = []
-    for n, cid in enumerate(CANDIDATES):
-        if n:
-            driver.switch_to.new_window("window")
-        t = Tablet(driver, driver.current_window_handle, cid)
-        driver.get(f"{server.base}/tablet/?centre=AMU")
-        t.find("#login-candidate").send_keys(cid)
-        t.find("#login-code").send_keys(access_code(DEFAULT_SEED, cid))
-        t.find("#login-submit").click()
-        tablets.append(t)
+    tablets = open_tablets(make_chromium(), server.base, CANDIDATES)
     for t in tablets:
         until(t.subjects_ready, what=f"{t.cid} ready")
     jury_post(server.base, "/jury/units/ue1/launch", {"reason": "test", "duration_s": 1800}, _national(server.base))  # fmt: skip
@@ -98,7 +79,7 @@ def test_tablets_ride_out_a_server_crash(
         assert t.snap()["reconnects"] >= 1
         until(lambda t=t: not t.visible("#offline-banner"), what=f"{t.cid}: banner gone")  # type: ignore[misc]
 
-    stored = {r["action_id"]: r for r in _export(server.base)}
+    stored = {r["action_id"]: r for r in export(server.base, _national(server.base))}
     for t in tablets:
         receipts = t.snap()["acked"]
         assert {a["question_id"] for a in receipts} == {QUESTIONS[0].id, QUESTIONS[1].id}

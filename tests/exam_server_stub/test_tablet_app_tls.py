@@ -20,11 +20,9 @@ from typing import Any
 
 import pytest
 
-from exam_server_stub.settings import DEFAULT_SEED
-from tests.exam_server_stub.chromium import ROOT, Tablet, serve
+from tests.exam_server_stub.chromium import ROOT, Tablet, log_in, serve
 from tests.supervision_dashboard.browser import until
 from tests.supervision_dashboard.conftest import free_port, wait_http
-from vigie.demo import access_code
 
 pytestmark = pytest.mark.browser
 HOST = "exam.test"
@@ -109,11 +107,7 @@ def test_over_plain_http_by_name_the_app_refuses_and_says_why(by_name: Any, plai
 def test_over_https_a_tablet_logs_in_keeps_its_subjects_and_holds_its_socket(
     by_name: Any, tls_server: str
 ) -> None:
-    by_name.get(_by_name(tls_server) + "/tablet/?centre=AMU")
-    t = Tablet(by_name, by_name.current_window_handle, CANDIDATE)
-    t.find("#login-candidate").send_keys(CANDIDATE)
-    t.find("#login-code").send_keys(access_code(DEFAULT_SEED, CANDIDATE))
-    t.find("#login-submit").click()
+    t = log_in(by_name, _by_name(tls_server) + "/tablet/?centre=AMU", CANDIDATE)
     until(t.subjects_ready, what="five subjects checked and kept")
     until(lambda: t.snap()["wsUp"], what="the socket over WSS")
     assert by_name.execute_script("return window.isSecureContext") is True
@@ -145,11 +139,7 @@ def test_a_mixed_rehearsal_serves_http_to_the_fleet_and_https_to_tablets(
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{plain}/healthz", proc)  # the fleet's side
-        by_name.get(f"https://{HOST}:{tls}/tablet/?centre=AMU")
-        t = Tablet(by_name, by_name.current_window_handle, CANDIDATE)
-        t.find("#login-candidate").send_keys(CANDIDATE)
-        t.find("#login-code").send_keys(access_code(DEFAULT_SEED, CANDIDATE))
-        t.find("#login-submit").click()
+        t = log_in(by_name, f"https://{HOST}:{tls}/tablet/?centre=AMU", CANDIDATE)
         until(t.subjects_ready, what="five subjects over the HTTPS listener")
         until(lambda: t.snap()["wsUp"], what="the socket over WSS")
     finally:

@@ -123,23 +123,12 @@ def exam_server_process(exam_server: str) -> subprocess.Popen[bytes]:
     return _SERVERS[exam_server]
 
 
-@pytest.fixture(scope="module")
-def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def run_dashboard(server: str, state: Path) -> Iterator[str]:
+    """`vigie dashboard` against ``server`` (sessions in ``state``), refreshing every second."""
     port = free_port()
-    cmd = [
-        *VIGIE,
-        "dashboard",
-        "--server",
-        exam_server,
-        "--port",
-        str(port),
-        "--refresh-ms",
-        "1000",
-        "--threads",
-        "8",
-    ]
-    state = tmp_path_factory.mktemp("dashboard")
-    cmd += ["--state-dir", str(state)]
+    cmd = [*VIGIE, "dashboard", "--server", server, "--port", str(port)]
+    cmd += ["--refresh-ms", "1000", "--threads", "8", "--state-dir", str(state)]
     log = (state / "dashboard.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -148,6 +137,12 @@ def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield base
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def dashboard(exam_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with run_dashboard(exam_server, tmp_path_factory.mktemp("dashboard")) as base:
+        yield base
 
 
 # --- simulated tablets: asyncio + aiohttp in a thread, following docs/protocol.md ----------
