@@ -3,17 +3,23 @@
 For each of (bare aiohttp echo, vigie exam server) x (no compression,
 permessage-deflate), in the same run:
 
-* heartbeat round trip p50 / p99 seen by the tablets,
-* server CPU per heartbeat (server process CPU time / heartbeats answered),
+* heartbeat round trip p50 / p99 seen by the tablets, and heartbeats never answered,
+* server CPU per heartbeat (server process CPU time over the window / heartbeats answered),
 * memory per connected tablet (server RSS growth / tablets connected),
+* next to them, the client's own event-loop lag and CPU: a figure is the server's only
+  while the client is idle (lag of a few ms, CPU well under a core).
 
-then the vigie figures as ratios of the echo's. Targets (issue 2): 12,000 tablets,
-p99 < 50 ms, CPU per heartbeat <= 1.5x echo, < 40 KiB per tablet uncompressed.
+then the vigie figures as ratios of the echo's. Targets (issue 12): 12,000 tablets,
+p99 < 50 ms, CPU per heartbeat <= 1.5x echo, <= 40 KiB per tablet uncompressed and
+<= 130 KiB with permessage-deflate.
 
-    .venv/bin/python bench/server_heartbeat.py [--tablets 12000] [--duration 30]
+    .venv/bin/python bench/server_heartbeat.py [--tablets 12000] [--duration 30] [--only plain]
 
-Everything runs on 127.0.0.1; the server is a subprocess so its CPU and RSS are
-its own. Every phase is bounded in time.
+The tablets are ``bench/hb_client.py`` processes (``--client-procs``, bare asyncio, GC off
+in the window): each tablet connects at a steady rate and beats from its first second, at a
+random phase, as a room of tablets switched on. The measured window opens ``--settle``
+seconds after the last connection. Everything runs on 127.0.0.1; the server is a subprocess
+so its CPU and RSS are its own. Every phase is bounded in time.
 """
 
 from __future__ import annotations
@@ -21,19 +27,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
-import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import orjson
 import psutil
 
 from vigie.testing import free_port
@@ -43,14 +48,35 @@ SEED = 7
 
 
 @dataclass
+class Fleet:
+    """What the client processes reported, with the server's CPU and memory."""
+
+    cpu_s: float
+    rss_growth: int
+    rtts: list[float] = field(default_factory=list)
+    connected: int = 0
+    failed: int = 0
+    closed: int = 0
+    sent: int = 0
+    client_lag_p99: float = 0.0
+    client_lag_max: float = 0.0
+    client_cpu: float = 0.0
+
+
+@dataclass
 class Result:
     label: str
     tablets: int
+    connected: int
     heartbeats: int
+    unanswered: int
     p50_ms: float
     p99_ms: float
     cpu_us_per_hb: float
     kib_per_tablet: float
+    client_lag_p99_ms: float
+    client_lag_max_ms: float
+    client_cpu: float
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -108,66 +134,62 @@ async def vigie_tokens(base: str, n: int) -> list[str]:
 
 
 async def run_fleet(
-    urls: list[str], compress: bool, interval: float, duration: float, server: psutil.Process
-) -> tuple[int, list[float], float, float]:
-    """Connect every url, heartbeat for `duration` s; returns (hb, rtts, cpu_s, rss_growth)."""
+    paths: list[str], port: int, compress: bool, args: argparse.Namespace, server: psutil.Process
+) -> Fleet:
+    """The fleet in ``--client-procs`` lean processes (bench/hb_client.py), staggered from
+    the first connection; the server's CPU and memory over the window they measure in."""
     rss_before = server.memory_info().rss
-    conn = aiohttp.TCPConnector(limit=0, force_close=False)
-    http = aiohttp.ClientSession(connector=conn)
-    sockets: list[aiohttp.ClientWebSocketResponse] = []
-    sem = asyncio.Semaphore(200)
-
-    async def connect(url: str) -> None:
-        async with sem:
-            ws = await http.ws_connect(
-                url, compress=15 if compress else 0, autoping=True, heartbeat=None
-            )
-            sockets.append(ws)
-
-    try:
-        await asyncio.wait_for(asyncio.gather(*(connect(u) for u in urls)), timeout=300)
-        await asyncio.sleep(2)  # let the server settle (welcome messages, GC)
-        rtts: list[float] = []
-        stop_at = time.monotonic() + duration
+    procs = max(1, args.client_procs)
+    ramp = len(paths) / args.rate
+    start = time.time() + 2.0  # the client processes' own start-up
+    window = (start + ramp + args.settle, start + ramp + args.settle + args.duration)
+    with tempfile.TemporaryDirectory() as tmp:
+        children = []
+        for k in range(procs):
+            share = Path(tmp) / f"paths-{k}"
+            share.write_text("\n".join(paths[k::procs]))
+            cmd = [sys.executable, str(ROOT / "bench" / "hb_client.py"), "--port", str(port)]
+            cmd += [
+                "--paths",
+                str(share),
+                "--start",
+                f"{start:.3f}",
+                "--rate",
+                f"{args.rate / procs:g}",
+            ]
+            cmd += [
+                "--window",
+                f"{window[0]:.3f}",
+                f"{window[1]:.3f}",
+                "--interval",
+                f"{args.interval:g}",
+            ]
+            cmd += ["--deflate"] if compress else []
+            # Popen returns at once; the waits below are the event loop's.
+            children.append(subprocess.Popen(cmd, stdout=subprocess.PIPE))  # noqa: ASYNC220
+        await asyncio.sleep(max(0.0, window[0] - time.time()))
         cpu0 = server.cpu_times()
-
-        async def beat(ws: aiohttp.ClientWebSocketResponse) -> None:
-            await asyncio.sleep(random.uniform(0, interval))
-            seq = 0
-            while time.monotonic() < stop_at:
-                seq += 1
-                hb = {
-                    "type": "hb",
-                    "seq": seq,
-                    "unit_id": None,
-                    "position": 0,
-                    "answered": 0,
-                    "battery": 80,
-                    "network": "wifi",
-                    "client_ts": time.time(),
-                }
-                t0 = time.perf_counter()
-                await ws.send_str(orjson.dumps(hb).decode())
-                while True:  # skip pushes (welcome, launch) until our ack
-                    msg = await ws.receive(timeout=30)
-                    if msg.type is not aiohttp.WSMsgType.TEXT:
-                        return
-                    if orjson.loads(msg.data).get("type") == "hb_ack":
-                        break
-                rtts.append((time.perf_counter() - t0) * 1000)
-                await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
-
-        await asyncio.wait_for(
-            asyncio.gather(*(beat(ws) for ws in sockets), return_exceptions=True), duration + 60
-        )
+        await asyncio.sleep(max(0.0, window[1] - time.time()))
         cpu1 = server.cpu_times()
-        cpu_s = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
-        # Measured after heartbeats: compressors are allocated at a socket's first send.
+        # After the heartbeats: compressors are allocated at a socket's first send.
         rss_growth = server.memory_info().rss - rss_before
-        return len(rtts), rtts, cpu_s, rss_growth
-    finally:
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        await http.close()
+        reports = []
+        for child in children:
+            out, _ = await asyncio.to_thread(child.communicate, timeout=60)
+            reports.append(json.loads(out))
+    fleet = Fleet(
+        cpu_s=(cpu1.user + cpu1.system) - (cpu0.user + cpu0.system), rss_growth=rss_growth
+    )
+    for r in reports:
+        fleet.rtts += r["rtts"]
+        fleet.connected += r["connected"]
+        fleet.failed += r["failed"]
+        fleet.closed += r["closed_by_server"]
+        fleet.sent += r["sent_in_window"]
+        fleet.client_lag_p99 = max(fleet.client_lag_p99, r["lag_p99_ms"] or 0.0)
+        fleet.client_lag_max = max(fleet.client_lag_max, r["lag_max_ms"] or 0.0)
+        fleet.client_cpu = max(fleet.client_cpu, r["cpu_share"])
+    return fleet
 
 
 async def measure(
@@ -194,33 +216,41 @@ async def measure(
         async with server_process(cmd, port) as server:
             base = f"http://127.0.0.1:{port}"
             if target == "echo":
-                urls = [f"ws://127.0.0.1:{port}/ws"] * n
+                paths = ["/ws"] * n
             else:
-                tokens = await vigie_tokens(base, n)
-                urls = [f"ws://127.0.0.1:{port}/api/v1/ws?token={t}" for t in tokens]
-            hb, rtts, cpu_s, rss_growth = await run_fleet(
-                urls, compress, args.interval, args.duration, server
-            )
-    rtts.sort()
+                paths = [f"/api/v1/ws?token={t}" for t in await vigie_tokens(base, n)]
+            fleet = await run_fleet(paths, port, compress, args, server)
+    rtts = sorted(fleet.rtts)
+    hb = len(rtts)
     return Result(
         label=label,
         tablets=n,
+        connected=fleet.connected,
         heartbeats=hb,
+        unanswered=fleet.sent - hb,
         p50_ms=percentile(rtts, 0.50),
         p99_ms=percentile(rtts, 0.99),
-        cpu_us_per_hb=cpu_s / hb * 1e6 if hb else float("nan"),
-        kib_per_tablet=rss_growth / n / 1024,
+        cpu_us_per_hb=fleet.cpu_s / hb * 1e6 if hb else float("nan"),
+        kib_per_tablet=fleet.rss_growth / max(1, fleet.connected) / 1024,
+        client_lag_p99_ms=fleet.client_lag_p99,
+        client_lag_max_ms=fleet.client_lag_max,
+        client_cpu=fleet.client_cpu,
     )
 
 
 def print_table(results: list[Result]) -> None:
-    head = f"{'run':<28}{'tablets':>8}{'hb':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/hb':>11}{'KiB/tablet':>12}"
+    head = (
+        f"{'run':<24}{'tablets':>8}{'hb':>8}{'lost hb':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'CPU us/hb':>10}{'KiB/tab':>9}{'client lag p99/max ms':>23}{'client CPU':>11}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
+        lag = f"{r.client_lag_p99_ms:.1f} / {r.client_lag_max_ms:.1f}"
         print(
-            f"{r.label:<28}{r.tablets:>8}{r.heartbeats:>8}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
-            f"{r.cpu_us_per_hb:>11.1f}{r.kib_per_tablet:>12.1f}"
+            f"{r.label:<24}{r.connected:>8}{r.heartbeats:>8}{r.unanswered:>8}{r.p50_ms:>8.2f}"
+            f"{r.p99_ms:>8.2f}{r.cpu_us_per_hb:>10.1f}{r.kib_per_tablet:>9.1f}{lag:>23}"
+            f"{r.client_cpu:>10.0%}"
         )
 
 
@@ -231,7 +261,8 @@ async def amain(args: argparse.Namespace) -> int:
         print(f"fd limit {hard} too low for {args.tablets} tablets", file=sys.stderr)
         return 2
     results: list[Result] = []
-    for compress in (False, True):
+    modes = {"plain": (False,), "deflate": (True,)}.get(args.only or "", (False, True))
+    for compress in modes:
         mode = "deflate" if compress else "plain"
         echo = await measure(f"bare echo, {mode}", "echo", args.tablets, compress, args)
         vigie = await measure(f"vigie server, {mode}", "vigie", args.tablets, compress, args)
@@ -242,11 +273,16 @@ async def amain(args: argparse.Namespace) -> int:
         echo, vigie = results[i], results[i + 1]
         print(
             f"{vigie.label}: CPU/hb {vigie.cpu_us_per_hb / echo.cpu_us_per_hb:.2f}x echo "
-            f"(target <= 1.5x), memory {vigie.kib_per_tablet / echo.kib_per_tablet:.2f}x echo, "
-            f"p99 {vigie.p99_ms:.1f} ms (target < 50 ms)"
+            f"(target <= 1.5x), memory {vigie.kib_per_tablet:.1f} KiB per tablet "
+            f"({vigie.kib_per_tablet / max(0.1, echo.kib_per_tablet):.2f}x echo; target "
+            f"{'130' if 'deflate' in vigie.label else '40'} KiB), p99 {vigie.p99_ms:.1f} ms "
+            "(target < 50 ms)"
         )
-    plain = results[1]
-    print(f"vigie plain: {plain.kib_per_tablet:.1f} KiB per tablet (target < 40 KiB)")
+    worst = max(r.client_lag_p99_ms for r in results)
+    print(
+        f"client event-loop lag p99 at most {worst:.1f} ms"
+        + (" (the client lagged: figures above include it)" if worst > 10 else "")
+    )
     print(f"(machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f})")
     return 0
 
@@ -256,6 +292,12 @@ def main() -> None:
     parser.add_argument("--tablets", type=int, default=12_000)
     parser.add_argument("--duration", type=float, default=30.0, help="steady-state seconds per run")
     parser.add_argument("--interval", type=float, default=5.0, help="heartbeat interval, seconds")
+    parser.add_argument("--rate", type=float, default=400.0, help="connections per second")
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds before the window")
+    parser.add_argument(
+        "--client-procs", type=int, default=2, help="client processes holding the fleet"
+    )
+    parser.add_argument("--only", choices=("plain", "deflate"), help="one mode only")
     args = parser.parse_args()
     with contextlib.suppress(ImportError):
         import uvloop

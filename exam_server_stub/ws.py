@@ -29,6 +29,7 @@ from .exam import Exam
 from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS
 from .state import Cand
 from .tokens import CANDIDATE_ROLE
+from .ws_deflate import use_lean_deflate
 
 routes = Api()
 
@@ -81,6 +82,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     except ApiError as err:
         bad_token = err
     await ws.prepare(request)
+    use_lean_deflate(ws)
     if c is None:
         assert bad_token is not None
         m.ws_rejections.labels(bad_token.code.value).inc()
