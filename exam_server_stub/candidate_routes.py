@@ -7,7 +7,7 @@ import hmac
 
 from aiohttp import web
 
-from vigie.protocol import API_PREFIX, ErrorCode
+from vigie.protocol import ANSWER_ROUTE, API_PREFIX, ErrorCode
 from vigie.wire import http as w
 
 from . import auth
@@ -118,7 +118,7 @@ async def question(request: web.Request) -> web.Response:
 
 
 @routes.route(
-    "POST", f"{P}/units/{{unit_id}}/answers", summary="Store an answer", tag=TAG,
+    "POST", ANSWER_ROUTE, summary="Store an answer", tag=TAG,
     caller=Caller.CANDIDATE, body=w.AnswerIn, ok=w.AnswerResult, params=(UNIT,),
     errors=(
         E.UNKNOWN_UNIT, E.UNKNOWN_QUESTION, E.INVALID_ANSWER, E.ACTION_ID_REUSED,

@@ -223,6 +223,9 @@ class Sample:
     # Resident memory of all the generator processes together (MiB): what a bigger fleet
     # would need from the test machine. None: not measured (records from older runners).
     generator_rss_mb: float | None = None
+    # The answers' response time p99 as the tablets measured it (ms, over the last ~10 s,
+    # pool waits left out), set once the window holds enough answers to say something.
+    answer_p99_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -239,6 +242,7 @@ class Sample:
             "generator_lag_ms": self.generator_lag_ms,
             "http_wait_p99_ms": self.http_wait_p99_ms,
             "generator_rss_mb": self.generator_rss_mb,
+            "answer_p99_ms": self.answer_p99_ms,
         }
 
     @classmethod
@@ -258,6 +262,7 @@ class Sample:
             generator_lag_ms=_opt_float(data.get("generator_lag_ms")),
             http_wait_p99_ms=_opt_float(data.get("http_wait_p99_ms")),
             generator_rss_mb=_opt_float(data.get("generator_rss_mb")),
+            answer_p99_ms=_opt_float(data.get("answer_p99_ms")),
         )
 
 

@@ -14,6 +14,9 @@ from typing import Literal, NotRequired, TypedDict
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/v1"
+#: The answer route's template: the server's metrics label its latency with it, and the
+#: certifier reads the server's own answer latency by it.
+ANSWER_ROUTE = f"{API_PREFIX}/units/{{unit_id}}/answers"
 
 # --- Defaults (settings on the server; tablets learn them from `welcome`). ---
 DEFAULT_HEARTBEAT_INTERVAL_S = 5.0

@@ -24,7 +24,7 @@ from typing import Any
 
 from simulator.certify.judge import WaveJudgement
 from simulator.certify.slo import Slo, SloKind
-from simulator.record import OP_HEARTBEAT, OP_WS_CONNECT, RunRecord, Sample
+from simulator.record import OP_ANSWER, OP_HEARTBEAT, OP_WS_CONNECT, RunRecord, Sample
 from simulator.settings import FailureKind
 
 WINDOW_S = 10.0  # trailing window for rates and ratios over samples
@@ -41,6 +41,9 @@ GENERATOR_WAIT_HIGH_MS = 100.0
 HOST_BUSY_CPU = 0.9  # generator machine CPU (fraction of all cores): nothing left to give
 CAP_NEAR = 0.98  # websockets_open within 2% of the cap counts as "at the cap"
 SCRAPE_STALE_S = 5.0  # a server that has not answered its /metrics for this long is swamped
+# The server's own answer p99 under this share of the objective, while the tablets measured
+# it broken: the time went outside the server (histogram buckets are coarse: 2.5x at worst)
+ANSWER_SERVER_SHARE = 0.25
 
 # Failure kinds a websocket connect can end with (samples count failures by kind only).
 _CONNECT_KINDS = (FailureKind.CONNECTION_CAP.value, FailureKind.REFUSED.value)
@@ -55,6 +58,7 @@ class Cause(StrEnum):
     DISCONNECTIONS = "dropped connections"
     PROTOCOL = "protocol errors"
     LATENCY = "latency"
+    SLOW_ANSWERS = "slow answers (server)"
     GENERATOR = "generator-bound"
     HOST = "test machine overloaded"
 
@@ -200,6 +204,8 @@ def _broken_at(slo: Slo, sample: Sample, timeline: Timeline) -> bool:
         # from above, so it is used for p99 and beyond, not to judge a p50.
         if slo.op == OP_HEARTBEAT and (slo.quantile or 0) >= 0.99 and sample.hb_p99_ms:
             return not slo.passes(sample.hb_p99_ms)
+        if slo.op == OP_ANSWER and (slo.quantile or 0) >= 0.99 and sample.answer_p99_ms:
+            return not slo.passes(sample.answer_p99_ms)
         return False
     start = timeline.start_of(sample, WINDOW_S)
     if start is None:
@@ -265,6 +271,9 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
     gen_wait = max((_finite(s.http_wait_p99_ms) for s in window), default=0.0)
     host_cpu = max((_finite(s.host_cpu) for s in window), default=0.0)
     stale = max((figure(s, "scrape_age_s") for s in seen), default=0.0)
+    answer_p99 = max((_finite(s.answer_p99_ms) for s in window), default=0.0)
+    server_answer_ms = 1000 * max((figure(s, "answer_request_p99_s") for s in seen), default=0.0)
+    commit_ms = 1000 * max((figure(s, "answer_commit_p99_s") for s in seen), default=0.0)
     evidence = {
         "connection_cap": cap,
         "server_websockets_open": ws_open,
@@ -278,6 +287,9 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         "generator_http_wait_p99_ms": gen_wait,
         "host_cpu": host_cpu,
         "server_scrape_age_s": stale,
+        "answer_p99_ms": answer_p99,
+        "server_answer_p99_ms": server_answer_ms,
+        "server_answer_commit_p99_ms": commit_ms,
         **{f"failures_{k}": float(n) for k, n in grew.items()},
     }
 
@@ -331,11 +343,33 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         and (loop_explains or server_cpu >= SERVER_BUSY_CPU)
     ):
         return Cause.SATURATION, _saturated(words, lag_ms, server_cpu), evidence
+    # Answers: the server times each one itself (its answer route's histogram). Slow
+    # there, the platform is slow, whatever the generator's state; quick there while the
+    # tablets measured them slow, the time went between the two: in the generator.
+    answer_slo = next((x for x in broken if x.op == OP_ANSWER and x.kind is SloKind.LATENCY), None)
+    if answer_slo is not None and server_answer_ms > 0:
+        if not answer_slo.passes(server_answer_ms):
+            return (
+                Cause.SLOW_ANSWERS,
+                _slow_answers(answer_slo, server_answer_ms, commit_ms),
+                evidence,
+            )
+        if server_answer_ms <= answer_slo.threshold * ANSWER_SERVER_SHARE and server_on_time(
+            stale, lag
+        ):
+            return (
+                Cause.GENERATOR,
+                f"the tablets measured answers at {answer_p99:,.0f} ms (p99) while the server "
+                f"handled them within {server_answer_ms:,.0f} ms (its own p99, event-loop lag "
+                f"{lag_ms:,.0f} ms): the time went in the load generator (generator CPU "
+                f"{gen_cpu:.0%} of a core, its loop {gen_lag:,.0f} ms late, machine CPU "
+                f"{host_cpu:.0%}), so this measures the generator, not the platform",
+                evidence,
+            )
     # Calls also wait for a pooled connection when every one of them waits on a slow
     # server: the wait is the generator's only while the server answers its own /metrics
     # in time and its loop is on time.
-    server_on_time = stale < SCRAPE_STALE_S and lag < EVENT_LOOP_LAG_HIGH_S
-    if gen_wait >= GENERATOR_WAIT_HIGH_MS and server_on_time:
+    if gen_wait >= GENERATOR_WAIT_HIGH_MS and server_on_time(stale, lag):
         return (
             Cause.GENERATOR,
             f"the load generator held its own calls back{words}: they waited "
@@ -379,6 +413,21 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
         f"latency went over its objective{words} with no cause visible in the server's metrics",
         evidence,
     )
+
+
+def server_on_time(stale: float, lag: float) -> bool:
+    """The server answers its own /metrics in time and its loop is on time."""
+    return stale < SCRAPE_STALE_S and lag < EVENT_LOOP_LAG_HIGH_S
+
+
+def _slow_answers(slo: Slo, server_ms: float, commit_ms: float) -> str:
+    text = (
+        f"the server was slow to store answers: {server_ms:,.0f} ms (p99, its own "
+        f"measurement; objective {slo.threshold:,.0f} ms)"
+    )
+    if commit_ms >= server_ms / 2:
+        text += f", most of it waiting for the database's commit ({commit_ms:,.0f} ms p99)"
+    return text
 
 
 def _saturated(words: str, lag_ms: float, server_cpu: float) -> str:

@@ -19,12 +19,13 @@ import gevent
 import psutil
 
 from scenarios.model import Scenario
-from simulator.record import OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample
+from simulator.record import OP_ANSWER, OP_HEARTBEAT, LatencyHistogram, OpTally, RunRecord, Sample
 from simulator.run.plan import planned_record, wave_at
 from simulator.run.scrape import scrape_server
 from simulator.run.tally import REPORT_KEY, Tally
 
 HB_WINDOW_S = 10.0  # the heartbeat p99 in a sample covers this much recent time
+ANSWER_WINDOW_MIN = 20  # fewer answers in a window than this give no answer p99
 WORKER_STALE_S = 15.0  # a worker silent for this long no longer counts its sockets
 
 
@@ -52,6 +53,7 @@ class FleetMonitor:
         self.server: dict[str, float] = {}
         self._hb_window: deque[tuple[float, LatencyHistogram]] = deque()
         self._wait_window: deque[tuple[float, LatencyHistogram]] = deque()
+        self._answer_window: deque[tuple[float, LatencyHistogram]] = deque()
         self._t0 = clock()
         self._process = psutil.Process(os.getpid())
         times = self._process.cpu_times()
@@ -89,6 +91,8 @@ class FleetMonitor:
                 self.failures[kind] = self.failures.get(kind, 0) + n
             if name == OP_HEARTBEAT and tally.latency.count():
                 self._hb_window.append((self.now(), tally.latency))
+            elif name == OP_ANSWER and tally.latency.count():
+                self._answer_window.append((self.now(), tally.latency))
         self.gc_pause_max_ms = max(self.gc_pause_max_ms, float(payload.get("gc_pause_max_ms", 0.0)))
         waits = payload.get("http_wait")
         if isinstance(waits, dict) and waits:
@@ -155,14 +159,20 @@ class FleetMonitor:
         """The p99 of the calls' waits for a pooled connection, over the last ~10 s."""
         return self._window_p99(self._wait_window)
 
-    def _window_p99(self, window: deque[tuple[float, LatencyHistogram]]) -> float | None:
+    def answer_p99_ms(self) -> float | None:
+        """The answers' p99 over the last ~10 s, once enough of them say something."""
+        return self._window_p99(self._answer_window, ANSWER_WINDOW_MIN)
+
+    def _window_p99(
+        self, window: deque[tuple[float, LatencyHistogram]], at_least: int = 1
+    ) -> float | None:
         horizon = self.now() - HB_WINDOW_S
         while window and window[0][0] < horizon:
             window.popleft()
         merged = LatencyHistogram()
         for _, hist in window:
             merged.merge(hist)
-        return merged.percentile(0.99)
+        return merged.percentile(0.99) if merged.count() >= at_least else None
 
     def _fresh_max(self, key: str) -> float | None:
         """The worst figure ``key`` of the generator processes heard from lately."""
@@ -186,6 +196,7 @@ class FleetMonitor:
             requests=dict(self.requests),
             failures=dict(self.failures),
             hb_p99_ms=self.hb_p99_ms(),
+            answer_p99_ms=self.answer_p99_ms(),
             host_cpu=self._fresh_max("host_cpu"),
             generator_lag_ms=self._fresh_max("lag_ms"),
             http_wait_p99_ms=self.http_wait_p99_ms(),

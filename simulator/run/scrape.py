@@ -5,7 +5,10 @@ Keys (``Sample.server``): ``websockets_open`` (sum over centres), ``connection_c
 ``ws_disconnects_total``, ``http_requests_total``, ``http_5xx_total``,
 ``injected_faults_total``, ``heartbeats_total``, ``answers_total``, ``fraud_alerts_total``,
 ``event_loop_lag_p99_s`` and ``http_request_p99_s`` (server-side, over the last scrape
-interval: a slow answer seen by tablets but not here waited in the generator), ``cpu_ratio`` (process CPU over
+interval: a slow answer seen by tablets but not here waited in the generator),
+``answer_request_p99_s`` (the answer route alone: a few answers among thousands of downloads
+do not move the overall p99) and ``answer_commit_p99_s`` (an answer's wait for its commit),
+``cpu_ratio`` (process CPU over
 the last interval, fraction of one core), ``resident_memory_bytes``, ``open_fds``.
 A server that does not answer gives an empty dict: the sample says nothing rather than zero.
 """
@@ -18,7 +21,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigie.protocol import ErrorCode
+from vigie.protocol import ANSWER_ROUTE, ErrorCode
 from vigie.wire.metrics import PROCESS_CPU_SECONDS, PROCESS_OPEN_FDS, PROCESS_RESIDENT_MEMORY
 from vigie.wire.metrics import Metric as M
 
@@ -56,8 +59,8 @@ def scrape_server(target: str, state: dict[str, Any], session: Any = None) -> di
 
 def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, float]:
     out: dict[str, float] = {"ws_rejections_cap_total": 0.0, "http_5xx_total": 0.0}
-    lag_buckets: dict[float, float] = {}
-    http_buckets: dict[float, float] = {}  # summed over routes and methods
+    # histograms, each summed over its labels: the figure it gives -> le -> count
+    hists: dict[str, dict[float, float]] = {}
     cpu_seconds: float | None = None
 
     def add(key: str, value: float) -> None:
@@ -70,11 +73,11 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
                 add("websockets_open", value)
             elif name in _GAUGES:
                 out[_GAUGES[name]] = value
-            elif name == M.LOOP_LAG.bucket:
-                lag_buckets[float(labels["le"])] = value
-            elif name == M.HTTP_DURATION.bucket:
+            elif name in _HISTOGRAMS:
                 le = float(labels["le"])
-                http_buckets[le] = http_buckets.get(le, 0.0) + value
+                for figure in _histogram_figures(name, labels):
+                    buckets = hists.setdefault(figure, {})
+                    buckets[le] = buckets.get(le, 0.0) + value
             elif name == PROCESS_CPU_SECONDS:
                 cpu_seconds = value
             elif name in _COUNTERS:
@@ -82,16 +85,28 @@ def parse_metrics(text: str, state: dict[str, Any], now: float) -> dict[str, flo
                 extra = _also_counted(name, labels)
                 if extra is not None:
                     add(extra, value)
-    if lag_buckets:
-        out["event_loop_lag_p99_s"] = _interval_p99(lag_buckets, state, "lag")
-    if http_buckets:
-        out["http_request_p99_s"] = _interval_p99(http_buckets, state, "http")
+    for figure, buckets in hists.items():
+        out[figure] = _interval_p99(buckets, state, figure)
     if cpu_seconds is not None:
         last = state.get("cpu")
         if last is not None and now > last[1]:
             out["cpu_ratio"] = max(0.0, (cpu_seconds - last[0]) / (now - last[1]))
         state["cpu"] = (cpu_seconds, now)
     return out
+
+
+_HISTOGRAMS = {
+    M.LOOP_LAG.bucket: "event_loop_lag_p99_s",
+    M.HTTP_DURATION.bucket: "http_request_p99_s",
+    M.ANSWER_COMMIT.bucket: "answer_commit_p99_s",
+}
+
+
+def _histogram_figures(name: str, labels: dict[str, str]) -> tuple[str, ...]:
+    """The p99 figures a histogram bucket feeds (the answer route's also its own)."""
+    if name == M.HTTP_DURATION.bucket and labels.get("route") == ANSWER_ROUTE:
+        return (_HISTOGRAMS[name], "answer_request_p99_s")
+    return (_HISTOGRAMS[name],)
 
 
 def _also_counted(name: str, labels: dict[str, str]) -> str | None:

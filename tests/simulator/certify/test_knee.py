@@ -208,3 +208,50 @@ def test_calls_waiting_on_a_swamped_server_are_the_servers_not_the_generators(
     knee = _knee(_held_back(make_run, 29_000.0, scrape_age_s=30.0))
     assert knee is not None and knee.cause is Cause.SATURATION
     assert "did not answer its own /metrics for 30 s" in knee.detail
+
+
+def _slow_answers(
+    make_run: MakeRun, client_ms: float, server_s: float, commit_s: float
+) -> RunRecord:
+    """The 2025 national launch: from the middle of wave 4 the tablets measure their
+    answers at ``client_ms`` while the server's own answer route says ``server_s``."""
+    record = make_run()
+    wave = record.waves[-1]
+    t0 = wave.started_at + 30
+    answers = wave.tally("answer")
+    answers.latency.add(client_ms, answers.count)  # the wave's answer p99 breaks
+    answers.count *= 2
+    for s in record.samples:
+        if s.t >= t0:
+            s.answer_p99_ms = client_ms
+            s.generator_lag_ms = 480.0
+            s.host_cpu = 0.93
+            s.server = {
+                **s.server,
+                "answer_request_p99_s": server_s,
+                "answer_commit_p99_s": commit_s,
+            }
+    return record
+
+
+def test_answers_slow_at_the_tablets_but_quick_at_the_server_are_the_generators(
+    make_run: MakeRun,
+) -> None:
+    # edn-2025 on the 2-core machine: "latency went over its objective with no cause
+    # visible" before; the server's own answer histogram says where the time went.
+    record = _slow_answers(make_run, 4200.0, 0.05, 0.025)
+    search = _search(record)
+    assert search.knee is None
+    setup = search.measurement[0]
+    assert setup.cause is Cause.GENERATOR and setup.slos == ["answer_p99_ms"]
+    # Placed where the tablets' rolling answer p99 first crossed, not at the wave's peak.
+    assert setup.t == next(s.t for s in record.samples if s.answer_p99_ms)
+    assert "answers at 4,200 ms (p99)" in setup.detail and "within 50 ms" in setup.detail
+    assert setup.evidence["server_answer_p99_ms"] == 50.0
+
+
+def test_answers_slow_at_the_server_itself_are_the_platforms(make_run: MakeRun) -> None:
+    knee = _knee(_slow_answers(make_run, 4200.0, 2.5, 2.5))
+    assert knee is not None and knee.cause is Cause.SLOW_ANSWERS
+    assert "2,500 ms (p99, its own measurement" in knee.detail
+    assert "waiting for the database's commit (2,500 ms p99)" in knee.detail

@@ -4,6 +4,7 @@ from prometheus_client import generate_latest
 
 from exam_server_stub.metrics import Metrics
 from simulator.run.scrape import parse_metrics, scrape_server
+from vigie.protocol import ANSWER_ROUTE
 
 
 def exposition(m: Metrics) -> str:
@@ -37,6 +38,20 @@ def test_figures_from_the_server_registry() -> None:
     assert out["event_loop_lag_p99_s"] == 0.001
     assert out["http_request_p99_s"] == 0.0025
     assert "cpu_ratio" not in out  # a rate needs two scrapes
+
+
+def test_the_answer_route_and_its_commit_have_their_own_p99() -> None:
+    # A few slow answers among thousands of quick downloads: invisible in the overall p99.
+    m = Metrics()
+    for _ in range(2000):
+        m.http_duration.labels("/api/v1/units/{unit_id}/package", "GET").observe(0.002)
+    for _ in range(20):
+        m.http_duration.labels(ANSWER_ROUTE, "POST").observe(0.8)
+        m.answer_commit.observe(0.7)
+    out = parse_metrics(exposition(m), {}, now=100.0)
+    assert out["http_request_p99_s"] == 0.0025
+    assert out["answer_request_p99_s"] == 1.0
+    assert out["answer_commit_p99_s"] == 1.0
 
 
 def test_lag_p99_covers_the_last_interval_only() -> None:
