@@ -28,6 +28,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import cast
 
 LAG_PROBE_S = 0.02
 CONNECT_TIMEOUT_S = 30.0
@@ -86,9 +87,9 @@ class Tablet(asyncio.Protocol):
 
     # --- asyncio ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.timer is not None:

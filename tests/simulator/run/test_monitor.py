@@ -72,3 +72,23 @@ def test_a_sample_carries_the_worst_lag_the_busiest_machine_and_the_calls_held_b
     sample = m.take_sample()
     assert sample.generator_lag_ms is None and sample.host_cpu is None
     assert sample.http_wait_p99_ms is None
+
+
+def test_a_sample_carries_the_answers_p99_once_enough_answers_say_something() -> None:
+    from simulator.record import OP_ANSWER, OpTally
+
+    def answers(n: int, ms: float) -> dict[str, object]:
+        tally = OpTally(count=n)
+        tally.latency.add(ms, n)
+        return {"ops": {OP_ANSWER: tally.to_json()}}
+
+    clock = Clock()
+    m = monitor(clock)
+    m.ingest("w0", answers(10, 3000.0))
+    assert m.take_sample().answer_p99_ms is None  # 10 answers: too few for a p99
+    m.ingest("w1", answers(990, 40.0))
+    clock.t += 1
+    m.ingest("w0", answers(20, 3000.0))
+    assert m.take_sample().answer_p99_ms == pytest.approx(3000.0, rel=0.1)  # 30 of 1,020
+    clock.t += 11  # out of the window
+    assert m.take_sample().answer_p99_ms is None
