@@ -377,7 +377,8 @@ def diagnose(  # noqa: C901 - one table of causes, read top to bottom, first mat
             "less load than the scenario asks: this measures the generator, not the platform",
             evidence,
         )
-    if gen_cpu > generator_limit or gen_lag >= GENERATOR_LAG_HIGH_MS:
+    hot_generator = gen_cpu > generator_limit or gen_lag >= GENERATOR_LAG_HIGH_MS
+    if hot_generator and server_on_time(stale, lag):
         return (
             Cause.GENERATOR,
             f"the load generator itself was short of CPU{words} (generator CPU "
