@@ -37,8 +37,7 @@ def test_the_lean_stream_inflates_with_a_standard_window() -> None:
     deflater = LeanDeflater()
     inflater = zlib.decompressobj(-15)
     sent = [
-        json.dumps({"type": "hb_ack", "seq": i, "server_ts": 1.5 * i, "instructions": []})
-        .encode()
+        json.dumps({"type": "hb_ack", "seq": i, "server_ts": 1.5 * i, "instructions": []}).encode()
         for i in range(500)
     ] + [os.urandom(3000).hex().encode()]  # larger than the window, incompressible
     wire = 0
