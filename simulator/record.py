@@ -326,6 +326,8 @@ class Reconciliation:
     those, found on the server with the same value; ``lost``: acknowledged, not stored;
     ``mismatched``: stored with another value than the last acknowledged; ``pending``:
     given offline, never acknowledged by the end. ``examples``: a few lost/mismatched.
+    ``losses``: (centre, unix second acknowledged) of each lost or mismatched answer, for
+    putting them next to the run's faults; not kept in the record (the counts are).
     """
 
     acked: int = 0
@@ -335,6 +337,7 @@ class Reconciliation:
     pending: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None  # why it could not be done (export unreachable...)
+    losses: list[tuple[str, float]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -208,9 +208,15 @@ def _end_of_run_checks(
     from simulator.run.jury import JuryClient, JuryError
 
     rec = record.reconciliation
-    for run in record.faults:
-        if run.applied and run.window_end_s is not None and rec is not None and rec.ok:
-            run.answers_lost = 0  # nothing lost in the whole run, so nothing in this fault
+    if rec is not None and record.faults:
+        from simulator.run.reconcile import blame_losses
+
+        alone = blame_losses(rec, record.faults, record.started_at)
+        if alone:
+            note(
+                f"reconciliation: {alone:,} lost answers no fault explains (acknowledged "
+                "after every fault's window, or in a centre none of them touched)"
+            )
     if record.target_problems:
         return
     jury = JuryClient(target)

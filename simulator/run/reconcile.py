@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 import requests
 
-from simulator.record import Reconciliation
+from simulator.record import FaultRun, Reconciliation
 from simulator.tablet.ledger import Ledger, LedgerEntry, answer_digest, unpack
 from vigie.protocol import API_PREFIX
 from vigie.wire.http import AnswerRecord
@@ -66,7 +66,7 @@ class LedgerInbox:
         src = self.sources.get(source)
         if src is None:
             return  # a part without its source's first one: the ledger stays incomplete
-        for entry in unpack(src.tables, chunk.get("acked", b"")):
+        for entry in unpack(src.tables, chunk.get("acked", b""), chunk.get("acked_at", b"")):
             src.acked[(entry.candidate_id, entry.unit_id, entry.question_id)] = entry
         src.pending.extend(unpack(src.tables, chunk.get("pending", b"")))
         src.complete = bool(chunk.get("last"))
@@ -137,8 +137,9 @@ def reconcile(inbox: LedgerInbox, records: Iterable[AnswerRecord]) -> Reconcilia
             out.lost += 1
         else:
             out.mismatched += 1
+        e = check.entry
+        out.losses.append((e.centre, e.acked_at))
         if len(out.examples) < EXAMPLES:
-            e = check.entry
             out.examples.append(
                 {
                     "problem": verdict,
@@ -253,6 +254,35 @@ def end_of_run(
         return reconcile_run(target, inbox)
     except Exception as exc:  # a bug here must not cost the run its record
         return Reconciliation(problem=f"the reconciliation failed: {exc!r}")
+
+
+def blame_losses(rec: Reconciliation, faults: list[FaultRun], started_at: float) -> int:
+    """Each fault's ``answers_lost``: a lost (or changed) answer is put on the first
+    applied fault that could have cost it, the earliest whose window closes after the
+    answer was acknowledged and that touched its centre (a fault without centres touches
+    them all). Returns how many losses no fault explains (the platform lost them alone).
+    ``started_at``: the run's start, unix seconds (faults are in run seconds).
+
+    Left untouched when the reconciliation was not done: nothing is known then.
+    """
+    if rec.problem is not None:
+        return 0
+    applied = sorted(
+        (f for f in faults if f.applied and f.window_end_s is not None),
+        key=lambda f: f.window_end_s or 0.0,
+    )
+    for fault in applied:
+        fault.answers_lost = 0
+    alone = 0
+    for centre, acked_at in rec.losses:
+        t = acked_at - started_at - 1.0  # the ledger keeps whole seconds, truncated
+        for fault in applied:
+            if (fault.window_end_s or 0.0) >= t and (not fault.centres or centre in fault.centres):
+                fault.answers_lost = (fault.answers_lost or 0) + 1
+                break
+        else:
+            alone += 1
+    return alone
 
 
 def summary(rec: Reconciliation) -> str:

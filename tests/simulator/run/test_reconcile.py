@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.run.reconcile import LedgerInbox, reconcile, reconcile_run, summary
+from simulator.record import FaultRun, Reconciliation
+from simulator.run.reconcile import LedgerInbox, blame_losses, reconcile, reconcile_run, summary
 from simulator.tablet.ledger import Ledger
 from simulator.tablet.offline import AnswerQueue
 from vigie.testing import free_port
@@ -26,11 +27,11 @@ def body(action_id: str, question_id: str, choice: int, final: bool = False) -> 
 class Tablet:
     """One candidate's queue on a ledger; ``up`` decides whether the server takes answers."""
 
-    def __init__(self, ledger: Ledger, candidate: str = CAND) -> None:
+    def __init__(self, ledger: Ledger, candidate: str = CAND, centre: str = CENTRE) -> None:
         self.ledger = ledger
         self.up = True
         self.queue = AnswerQueue(self.send, lambda: None)
-        self.queue.bind(ledger, candidate, CENTRE)
+        self.queue.bind(ledger, candidate, centre)
 
     def send(self, unit_id: str, b: AnswerIn) -> AnswerResult:
         if not self.up:
@@ -186,3 +187,45 @@ def test_the_summary_line_names_what_was_lost() -> None:
         "reconciliation: 2 acknowledged answers, 1 on the server, 1 lost, "
         "0 with another value, 0 pending"
     )
+
+
+START = 1_800_000_000.0  # the run's start, unix seconds
+
+
+def fault(kind: str, at_s: float, end_s: float, centres: list[str] | None = None) -> FaultRun:
+    run = FaultRun(kind, centres or [], at_s, end_s - at_s, applied=True, started_at=at_s)
+    run.window_end_s = end_s
+    return run
+
+
+def test_each_loss_is_put_on_the_first_fault_that_could_have_cost_it() -> None:
+    now = [START]
+    ledger = Ledger(clock=lambda: now[0])
+    amiens, brest = Tablet(ledger), Tablet(ledger, "BREST-0001", "BREST")
+    given = []
+    for t, tablet, q in ((10, amiens, "q1"), (205, brest, "q2"), (260, amiens, "q3"),
+                         (300, brest, "q4"), (700, amiens, "q5")):  # fmt: skip
+        now[0] = START + t + 0.7  # kept as a whole second
+        given.append(tablet.give(q, 0))
+    rec = reconcile(inbox_of(ledger), [])  # the server holds none of them
+    assert rec.lost == 5
+    assert sorted(rec.losses) == [
+        ("AMIENS", START + 10), ("AMIENS", START + 260), ("AMIENS", START + 700),
+        ("BREST", START + 205), ("BREST", START + 300),
+    ]  # fmt: skip
+    outage = fault("centre_outage", 200, 290, ["BREST"])
+    stall = fault("db_stall", 250, 320)
+    not_applied = FaultRun("server_crash", [], 100, 10)  # never injected: blamed for none
+    alone = blame_losses(rec, [stall, outage, not_applied], START)
+    # q1 (AMIENS, 10 s): the outage closes first but is not Amiens', the stall is;
+    # q2 (BREST, 205 s): the outage; q3, q4: the stall; q5 after every window: alone.
+    assert (outage.answers_lost, stall.answers_lost, not_applied.answers_lost) == (1, 3, None)
+    assert alone == 1
+
+
+def test_without_a_reconciliation_no_fault_is_said_to_have_lost_nothing() -> None:
+    stall = fault("db_stall", 250, 320)
+    problem = Reconciliation(problem="the server's answer export could not be read")
+    assert blame_losses(problem, [stall], START) == 0 and stall.answers_lost is None
+    assert blame_losses(Reconciliation(acked=4, stored=4), [stall], START) == 0
+    assert stall.answers_lost == 0

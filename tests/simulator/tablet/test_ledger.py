@@ -32,7 +32,7 @@ def down(unit_id: str, b: AnswerIn) -> AnswerResult:
 def shipped(ledger: Ledger) -> tuple[list[LedgerEntry], list[LedgerEntry]]:
     chunks = list(ledger.chunks(entries=2))
     tables = chunks[0]
-    acked = [e for c in chunks for e in unpack(tables, c["acked"])]
+    acked = [e for c in chunks for e in unpack(tables, c["acked"], c["acked_at"])]
     pending = [e for c in chunks for e in unpack(tables, c["pending"])]
     assert [c["last"] for c in chunks] == [False] * (len(chunks) - 1) + [True]
     return acked, pending
@@ -65,6 +65,19 @@ def test_acknowledgements_round_trip_through_the_shipped_parts() -> None:
     ]
     assert {(e.candidate_id, e.centre) for e in acked} == {("AMIENS-0001", "AMIENS")}
     assert acked[1].digest == answer_digest({"choices": [0, 2]}, True)
+
+
+def test_each_acknowledgement_ships_with_its_second() -> None:
+    now = [1_800_000_000.9]
+    ledger = Ledger(clock=lambda: now[0])
+    queue = AnswerQueue(ok, lambda: None)
+    queue.bind(ledger, "AMIENS-0001", "AMIENS")
+    for i in range(5):  # over three parts of two entries
+        now[0] += 60
+        queue.add("U1", body(ledger.new_action_id(), f"U1-q00{i}", [i]))
+        queue.flush()
+    acked, _ = shipped(ledger)
+    assert [e.acked_at for e in acked] == [1_800_000_000.0 + 60 * (i + 1) for i in range(5)]
 
 
 def test_answers_that_wait_are_pending_and_counted_offline_once_per_centre() -> None:
