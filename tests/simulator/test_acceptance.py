@@ -145,6 +145,8 @@ def reconciled(report: dict[str, Any]) -> None:
     assert rec is not None and rec["problem"] is None, rec
     assert rec["acked"] > 0
     assert rec["lost"] == 0 and rec["mismatched"] == 0, rec
+    for f in report["faults"]:
+        assert f["answers_lost"] == (0 if f["applied"] else None), f
 
 
 @pytest.mark.slow
