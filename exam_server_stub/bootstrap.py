@@ -20,6 +20,7 @@ from vigie import demo
 from vigie.centres import Centre
 from vigie.protocol import JuryRole
 
+from . import queries
 from .store import connect, init_db
 
 # scrypt for the few jury accounts only (candidates use HMAC access codes: 9,800 logins
@@ -41,7 +42,7 @@ def bootstrap(path: Path, counts: dict[str, int], seed: int, centres: Sequence[C
     init_db(path)
     conn = connect(path)
     try:
-        if conn.execute("SELECT 1 FROM meta WHERE key = 'secret'").fetchone():
+        if queries.is_bootstrapped(conn):
             return
         known = {c.code for c in centres}
         unknown = sorted(set(counts) - known)
@@ -49,25 +50,16 @@ def bootstrap(path: Path, counts: dict[str, int], seed: int, centres: Sequence[C
             raise ValueError(f"unknown centre codes in the demo counts: {', '.join(unknown)}")
         session = demo.generate_session(seed)
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?)",
-            [("secret", secrets.token_hex(32)), ("seed", str(seed))],
-        )
-        conn.executemany(
-            "INSERT INTO candidates (id, centre, birth_date, access_code) VALUES (?, ?, ?, ?)",
+        queries.insert_meta(conn, [("secret", secrets.token_hex(32)), ("seed", str(seed))])
+        queries.insert_candidates(
+            conn,
             [
                 (c.candidate_id, c.centre, c.birth_date, c.access_code)
                 for c in demo.roster(counts, seed)
             ],
         )
-        conn.executemany(
-            "INSERT INTO units (id, key, nonce) VALUES (?, ?, ?)",
-            [(u.id, os.urandom(32), os.urandom(12)) for u in session.units],
-        )
-        conn.executemany(
-            "INSERT INTO jury_accounts (username, role, centre, salt, hash) VALUES (?, ?, ?, ?, ?)",
-            _jury_accounts(centres),
-        )
+        queries.insert_units(conn, [(u.id, os.urandom(32), os.urandom(12)) for u in session.units])
+        queries.insert_jury_accounts(conn, _jury_accounts(centres))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -97,7 +89,7 @@ def _jury_accounts(centres: Sequence[Centre]) -> list[tuple[str, str, str | None
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
-    return {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
+    return queries.meta(conn)
 
 
 def stored_roster(path: Path) -> tuple[int, dict[str, int]] | None:
@@ -112,7 +104,6 @@ def stored_roster(path: Path) -> tuple[int, dict[str, int]] | None:
             return None
         if "seed" not in meta:
             return None
-        rows = conn.execute("SELECT centre, COUNT(*) FROM candidates GROUP BY centre")
-        return int(meta["seed"]), {str(row[0]): int(row[1]) for row in rows}
+        return int(meta["seed"]), queries.candidates_per_centre(conn)
     finally:
         conn.close()

@@ -7,7 +7,7 @@ import hmac
 
 from aiohttp import web
 
-from vigie.protocol import ANSWER_ROUTE, API_PREFIX, ErrorCode
+from vigie.protocol import ANSWER_ROUTE, API_PREFIX, AuditKind, ErrorCode
 from vigie.wire import http as w
 
 from . import auth
@@ -40,7 +40,7 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.BAD_CREDENTIALS, "Unknown candidate, centre or access code.")
     now = request.app[EXAM].clock()
     token = request.app[SIGNER].issue(c.id, CANDIDATE_ROLE, c.centre, now)
-    exam.audit_later(c, "login", {"remote": request.remote})
+    exam.audit_later(c, AuditKind.LOGIN, {"remote": request.remote})
     return respond(
         w.LoginOk(
             token=token,

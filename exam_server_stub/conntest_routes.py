@@ -22,7 +22,7 @@ from vigie.demo import connection_test_code
 from vigie.protocol import API_PREFIX, MAX_WS_MESSAGE_BYTES, ErrorCode, JuryRole, WsClose
 from vigie.wire import conntest as w
 
-from . import auth, store
+from . import auth, queries, store
 from .api import CENTRE_FILTER, Api, Caller, Param, parse, respond
 from .conntest import (
     CSV_COLUMNS,
@@ -203,7 +203,7 @@ async def report(request: web.Request) -> web.Response:
     raw = _encoder.encode(body)
 
     def job(conn: sqlite3.Connection) -> None:
-        store.save_connection_test(conn, centre, cl.sub, now, raw)
+        queries.save_connection_test(conn, centre, cl.sub, now, raw)
 
     await exam.write(job)
     result = tablet_result(centre, cl.sub, now, body, request.app[KIT].package.sha256)
@@ -230,7 +230,7 @@ async def _summary(request: web.Request) -> w.ConnectionTestSummary:
 def _build(exam: Exam, kit: _Kit, only: str | None, shown: bool) -> w.ConnectionTestSummary:
     conn = store.connect(exam.settings.db_path, readonly=True)
     try:
-        rows = store.connection_tests(conn, only)
+        rows = queries.connection_tests(conn, only)
     finally:
         conn.close()
     tablets: dict[str, list[w.TabletResult]] = {}

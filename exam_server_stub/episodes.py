@@ -14,17 +14,8 @@ from typing import Any
 
 import orjson
 
+from . import queries
 from .reconnects import disconnected_since
-
-_ROWS = (
-    "SELECT ts, kind, candidate_id, centre, data FROM audit"
-    " WHERE kind IN ('connect', 'disconnect', 'launch', 'close') ORDER BY seq"
-)
-
-
-def _finishes(conn: sqlite3.Connection) -> dict[tuple[str, str], float]:
-    rows = conn.execute("SELECT candidate_id, unit_id, finished_at FROM finishes")
-    return {(r[0], r[1]): float(r[2]) for r in rows}
 
 
 def episodes(conn: sqlite3.Connection, centre: str | None, now: float) -> list[dict[str, Any]]:
@@ -35,12 +26,12 @@ def episodes(conn: sqlite3.Connection, centre: str | None, now: float) -> list[d
     (the duration then stops at the close). A disconnection after the candidate
     finished the unit is the tablet going home, not an incident.
     """
-    finished = _finishes(conn)
+    finished = queries.finish_times(conn)
     out: list[dict[str, Any]] = []
     live: str | None = None
     launched_at: float | None = None
     open_: dict[str, dict[str, Any]] = {}
-    for ts, kind, cid, where, data in conn.execute(_ROWS):
+    for ts, kind, cid, where, data in queries.connection_events(conn):
         if kind == "launch":
             live, launched_at = orjson.loads(data)["unit_id"], ts
             open_ = {}

@@ -16,7 +16,7 @@ from aiohttp import web
 from vigie.protocol import API_PREFIX, ErrorCode
 from vigie.wire import http as w
 
-from . import auth, store
+from . import auth, queries, store
 from .api import INT_SCHEMA, Api, Caller, Param, query_int
 from .keys import SETTINGS
 
@@ -41,7 +41,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     conn = store.connect(request.app[SETTINGS].db_path, readonly=True)
     try:
         while True:
-            rows = await asyncio.to_thread(store.answers_after, conn, since, PAGE)
+            rows = await asyncio.to_thread(queries.answers_after, conn, since, PAGE)
             if not rows:
                 break
             await resp.write(b"".join(_line(r) for r in rows))

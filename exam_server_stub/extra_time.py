@@ -25,6 +25,7 @@ from prometheus_client import Gauge
 from vigie import demo
 from vigie.protocol import AuditKind
 
+from . import queries
 from .state import Cand
 
 INCIDENT_STEP_S = 60.0  # proposals are rounded up to the minute, as a jury grants time
@@ -52,14 +53,10 @@ def roster_tiers_temps(
     if stored is not None:
         doc = orjson.loads(stored)
         return float(doc["share"]), float(doc["ratio"])
-    launched = conn.execute("SELECT 1 FROM units WHERE launched_at IS NOT NULL").fetchone()
-    if launched is not None:
+    if queries.any_unit_launched(conn):
         share = 0.0
     doc = {"share": share, "ratio": ratio}
-    conn.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-        (TIERS_META, orjson.dumps(doc).decode()),
-    )
+    queries.keep_meta(conn, TIERS_META, orjson.dumps(doc).decode())
     return share, ratio
 
 
@@ -70,11 +67,7 @@ def assign_planned(cands: Iterable[Cand], seed: int, share: float, ratio: float)
 
 def replay_extra(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> None:
     """Planned time applied at each launch, incident time granted: as before a restart."""
-    rows = conn.execute(
-        "SELECT kind, data FROM audit WHERE kind IN (?, ?) ORDER BY seq",
-        (AuditKind.LAUNCH.value, AuditKind.INCIDENT_TIME.value),
-    )
-    for kind, data in rows:
+    for kind, data in queries.audit_of_kinds(conn, (AuditKind.LAUNCH, AuditKind.INCIDENT_TIME)):
         doc = orjson.loads(data)
         uid = doc["unit_id"]
         if kind == AuditKind.LAUNCH:

@@ -19,7 +19,7 @@ from vigie.wire.http import (
 )
 from vigie.wire.ws import Instruction
 
-from . import store
+from . import queries
 from .errors import ApiError
 from .exam import Exam
 from .state import Cand, UnitRt
@@ -50,18 +50,15 @@ async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: 
 
     def change(conn: sqlite3.Connection) -> None:
         if paused:
-            conn.execute("INSERT INTO pauses (centre, paused_at) VALUES (?, ?)", (centre, now))
+            queries.insert_pause(conn, centre, now)
             data: dict[str, Any] = {
                 "reason": reason,
                 "unit_id": live.unit.id if live is not None else None,
             }
         else:
-            conn.execute(
-                "UPDATE pauses SET resumed_at = ? WHERE centre = ? AND resumed_at IS NULL",
-                (now, centre),
-            )
+            queries.end_pause(conn, centre, now)
             data = {"reason": reason}
-        store.audit(conn, now, kind.value, actor, data, centre=centre)
+        queries.audit(conn, now, kind.value, actor, data, centre=centre)
 
     def apply() -> None:
         if paused:
@@ -94,14 +91,18 @@ async def grant_extra_time(
         return _extra_time(iid, unit_id, seconds, reason, exam.deadline(c, u, now))
 
     def change(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "INSERT INTO extra_time (unit_id, candidate_id, centre, seconds, reason, actor, ts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (unit_id, candidate_id, target_centre, seconds, reason, actor, now),
+        queries.insert_extra_times(
+            conn, [(unit_id, candidate_id, target_centre, seconds, reason, actor, now)]
         )
         data = {"unit_id": unit_id, "seconds": seconds, "reason": reason}
-        store.audit(
-            conn, now, "extra_time", actor, data, candidate_id=candidate_id, centre=target_centre
+        queries.audit(
+            conn,
+            now,
+            AuditKind.EXTRA_TIME,
+            actor,
+            data,
+            candidate_id=candidate_id,
+            centre=target_centre,
         )
 
     def apply() -> None:
@@ -188,7 +189,7 @@ async def grant_incident_time(
         def change(conn: sqlite3.Connection) -> None:
             for code, seconds in by_centre.items():
                 data = {"unit_id": uid, "reason": reason, "seconds": seconds}
-                store.audit(conn, now, AuditKind.INCIDENT_TIME, actor, data, centre=code)
+                queries.audit(conn, now, AuditKind.INCIDENT_TIME, actor, data, centre=code)
 
         def apply() -> None:
             for c in cands:
@@ -231,8 +232,8 @@ async def send_message(
 
     def change(conn: sqlite3.Connection) -> None:
         target_centre = centre if centre is not None else cands[0].centre
-        store.audit(
-            conn, now, "message", actor, {"text": text, "reason": reason},
+        queries.audit(
+            conn, now, AuditKind.MESSAGE, actor, {"text": text, "reason": reason},
             candidate_id=candidate_id, centre=target_centre,
         )  # fmt: skip
 
@@ -254,11 +255,7 @@ def timeline(conn: sqlite3.Connection, c: Cand, *, answers: bool = False) -> lis
 
     Answer contents are left out unless ``answers`` (a national juror's audited reveal).
     """
-    rows = conn.execute(
-        "SELECT seq, ts, client_ts, kind, actor, centre, candidate_id, data FROM audit"
-        " WHERE candidate_id = ? OR candidate_id IS NULL ORDER BY seq",
-        (c.id,),
-    )
+    rows = queries.candidate_audit(conn, c.id)
     return [
         AuditEvent(
             seq=r["seq"],

@@ -11,10 +11,10 @@ import msgspec
 import orjson
 from aiohttp import web
 
-from vigie.protocol import API_PREFIX, INCIDENT_STATES, ErrorCode, JuryRole
+from vigie.protocol import API_PREFIX, INCIDENT_STATES, AuditKind, ErrorCode, JuryRole
 from vigie.wire import http as w
 
-from . import auth, jury, store
+from . import auth, jury, queries
 from .api import (
     CANDIDATE_ID,
     CENTRE,
@@ -52,7 +52,7 @@ async def login(request: web.Request) -> web.Response:
     body = parse(w.JuryLogin, await request.read())
     exam = request.app[EXAM]
     row = await asyncio.to_thread(
-        _read, exam.settings.db_path, lambda c: _account(c, body.username)
+        _read, exam.settings.db_path, lambda c: queries.jury_account(c, body.username)
     )
     ok = row is not None and await asyncio.to_thread(
         check_password, body.password, row["salt"], row["hash"]
@@ -62,10 +62,6 @@ async def login(request: web.Request) -> web.Response:
     role, centre = row["role"], row["centre"]
     token = request.app[SIGNER].issue(body.username, role, centre)
     return respond(w.JuryLoginOk(token=token, username=body.username, role=role, centre=centre))
-
-
-def _account(conn: Any, username: str) -> Any:
-    return conn.execute("SELECT * FROM jury_accounts WHERE username = ?", (username,)).fetchone()
 
 
 @routes.route(
@@ -365,7 +361,7 @@ async def timeline(request: web.Request) -> web.Response:
         now = request.app[EXAM].clock()
         data = {"candidate_id": c.id}
         await exam.write(
-            lambda conn: store.audit(
+            lambda conn: queries.audit(
                 conn, now, jury.ANSWERS_VIEWED, auth.actor(cl), data,
                 candidate_id=c.id, centre=c.centre,
             )
@@ -385,12 +381,7 @@ def _read(path: Path, fn: Callable[[Any], T]) -> T:
 
 
 def _fraud_rows(conn: Any, since: int, centre: str | None) -> list[w.FraudAlert]:
-    sql = "SELECT * FROM fraud_alerts WHERE id > ?"
-    args: list[Any] = [since]
-    if centre is not None:
-        sql += " AND centre = ?"
-        args.append(centre)
-    return [w.FraudAlert(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
+    return [w.FraudAlert(**dict(r)) for r in queries.fraud_alerts(conn, since, centre)]
 
 
 ALERT_SINCE = Param("since", "only alerts after this id", INT_SCHEMA)
@@ -409,24 +400,19 @@ async def fraud_alerts(request: web.Request) -> web.Response:
     return respond(w.FraudAlerts(alerts=alerts))
 
 
+_REPORTED_KINDS = (
+    AuditKind.LAUNCH, AuditKind.CLOSE, AuditKind.PAUSE, AuditKind.RESUME, AuditKind.MESSAGE,
+    AuditKind.INCIDENT_TIME,
+)  # fmt: skip
+
+
 def _incident_material(conn: Any, centre: str | None, now: float) -> dict[str, Any]:
-    sql = "SELECT * FROM extra_time"
-    args: list[Any] = []
-    if centre is not None:
-        sql += " WHERE centre = ?"
-        args.append(centre)
-    extra = [w.ExtraTimeGrant(**dict(r)) for r in conn.execute(sql + " ORDER BY id", args)]
+    extra = [w.ExtraTimeGrant(**dict(r)) for r in queries.extra_time_grants(conn, centre)]
     # Disconnections are reported as episodes (start, end, cause), not as raw events;
     # launch and close (national, no centre) frame the units in every centre's report.
-    sql = (
-        "SELECT seq, ts, kind, actor, centre, candidate_id, data FROM audit"
-        " WHERE kind IN ('launch', 'close', 'pause', 'resume', 'message', 'incident_time')"
-    )
-    if centre is not None:
-        sql += " AND (centre = ? OR centre IS NULL)"
     events = [
         w.IncidentEvent(**{**dict(r), "data": orjson.loads(r["data"])})
-        for r in conn.execute(sql + " ORDER BY seq", [centre] if centre is not None else [])
+        for r in queries.jury_events(conn, _REPORTED_KINDS, centre)
     ]
     return {
         "episodes": [w.Episode(**ep) for ep in episodes(conn, centre, now)],

@@ -13,10 +13,10 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from vigie.protocol import API_PREFIX, ErrorCode
+from vigie.protocol import API_PREFIX, AuditKind, ErrorCode
 from vigie.wire.metrics import FaultKind
 
-from . import store
+from . import queries
 from .errors import ApiError
 from .keys import EXAM, FAULTS, METRICS, SETTINGS, SIGNER
 from .tokens import CANDIDATE_ROLE
@@ -136,13 +136,9 @@ async def _maybe_fraud(request: web.Request) -> None:
     method, path = request.method, raw[:1000]
 
     def job(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "INSERT INTO fraud_alerts (ts, candidate_id, centre, method, path, user_agent)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (now, c.id, c.centre, method, path, ua),
-        )
-        store.audit(
-            conn, now, "fraud", "candidate", {"method": method, "path": path, "user_agent": ua},
+        queries.insert_fraud_alert(conn, now, c.id, c.centre, method, path, ua)
+        queries.audit(
+            conn, now, AuditKind.FRAUD, "candidate", {"method": method, "path": path, "user_agent": ua},
             candidate_id=c.id, centre=c.centre,
         )  # fmt: skip
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from vigie.protocol import API_PREFIX, AuditKind, ErrorCode
 from vigie.wire import http as w
 
-from . import auth, store
+from . import auth, queries
 from .api import Api, Caller, parse, respond
 from .keys import EXAM, FAULTS, WRITER
 
@@ -45,7 +45,7 @@ async def apply(request: web.Request) -> web.Response:
     now = time.time()
     # Not awaited: during a db_stall the audit waits with everything else, and the
     # operator's call must not.
-    request.app[WRITER].submit(lambda conn: store.audit(conn, now, AuditKind.FAULT, who, data))
+    request.app[WRITER].submit(lambda conn: queries.audit(conn, now, AuditKind.FAULT, who, data))
     return respond(fault)
 
 

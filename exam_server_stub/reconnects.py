@@ -14,12 +14,8 @@ from collections.abc import Mapping
 
 import orjson
 
+from . import queries
 from .state import Cand
-
-_ROWS = (
-    "SELECT ts, kind, candidate_id, data FROM audit"
-    " WHERE kind IN ('connect', 'disconnect', 'launch', 'close') ORDER BY seq"
-)
 
 
 def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> None:
@@ -27,7 +23,7 @@ def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> N
     live: str | None = None  # the unit running at this point of the log
     launched_at: float | None = None
     connected: set[str] = set()
-    for ts, kind, cid, data in conn.execute(_ROWS):
+    for ts, kind, cid, _centre, data in queries.connection_events(conn):
         if kind == "launch":
             live, launched_at = orjson.loads(data)["unit_id"], ts
             for each in cands.values():  # a new unit starts every history afresh
@@ -53,11 +49,13 @@ def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> N
         return
     # Sockets still open when the process died (kill -9 wrote no disconnect): they
     # dropped with it. The last audit row is the last moment the server is known alive.
-    last = conn.execute("SELECT ts FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    last = queries.last_audit_ts(conn)
+    if last is None:
+        return
     for cid in connected:
         c = cands[cid]
-        if not _finished_by(c, live, last[0]):
-            c.disc_since = last[0]
+        if not _finished_by(c, live, last):
+            c.disc_since = last
 
 
 def disconnected_since(last_hb: float | None, launched_at: float | None, now: float) -> float:

@@ -28,7 +28,7 @@ from vigie.correction.source import NotClosed, UnknownUnit, open_readonly, read_
 from vigie.protocol import API_PREFIX, AuditKind, ErrorCode
 from vigie.wire import http as w
 
-from . import auth, store
+from . import auth, queries
 from .api import CANDIDATE_ID, QUESTION_ID, Api, Caller, Param, parse, respond
 from .errors import ApiError
 from .keys import EXAM
@@ -225,7 +225,7 @@ async def neutralise(request: web.Request) -> web.Response:
     data = {"question_id": qid, "unit_id": unit.unit.id, "reason": body.reason}
 
     def job(conn: sqlite3.Connection) -> None:
-        store.audit(conn, now, AuditKind.NEUTRALISE, actor, data)
+        queries.audit(conn, now, AuditKind.NEUTRALISE, actor, data)
 
     await exam.write(job)
     return respond(Neutralised(qid, unit.unit.id, body.reason, actor, now))

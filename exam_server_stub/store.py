@@ -1,4 +1,5 @@
-"""SQLite on disk: the schema, and ONE writer thread doing group commits.
+"""SQLite on disk: the schema, and ONE writer thread doing group commits (the statements
+themselves are all in :mod:`exam_server_stub.queries`).
 
 Durability reasoning: WAL mode with ``synchronous=FULL`` fsyncs the WAL at every
 commit, so a committed answer survives ``kill -9`` and power loss. To keep that
@@ -27,8 +28,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-
-import orjson
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,57 +113,6 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=5000")
     conn.row_factory = sqlite3.Row
     return conn
-
-
-def audit(
-    conn: sqlite3.Connection,
-    ts: float,
-    kind: str,
-    actor: str,
-    data: dict[str, Any],
-    *,
-    candidate_id: str | None = None,
-    centre: str | None = None,
-    client_ts: float | None = None,
-) -> None:
-    """One audit event (the table refuses updates and deletes)."""
-    conn.execute(
-        "INSERT INTO audit (ts, client_ts, candidate_id, centre, kind, actor, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (ts, client_ts, candidate_id, centre, kind, actor, orjson.dumps(data).decode()),
-    )
-
-
-ANSWER_EXPORT_SQL = (
-    "SELECT a.seq, a.candidate_id, c.centre, a.unit_id, a.question_id, a.action_id, a.answer,"
-    " a.final, a.client_ts, a.server_ts FROM answers a JOIN candidates c ON c.id = a.candidate_id"
-    " WHERE a.seq > ? ORDER BY a.seq LIMIT ?"
-)
-
-
-def answers_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[sqlite3.Row]:
-    """Stored answers (every change) in storage order, after ``seq``: a page of the export."""
-    return conn.execute(ANSWER_EXPORT_SQL, (seq, limit)).fetchall()
-
-
-def save_connection_test(
-    conn: sqlite3.Connection, centre: str, tablet: str, ts: float, report: bytes
-) -> None:
-    """A tablet's report replaces its previous one: the latest counts."""
-    conn.execute(
-        "INSERT INTO connection_tests (centre, tablet, reported_at, report) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (centre, tablet) DO UPDATE SET reported_at = excluded.reported_at,"
-        " report = excluded.report, reports = reports + 1",
-        (centre, tablet, ts, report.decode()),
-    )
-
-
-def connection_tests(conn: sqlite3.Connection, centre: str | None) -> list[sqlite3.Row]:
-    """The latest report of every tablet (of one centre), by centre and tablet."""
-    sql = "SELECT centre, tablet, reported_at, report FROM connection_tests"
-    if centre is None:
-        return conn.execute(sql + " ORDER BY centre, tablet").fetchall()
-    return conn.execute(sql + " WHERE centre = ? ORDER BY tablet", (centre,)).fetchall()
 
 
 def init_db(path: Path) -> None:

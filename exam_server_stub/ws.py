@@ -11,7 +11,14 @@ from __future__ import annotations
 import msgspec
 from aiohttp import WSMsgType, web
 
-from vigie.protocol import API_PREFIX, MAX_WS_MESSAGE_BYTES, DisconnectReason, ErrorCode, WsClose
+from vigie.protocol import (
+    API_PREFIX,
+    MAX_WS_MESSAGE_BYTES,
+    AuditKind,
+    DisconnectReason,
+    ErrorCode,
+    WsClose,
+)
 from vigie.wire.ws import (
     Heartbeat,
     HeartbeatAck,
@@ -105,7 +112,9 @@ async def _serve(
     if old is not None:
         reasons[id(old)] = DisconnectReason.SUPERSEDED.value
         await old.close(code=WsClose.SUPERSEDED, message=b"superseded")
-    exam.audit_later(c, "connect", {"remote": request.remote, "superseded": old is not None})
+    exam.audit_later(
+        c, AuditKind.CONNECT, {"remote": request.remote, "superseded": old is not None}
+    )
     client_closed = False
     try:
         welcome = Welcome(
@@ -149,7 +158,7 @@ async def _serve(
         if exam.detach(c, ws, exam.clock()):
             # last_hb: a restart counts the time disconnected from it, as detach did.
             data = {"reason": reason, "code": ws.close_code, "last_hb": c.last_hb}
-            exam.audit_later(c, "disconnect", data)
+            exam.audit_later(c, AuditKind.DISCONNECT, data)
     return ws
 
 

@@ -26,7 +26,7 @@ from exam_server_stub.metrics import Metrics
 from exam_server_stub.settings import ServerSettings
 from exam_server_stub.store import Writer, connect
 from vigie.centres import load_centres
-from vigie.protocol import CandidateState, ErrorCode
+from vigie.protocol import AuditKind, CandidateState, ErrorCode
 from vigie.wire.http import Row
 
 COUNTS = {"AMU": 3, "LILLE": 1}
@@ -169,11 +169,13 @@ async def test_incidents_are_episodes_kept_after_they_end(exam: tuple[Exam, Cloc
     def connect_(x: Any) -> None:
         sockets[x.id] = sock()
         e.attach(x, sockets[x.id], clock.now)
-        e.audit_later(x, "connect", {})
+        e.audit_later(x, AuditKind.CONNECT, {})
 
     def drop(x: Any, reason: str) -> None:
         assert e.detach(x, sockets.pop(x.id), clock.now)
-        e.audit_later(x, "disconnect", {"reason": reason, "code": 4002, "last_hb": x.last_hb})
+        e.audit_later(
+            x, AuditKind.DISCONNECT, {"reason": reason, "code": 4002, "last_hb": x.last_hb}
+        )
 
     for x in (a, b, c, lille):
         connect_(x)

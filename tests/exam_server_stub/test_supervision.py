@@ -33,7 +33,7 @@ from exam_server_stub.store import Writer
 from exam_server_stub.supervision import recount
 from exam_server_stub.ws import _handle
 from vigie.centres import load_centres
-from vigie.protocol import ErrorCode
+from vigie.protocol import AuditKind, ErrorCode
 
 COUNTS = {"AMU": 3, "LILLE": 3, "BREST": 2}
 CENTRES = load_centres(None)
@@ -137,11 +137,11 @@ async def apply(
         ws = cast(web.WebSocketResponse, FakeSocket())
         sockets[c.id] = ws
         exam.attach(c, ws, clock[0])
-        exam.audit_later(c, "connect", {})  # as the websocket handler does
+        exam.audit_later(c, AuditKind.CONNECT, {})  # as the websocket handler does
     elif kind == "drop":
         c = cands[op[1]]
         if c.id in sockets and exam.detach(c, sockets.pop(c.id), clock[0]):
-            exam.audit_later(c, "disconnect", {"last_hb": c.last_hb})
+            exam.audit_later(c, AuditKind.DISCONNECT, {"last_hb": c.last_hb})
     elif kind == "hb":
         c = cands[op[1]]
         if c.ws is not None:
