@@ -66,6 +66,15 @@ def scope(cl: Claims, centre: str | None) -> str | None:
     return centre
 
 
+def centre_filter(request: web.Request) -> str | None:
+    """The ``centre`` query of a jury read, within the caller's scope (None: national)."""
+    cl = jury(request)
+    centre = scope(cl, request.query.get("centre"))
+    if centre is not None:
+        request.app[EXAM].check_centre(centre)
+    return centre
+
+
 def operator(request: web.Request) -> str:
     """The operator of the run (fault control): the token given to ``vigie serve``."""
     token = bearer(request)

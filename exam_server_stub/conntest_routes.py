@@ -228,11 +228,7 @@ async def _summary(request: web.Request) -> w.ConnectionTestSummary:
 
 
 def _build(exam: Exam, kit: _Kit, only: str | None, shown: bool) -> w.ConnectionTestSummary:
-    conn = store.connect(exam.settings.db_path, readonly=True)
-    try:
-        rows = queries.connection_tests(conn, only)
-    finally:
-        conn.close()
+    rows = store.read_only(exam.settings.db_path, lambda conn: queries.connection_tests(conn, only))
     tablets: dict[str, list[w.TabletResult]] = {}
     rtts: dict[str, list[float]] = {}
     for row in rows:

@@ -11,6 +11,7 @@ from . import (
     operator_routes,
     results_routes,
     service_routes,
+    supervision_routes,
     tablet_routes,
     ws,
 )
@@ -19,6 +20,7 @@ from .api import Api
 TABLES: tuple[Api, ...] = (
     candidate_routes.routes,
     jury_routes.routes,
+    supervision_routes.routes,
     export_routes.routes,
     results_routes.routes,
     ws.routes,

@@ -115,6 +115,16 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def read_only(path: Path, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """``fn`` on a read-only connection of its own (jury reads run in a thread: WAL
+    readers never block the writer)."""
+    conn = connect(path, readonly=True)
+    try:
+        return fn(conn)
+    finally:
+        conn.close()
+
+
 def init_db(path: Path) -> None:
     conn = connect(path)
     try:
