@@ -17,7 +17,7 @@ from .bootstrap import bootstrap
 from .exam import Exam
 from .faults import Faults
 from .gcwatch import GcWatch, freeze_every
-from .keys import CLOSE_REASONS, EXAM, FAULTS, METRICS, SETTINGS, SIGNER, WRITER
+from .keys import EXAM, FAULTS, METRICS, SETTINGS, SIGNER, WRITER
 from .metrics import Metrics
 from .middleware import error_mw, fault_mw, metrics_mw
 from .route_tables import TABLES
@@ -45,7 +45,6 @@ def create_app(settings: ServerSettings) -> web.Application:
     app[METRICS] = metrics
     app[EXAM] = exam
     app[SIGNER] = TokenSigner(exam.secret, settings.token_ttl_s)
-    app[CLOSE_REASONS] = {}
     for table in TABLES:
         app.add_routes(table)
     results_routes.setup(app)
@@ -86,7 +85,7 @@ async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _sweep(app: web.Application) -> None:
     """Recompute supervision states; close sockets silent for ``lost_after_s`` (4002)."""
-    exam, reasons = app[EXAM], app[CLOSE_REASONS]
+    exam = app[EXAM]
     interval = app[SETTINGS].sweep_interval_s
     closing: set[asyncio.Task[None]] = set()  # keep references: the loop holds tasks weakly
     while True:
@@ -95,8 +94,9 @@ async def _sweep(app: web.Application) -> None:
             for silent in exam.sweep_slices(exam.clock()):
                 for c in silent:
                     sock = c.ws
-                    if sock is not None and id(sock) not in reasons:
-                        reasons[id(sock)] = DisconnectReason.HEARTBEAT_TIMEOUT.value
+                    if sock is not None and exam.close_for(
+                        sock, DisconnectReason.HEARTBEAT_TIMEOUT
+                    ):
                         task = asyncio.create_task(_close(sock))
                         closing.add(task)
                         task.add_done_callback(closing.discard)
@@ -140,10 +140,10 @@ async def _gc_watch_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_sockets(app: web.Application) -> None:
     """Shutdown: every tablet gets 1001 (going away) and reconnects with backoff."""
-    exam, reasons = app[EXAM], app[CLOSE_REASONS]
+    exam = app[EXAM]
     socks = [c.ws for c in exam.cands.values() if c.ws is not None]
     for sock in socks:
-        reasons[id(sock)] = DisconnectReason.SERVER_SHUTDOWN.value
+        exam.close_for(sock, DisconnectReason.SERVER_SHUTDOWN)
     for i in range(0, len(socks), 500):
         await asyncio.gather(
             *(

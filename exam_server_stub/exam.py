@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 
 from vigie.centres import Centre
-from vigie.protocol import AuditKind, CandidateState, ErrorCode
+from vigie.protocol import AuditKind, CandidateState, DisconnectReason, ErrorCode
 from vigie.wire.ws import CloseUnitPush, Instruction, LaunchPush
 
 from . import extra_time as extra
@@ -38,7 +38,7 @@ from .flow import CandidateFlow
 from .metrics import Metrics
 from .rehydrate import load
 from .settings import ServerSettings
-from .state import Cand, UnitRt
+from .state import Cand, Socket, UnitRt
 from .store import Writer
 from .supervision import ChangeLog, HeardOrder, StateCounts
 
@@ -74,6 +74,7 @@ class Exam(CandidateFlow):
         self.overtime: set[str] = set()
         self.incident_lock = asyncio.Lock()  # incident grants, one at a time (idempotence)
         self.open_ws = 0
+        self.closing: dict[Socket, DisconnectReason] = {}
         self.open_by_centre: dict[str, int] = dict.fromkeys(self.centres, 0)
         # Feed cursors start at the boot time in microseconds: a cursor from a previous
         # process is below the floor and gets 410 cursor_expired, never wrong rows.

@@ -17,5 +17,3 @@ METRICS = web.AppKey("metrics", Metrics)
 SIGNER = web.AppKey("signer", TokenSigner)
 WRITER = web.AppKey("writer", Writer)
 FAULTS = web.AppKey("faults", Faults)
-# Why the server closed a socket (id(ws) -> DisconnectReason), read by its handler.
-CLOSE_REASONS = web.AppKey("close_reasons", dict[int, str])

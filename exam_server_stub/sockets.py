@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vigie.protocol import INCIDENT_STATES, AuditKind
+from vigie.protocol import INCIDENT_STATES, AuditKind, DisconnectReason
 from vigie.wire.ws import Heartbeat
 
 from . import queries
@@ -30,6 +30,20 @@ class Sockets(Board):
     writer: Writer | None
     open_ws: int
     open_by_centre: dict[str, int]
+    # Why the server closes a socket, from the moment it decides to until the handler
+    # audits the disconnect (the sweeper, a newer socket and the shutdown all decide).
+    closing: dict[Socket, DisconnectReason]
+
+    def close_for(self, ws: Socket, reason: DisconnectReason) -> bool:
+        """Record why the server closes ``ws``; False if it is already being closed."""
+        if ws in self.closing:
+            return False
+        self.closing[ws] = reason
+        return True
+
+    def closed_because(self, ws: Socket) -> DisconnectReason | None:
+        """Why the server closed ``ws`` (forgotten once read); None: it did not."""
+        return self.closing.pop(ws, None)
 
     def audit_later(self, c: Cand, kind: AuditKind, data: dict[str, Any]) -> None:
         """Connection events: committed with the next group, not awaited (never on a hot path)."""

@@ -33,7 +33,7 @@ from . import auth
 from .api import Api, Caller, Param
 from .errors import ApiError
 from .exam import Exam
-from .keys import CLOSE_REASONS, EXAM, METRICS, SETTINGS
+from .keys import EXAM, METRICS, SETTINGS
 from .state import Cand
 from .tokens import CANDIDATE_ROLE
 from .ws_deflate import use_lean_deflate
@@ -102,7 +102,6 @@ async def _serve(
     request: web.Request, exam: Exam, c: Cand, ws: web.WebSocketResponse
 ) -> web.WebSocketResponse:
     m = request.app[METRICS]
-    reasons = request.app[CLOSE_REASONS]
     now = request.app[EXAM].clock()
     reconnects = c.reconnects
     old = exam.attach(c, ws, now)
@@ -110,7 +109,7 @@ async def _serve(
         m.reconnected(c.centre)
     m.ws_connects.inc()
     if old is not None:
-        reasons[id(old)] = DisconnectReason.SUPERSEDED.value
+        exam.close_for(old, DisconnectReason.SUPERSEDED)
         await old.close(code=WsClose.SUPERSEDED, message=b"superseded")
     exam.audit_later(
         c, AuditKind.CONNECT, {"remote": request.remote, "superseded": old is not None}
@@ -127,33 +126,33 @@ async def _serve(
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 # Binary frames are not part of the protocol (errors end the iteration).
-                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                exam.close_for(ws, DisconnectReason.PROTOCOL_ERROR)
                 await ws.close(code=WsClose.POLICY_VIOLATION, message=b"text frames only")
                 break
             if _too_big(msg.data):
-                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                exam.close_for(ws, DisconnectReason.PROTOCOL_ERROR)
                 await ws.close(code=WsClose.MESSAGE_TOO_BIG, message=b"message over 8 KiB")
                 break
             try:
                 reply = await _handle(exam, c, msg.data)
             except ProtocolError as exc:
-                reasons[id(ws)] = DisconnectReason.PROTOCOL_ERROR.value
+                exam.close_for(ws, DisconnectReason.PROTOCOL_ERROR)
                 await ws.close(code=WsClose.POLICY_VIOLATION, message=str(exc)[:120].encode())
                 break
             if reply is not None:
                 await ws.send_frame(reply, WSMsgType.TEXT)
                 m.heartbeats.inc()
         else:
-            client_closed = ws.close_code is not None and id(ws) not in reasons
+            client_closed = ws.close_code is not None and ws not in exam.closing
     finally:
-        reason = reasons.pop(id(ws), None)
+        reason = exam.closed_because(ws)
         if reason is None:
             if ws.close_code == WsClose.MESSAGE_TOO_BIG:
-                reason = DisconnectReason.PROTOCOL_ERROR.value
+                reason = DisconnectReason.PROTOCOL_ERROR
             elif client_closed and ws.close_code in (WsClose.NORMAL, WsClose.GOING_AWAY):
-                reason = DisconnectReason.CLIENT_CLOSE.value
+                reason = DisconnectReason.CLIENT_CLOSE
             else:
-                reason = DisconnectReason.NETWORK.value
+                reason = DisconnectReason.NETWORK
         m.ws_disconnects.labels(reason).inc()
         if exam.detach(c, ws, exam.clock()):
             # last_hb: a restart counts the time disconnected from it, as detach did.
