@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -26,22 +27,52 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def wait_http(
+    url: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    timeout_s: float = 90.0,
+    context: ssl.SSLContext | None = None,
+) -> None:
+    """Until ``url`` answers (any status below 400); RuntimeError if ``proc`` exits first,
+    TimeoutError past ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
 def wait_healthy(
     url: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None
 ) -> bool:
     """True once ``url``/healthz answers 200; False if ``proc`` exits first; raises past the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} was not healthy within {timeout_s:.0f} s")
+    try:
+        wait_http(f"{url}/healthz", proc, timeout_s)
+    except RuntimeError:
+        return False
+    return True
+
+
+def wait_for(
+    what: str,
+    check: Callable[[], object],
+    timeout_s: float,
+    show: Callable[[], object] | None = None,
+) -> float:
+    """Poll ``check`` until it is true (bounded); the seconds it took. AssertionError,
+    naming ``what`` (and what ``show`` returns then), past ``timeout_s``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.2)
+    seen = f"; {show()}" if show is not None else ""
+    raise AssertionError(f"timed out waiting for {what} ({timeout_s:g} s){seen}")
 
 
 class ServerProcess:

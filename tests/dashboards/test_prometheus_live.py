@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from dashboards.mixin_files import committed_dashboards, rule_files
 from dashboards.promql import checkable_expressions
 from dashboards.testing import http_get, start_prometheus, wait_for_data
 from scenarios import load_scenario
+from vigie import testing
 from vigie.demo import access_code
 from vigie.testing import free_port
 
@@ -57,16 +57,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"{url}: process exited {proc.returncode}\n{log.read_text()[-3000:]}")
-        try:
-            http_get(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"{url} did not answer within {timeout_s:.0f} s\n{log.read_text()[-3000:]}")
+    try:
+        testing.wait_http(url, proc, timeout_s)
+    except (RuntimeError, TimeoutError) as exc:
+        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture

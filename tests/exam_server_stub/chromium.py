@@ -7,7 +7,6 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +16,9 @@ from typing import Any
 
 from exam_server_stub.settings import DEFAULT_SEED
 from tests.supervision_dashboard.browser import until
-from tests.supervision_dashboard.conftest import free_port, stop
+from tests.supervision_dashboard.conftest import stop
 from vigie.demo import Question, access_code
+from vigie.testing import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 QROC_TEXT = "pneumopathie franche lobaire"
@@ -40,7 +40,7 @@ class ExamServer:
     def start(self) -> str:
         log = (self.db.parent / "serve.log").open("ab")
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        _wait_healthy(self.base, self.proc)
+        wait_http(self.base + "/healthz", self.proc, context=_insecure())
         return self.base
 
     def kill(self) -> None:
@@ -63,20 +63,11 @@ def serve(db: Path, *options: str, tls: tuple[Path, Path] | None = None) -> Iter
         server.stop()
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+def _insecure() -> ssl.SSLContext:
     insecure = ssl.create_default_context()
     insecure.check_hostname = False
     insecure.verify_mode = ssl.CERT_NONE  # a test's own self-signed certificate
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"vigie serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2, context=insecure):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(base)
+    return insecure
 
 
 def start_chromium(profile: Path, flags: tuple[str, ...] = ()) -> Any:

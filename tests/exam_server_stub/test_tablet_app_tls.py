@@ -22,7 +22,7 @@ import pytest
 
 from tests.exam_server_stub.chromium import ROOT, Tablet, log_in, serve
 from tests.supervision_dashboard.browser import until
-from tests.supervision_dashboard.conftest import free_port, wait_http
+from vigie.testing import free_port, wait_http
 
 pytestmark = pytest.mark.browser
 HOST = "exam.test"

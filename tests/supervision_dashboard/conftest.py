@@ -29,7 +29,6 @@ def changes() -> dict[str, Any]:
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -39,29 +38,11 @@ from collections.abc import Callable, Iterator  # noqa: E402
 
 import aiohttp  # noqa: E402
 
+from vigie.testing import free_port, wait_http  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 VIGIE = [sys.executable, "-m", "vigie"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from supervision_dashboard.jury_client import JuryIdentity
 from supervision_dashboard.sessions import SessionStore, secret_key
+from vigie.testing import wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,17 +41,6 @@ def _start(server: str, port: int, state: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait(url: str, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
-
-
 @pytest.mark.browser  # real processes, like the browser tests
 def test_a_dashboard_restart_logs_nobody_out(exam_server: str, tmp_path: Path) -> None:
     import socket
@@ -61,7 +51,7 @@ def test_a_dashboard_restart_logs_nobody_out(exam_server: str, tmp_path: Path) -
     base = f"http://127.0.0.1:{port}"
     proc = _start(exam_server, port, tmp_path)
     try:
-        _wait(base + "/login")
+        wait_http(base + "/login", timeout_s=60)
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(base + "/login", timeout=10) as resp:
@@ -74,7 +64,7 @@ def test_a_dashboard_restart_logs_nobody_out(exam_server: str, tmp_path: Path) -
         proc.terminate()
         assert proc.wait(20) == 0
         proc = _start(exam_server, port, tmp_path)
-        _wait(base + "/login")
+        wait_http(base + "/login", timeout_s=60)
         with opener.open(base + "/_dash-layout", timeout=10) as resp:  # same cookie
             assert resp.status == 200 and b"observer" in resp.read()
         logs = " ".join(p.read_text(errors="replace") for p in tmp_path.glob("dashboard-*.log"))

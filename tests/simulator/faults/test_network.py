@@ -13,16 +13,15 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.faults.nft import TABLE_FAMILY, list_tables, table_name, unavailable_reason
-from vigie.testing import ServerProcess
+from vigie.testing import ServerProcess, wait_for
 
 DRIVER = Path(__file__).with_name("driver.py")
 UNIT = "ue1"
@@ -128,18 +127,6 @@ class Fleet:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def wait_for(
-    what: str, check: Callable[[], bool], limit_s: float, show: Callable[[], Any] = str
-) -> float:
-    """Poll ``check`` until true (bounded); the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit_s:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {limit_s:g} s; {show()}")
 
 
 @pytest.fixture

@@ -14,13 +14,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 from simulator.record import RunRecord
-from vigie.testing import ServerProcess
+from vigie.testing import ServerProcess, wait_for
 
 TOKEN = "operator-test-token"
 
@@ -37,15 +36,6 @@ def accepted(url: str) -> float:
     text = requests.get(f"{url}/metrics", timeout=5).text
     m = re.search(r'^vigie_answers_total\{result="accepted"\} (\S+)$', text, re.M)
     return float(m.group(1)) if m else 0.0
-
-
-def wait_for(what: str, check: object, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_run_on_a_safe_server_reconciles_every_answer(tmp_path: Path) -> None:
