@@ -89,6 +89,17 @@ class Fleet(_Strict):
     request_timeout_s: PositiveFloat = 30.0
 
 
+class Cohort(_Strict):
+    """How the candidates answer, so that the marks spread like a real cohort's and the
+    ranking means something: ``skilled_share`` of them answer each question from the key
+    with their own chance ``skill`` (drawn once per candidate from the seed, a normal of
+    ``skill_mean`` and ``skill_sd`` clipped to 0..1), the others at random."""
+
+    skilled_share: Ratio = 0.8
+    skill_mean: Ratio = 0.6
+    skill_sd: Annotated[float, Field(ge=0, le=0.5)] = 0.15
+
+
 class TiersTemps(_Strict):
     """Planned extra time (tiers-temps) in the roster: ``share`` of the candidates get
     ``ratio`` of each unit's duration, applied by the server at the launch."""
@@ -225,6 +236,7 @@ class Scenario(_Strict):
     slos: Slos = Slos()
     server: ServerKnobs = ServerKnobs()
     fleet: Fleet = Fleet()
+    cohort: Cohort = Cohort()
     tiers_temps: TiersTemps = TiersTemps()
     faults: list[Fault] = []
     real_tablets: RealTablets | None = None  # centres left to real tablets (mixed fleets)

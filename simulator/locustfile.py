@@ -113,6 +113,9 @@ def fleet_settings(
         reconnect_max_s=f.reconnect_max_s,
         request_timeout_s=f.request_timeout_s,
         answer_fraction=scenario.exam.answer_fraction,
+        cohort=fleet.Cohort(
+            scenario.cohort.skilled_share, scenario.cohort.skill_mean, scenario.cohort.skill_sd
+        ),
         seed=scenario.seed,
         net_base=net_base,
         centres=tuple(scenario.centres.items()),

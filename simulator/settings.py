@@ -55,6 +55,16 @@ class ThinkTime:
 
 
 @dataclass(frozen=True, slots=True)
+class Cohort:
+    """Who answers from the keys, and how well (scenarios.model.Cohort); by default
+    nobody: every answer is a random valid one."""
+
+    skilled_share: float = 0.0
+    skill_mean: float = 0.6
+    skill_sd: float = 0.15
+
+
+@dataclass(frozen=True, slots=True)
 class FleetSettings:
     target: str  # base URL of the exam server, e.g. http://127.0.0.1:8080
     heartbeat_interval_s: float = 5.0
@@ -69,6 +79,7 @@ class FleetSettings:
     reconnect_max_s: float = 30.0
     request_timeout_s: float = 30.0
     answer_fraction: float = 1.0  # share of the unit's questions a tablet answers
+    cohort: Cohort = field(default_factory=Cohort)
     seed: int = 2022
     #: the run's octet: with a loopback target each centre's tablets send from
     #: 127.<net_base>.<k>.x (simulator.faults.addresses); None: no binding

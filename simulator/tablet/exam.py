@@ -23,8 +23,8 @@ from cryptography.exceptions import InvalidTag
 
 from simulator import record
 from simulator.settings import FailureKind, FleetSettings, TabletFailure
-from simulator.think import make_answer, think_seconds
-from vigie.wire.http import AnswerIn, Finish, LockedQuestion, QuestionDoc, UnitKey
+from simulator.think import answer_keys, make_answer, skill_of, think_seconds
+from vigie.wire.http import Answer, AnswerIn, Finish, LockedQuestion, QuestionDoc, UnitKey
 
 from .api import Reporter, TabletApi
 from .backoff import Attempt, Pacer
@@ -52,6 +52,7 @@ class ExamFlow:
         "progress",
         "queue",
         "report",
+        "skill",
         "stopping",
         "store",
         "units",
@@ -87,6 +88,7 @@ class ExamFlow:
         self.stopping = stopping
         self.store = PACKAGES if cfg.share_packages else UNSHARED
         self.packages: dict[str, tuple[str, bytes]] = {}  # unit -> (sha256, the store's body)
+        self.skill = skill_of(cfg.seed, api.identity.candidate_id, cfg.cohort)
 
     def run(self) -> None:
         """From login to the last unit; raises Stopped when the tablet stops first."""
@@ -179,7 +181,7 @@ class ExamFlow:
                 AnswerIn(
                     action_id=self.ledger.new_action_id(),
                     question_id=question.id,
-                    answer=msgspec.to_builtins(make_answer(question)),
+                    answer=msgspec.to_builtins(self._answer(question)),
                     final=question.dossier_id is not None,
                     client_ts=time.time(),
                 ),
@@ -190,6 +192,13 @@ class ExamFlow:
                 progress.battery = max(5, progress.battery - 1)
         self._finish(unit_id)
         self._leave(unit_id)
+
+    def _answer(self, question: QuestionDoc) -> Answer:
+        if not self.skill:
+            return make_answer(question)
+        return make_answer(
+            question, key=answer_keys(self.cfg.seed).get(question.id), skill=self.skill
+        )
 
     def _fetch_key(self, unit_id: str) -> UnitKey | None:
         for attempt in self.pacer.attempts(stop=lambda: self.over(unit_id)):
