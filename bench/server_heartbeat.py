@@ -7,7 +7,11 @@ permessage-deflate), in the same run:
 * server CPU per heartbeat (server process CPU time over the window / heartbeats answered),
 * memory per connected tablet (server RSS growth / tablets connected),
 * next to them, the client's own event-loop lag and CPU: a figure is the server's only
-  while the client is idle (lag of a few ms, CPU well under a core).
+  while the client is idle (lag of a few ms, CPU well under a core),
+* for vigie, what its own ``/metrics`` say of the window: its event-loop lag (p99 and the
+  worst, by histogram bucket) and its garbage collections per generation (count, total and
+  worst pause): where a tail comes from. ``--profile DIR`` also records the server with
+  py-spy over the window (a flame graph per mode), when py-spy is installed.
 
 then the vigie figures as ratios of the echo's. Targets (issue 12): 12,000 tablets,
 p99 < 50 ms, CPU per heartbeat <= 1.5x echo, <= 40 KiB per tablet uncompressed and
@@ -30,6 +34,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,8 +45,10 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from vigie.testing import free_port
+from vigie.wire.metrics import Metric
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 7
@@ -61,6 +68,7 @@ class Fleet:
     client_lag_p99: float = 0.0
     client_lag_max: float = 0.0
     client_cpu: float = 0.0
+    server: dict[str, str] = field(default_factory=dict)  # the server's own figures, in words
 
 
 @dataclass
@@ -77,6 +85,7 @@ class Result:
     client_lag_p99_ms: float
     client_lag_max_ms: float
     client_cpu: float
+    server: dict[str, str] = field(default_factory=dict)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -169,8 +178,13 @@ async def run_fleet(
             children.append(subprocess.Popen(cmd, stdout=subprocess.PIPE))  # noqa: ASYNC220
         await asyncio.sleep(max(0.0, window[0] - time.time()))
         cpu0 = server.cpu_times()
+        before = await histograms(port) if args.server_metrics else None
+        spy = profile(server.pid, args, window[1] - window[0], compress)
         await asyncio.sleep(max(0.0, window[1] - time.time()))
         cpu1 = server.cpu_times()
+        after = await histograms(port) if args.server_metrics else None
+        if spy is not None:
+            await asyncio.to_thread(spy.wait, 60)
         # After the heartbeats: compressors are allocated at a socket's first send.
         rss_growth = server.memory_info().rss - rss_before
         reports = []
@@ -189,7 +203,79 @@ async def run_fleet(
         fleet.client_lag_p99 = max(fleet.client_lag_p99, r["lag_p99_ms"] or 0.0)
         fleet.client_lag_max = max(fleet.client_lag_max, r["lag_max_ms"] or 0.0)
         fleet.client_cpu = max(fleet.client_cpu, r["cpu_share"])
+    if before is not None and after is not None:
+        fleet.server = server_figures(before, after)
     return fleet
+
+
+Buckets = dict[tuple[str, str], list[tuple[float, float]]]  # (metric, label) -> (le, count)
+
+
+async def histograms(port: int) -> Buckets | None:
+    """The server's loop-lag and GC histograms now (None: not a vigie server)."""
+    wanted = {Metric.LOOP_LAG.value: "", Metric.GC_PAUSE.value: "generation"}
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as r,
+        ):
+            if r.status != 200:
+                return None
+            text = await r.text()
+    except aiohttp.ClientError:
+        return None
+    out: Buckets = {}
+    for family in text_string_to_metric_families(text):
+        if family.name not in wanted:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                key = (family.name, sample.labels.get(wanted[family.name], ""))
+                out.setdefault(key, []).append((float(sample.labels["le"]), sample.value))
+            elif sample.name.endswith("_sum"):
+                key = (family.name, sample.labels.get(wanted[family.name], ""))
+                out.setdefault(key, []).append((-1.0, sample.value))  # -1: the sum
+    return out
+
+
+def server_figures(before: Buckets, after: Buckets) -> dict[str, str]:
+    """The window's share of each histogram: loop lag p99 and worst, GC by generation."""
+    out: dict[str, str] = {}
+    for key, rows in sorted(after.items()):
+        old = dict(before.get(key, []))
+        delta = [(le, count - old.get(le, 0.0)) for le, count in rows]
+        total_s = next((c for le, c in delta if le == -1.0), 0.0)
+        buckets = sorted((le, c) for le, c in delta if le >= 0)
+        n = buckets[-1][1] if buckets else 0.0  # the +Inf bucket: every observation
+        if not n:
+            continue
+        worst = next(le for le, c in buckets if c >= n)
+        p99 = next(le for le, c in buckets if c >= 0.99 * n)
+        if key[0] == Metric.LOOP_LAG.value:
+            out["loop lag"] = f"p99 <= {p99 * 1000:g} ms, worst <= {worst * 1000:g} ms"
+        else:
+            out[f"gc gen {key[1]}"] = (
+                f"{n:.0f} collections, {total_s * 1000:.0f} ms in all, worst <= {worst * 1000:g} ms"
+            )
+    return out
+
+
+def profile(
+    pid: int, args: argparse.Namespace, seconds: float, compress: bool
+) -> subprocess.Popen[bytes] | None:
+    """py-spy over the window into ``--profile`` (None when not asked or not installed)."""
+    if args.profile is None:
+        return None
+    exe = shutil.which("py-spy")
+    if exe is None:
+        print("--profile: py-spy is not installed (pip install py-spy)", file=sys.stderr)
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"server-{'deflate' if compress else 'plain'}-{pid}.svg"
+    cmd = [exe, "record", "-p", str(pid), "-d", f"{max(1, int(seconds))}", "-o", str(out)]
+    return subprocess.Popen(
+        [*cmd, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 async def measure(
@@ -235,6 +321,7 @@ async def measure(
         client_lag_p99_ms=fleet.client_lag_p99,
         client_lag_max_ms=fleet.client_lag_max,
         client_cpu=fleet.client_cpu,
+        server=fleet.server,
     )
 
 
@@ -252,6 +339,9 @@ def print_table(results: list[Result]) -> None:
             f"{r.p99_ms:>8.2f}{r.cpu_us_per_hb:>10.1f}{r.kib_per_tablet:>9.1f}{lag:>23}"
             f"{r.client_cpu:>10.0%}"
         )
+    for r in results:
+        for what, figure in r.server.items():
+            print(f"  {r.label}, in the window: {what}: {figure}")
 
 
 async def amain(args: argparse.Namespace) -> int:
@@ -298,6 +388,15 @@ def main() -> None:
         "--client-procs", type=int, default=2, help="client processes holding the fleet"
     )
     parser.add_argument("--only", choices=("plain", "deflate"), help="one mode only")
+    parser.add_argument(
+        "--no-server-metrics",
+        dest="server_metrics",
+        action="store_false",
+        help="do not read the server's /metrics at the window's ends",
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="record the vigie server with py-spy here"
+    )
     args = parser.parse_args()
     with contextlib.suppress(ImportError):
         import uvloop

@@ -175,7 +175,7 @@ class FakeExposition:
         )
         self.lag = Histogram(M.LOOP_LAG, f"fake {M.LOOP_LAG}", registry=s)
         self.gc_pause = Histogram(M.GC_PAUSE, f"fake {M.GC_PAUSE}", ["generation"], registry=s)
-        self.gc_frozen = Gauge(M.GC_FROZEN, f"fake {M.GC_FROZEN}", registry=s)
+        self.gc_freezes = Counter(M.GC_FREEZES, f"fake {M.GC_FREEZES}", registry=s)
         self.fraud = Counter(M.FRAUD_ALERTS, f"fake {M.FRAUD_ALERTS}", registry=s)
         self.faults = Counter(M.INJECTED_FAULTS, f"fake {M.INJECTED_FAULTS}", ["kind"], registry=s)
         self.writer_queue = Gauge(M.WRITER_QUEUE, f"fake {M.WRITER_QUEUE}", registry=s)
@@ -232,7 +232,7 @@ class FakeExposition:
         self.lag.observe(rng.uniform(0.0001, 0.005))
         for generation in ("0", "1", "2"):
             self.gc_pause.labels(generation).observe(rng.uniform(0.0001, 0.02))
-        self.gc_frozen.set(rng.randint(100_000, 200_000))
+        self.gc_freezes.inc()
         self.fraud.inc()
         self.faults.labels("latency").inc()
         self.users.set(90)

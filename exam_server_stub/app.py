@@ -129,7 +129,7 @@ async def _gc_watch_ctx(app: web.Application) -> AsyncIterator[None]:
     metrics, every = app[METRICS], app[SETTINGS].gc_freeze_every_s
     watch = GcWatch(metrics.gc_pause)
     watch.install()
-    task = asyncio.create_task(freeze_every(every, metrics.gc_frozen)) if every > 0 else None
+    task = asyncio.create_task(freeze_every(every, metrics.gc_freezes)) if every > 0 else None
     yield
     watch.remove()
     if task is not None:

@@ -74,8 +74,10 @@ class Metrics:
             buckets=_FAST_BUCKETS,
             registry=r,
         )
-        self.gc_frozen = Gauge(
-            M.GC_FROZEN, "Objects moved out of the cyclic collector's sight.", registry=r
+        self.gc_freezes = Counter(
+            M.GC_FREEZES,
+            "Times what survived was moved out of the cyclic collector's sight.",
+            registry=r,
         )
         self.fraud_alerts = Counter(M.FRAUD_ALERTS, "Fraud alerts recorded.", registry=r)
         self.writer_queue = Gauge(

@@ -57,26 +57,25 @@ def test_installed_it_sees_the_real_collector_and_removed_it_is_gone() -> None:
     assert count(watch.pauses, "2") == 1
 
 
-def test_what_survived_is_frozen_every_few_seconds_and_the_count_shown() -> None:
+def test_what_survived_is_frozen_every_few_seconds_and_the_freezes_counted() -> None:
     import asyncio
 
-    from prometheus_client import Gauge
+    from prometheus_client import Counter
 
     from exam_server_stub.gcwatch import freeze_every
 
-    frozen = Gauge("t_gc_frozen_objects", "t", registry=CollectorRegistry())
+    freezes = Counter("t_gc_freezes", "t", registry=CollectorRegistry())
 
     async def run_a_little() -> None:
-        task = asyncio.create_task(freeze_every(0.01, frozen))
+        task = asyncio.create_task(freeze_every(0.01, freezes))
         await asyncio.sleep(0.1)
         task.cancel()
 
     gc.unfreeze()
     try:
         asyncio.run(run_a_little())
-        count = gc.get_freeze_count()
-        assert count > 1000  # this process's modules and objects, out of the collector's sight
-        shown = next(iter(frozen.collect())).samples[0].value
-        assert abs(shown - count) < 0.1 * count  # as at the last freeze
+        assert gc.get_freeze_count() > 1000  # this process's objects, out of the collector's sight
+        done = next(iter(freezes.collect())).samples[0].value
+        assert 3 <= done <= 10  # one per 10 ms over 0.1 s
     finally:
         gc.unfreeze()

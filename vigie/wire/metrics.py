@@ -26,7 +26,9 @@ class Metric(StrEnum):
     ANSWER_COMMIT = "vigie_answer_commit_duration_seconds"  # histogram
     LOOP_LAG = "vigie_event_loop_lag_seconds"  # histogram
     GC_PAUSE = "vigie_gc_pause_seconds"  # histogram: generation (the loop stands still)
-    GC_FROZEN = "vigie_gc_frozen_objects"  # gauge: out of the collector's sight (gc.freeze)
+    GC_FREEZES = (
+        "vigie_gc_freezes_total"  # counter: what survived moved out of the collector's sight
+    )
     FRAUD_ALERTS = "vigie_fraud_alerts"  # counter
     INJECTED_FAULTS = "vigie_injected_faults"  # counter: kind (FaultKind)
     WRITER_QUEUE = "vigie_writer_queue"  # gauge: writes waiting for their commit
