@@ -39,7 +39,7 @@ def replay_connections(conn: sqlite3.Connection, cands: Mapping[str, Cand]) -> N
         if kind == "connect":
             connected.add(c.id)
             if live is not None:
-                _attached(c, ts)
+                count_attach(c, ts)
         else:
             connected.discard(c.id)
             if live is not None and not _finished_by(c, live, ts):
@@ -68,7 +68,9 @@ def disconnected_since(last_hb: float | None, launched_at: float | None, now: fl
     return max(since, launched_at) if launched_at is not None else since
 
 
-def _attached(c: Cand, ts: float) -> None:
+def count_attach(c: Cand, ts: float) -> None:
+    """A socket attached at ``ts`` during the live unit: a reconnect if it was here before,
+    and its time away ends (the server at run time and the restart replay share this)."""
     if c.was_connected:
         c.reconnects += 1
     c.was_connected = True

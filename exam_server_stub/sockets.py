@@ -17,7 +17,7 @@ from vigie.wire.ws import Heartbeat
 from . import queries
 from .board import Board
 from .metrics import Metrics
-from .reconnects import disconnected_since
+from .reconnects import count_attach, disconnected_since
 from .state import Cand, Socket
 from .store import Writer
 
@@ -64,12 +64,7 @@ class Sockets(Board):
         old = c.ws
         u = self.current_unit()
         if u is not None and u.live:  # (the restart replay knows no overtime: neither does this)
-            if c.was_connected:
-                c.reconnects += 1
-            c.was_connected = True
-            if c.disc_since is not None:
-                c.disc_total += now - c.disc_since
-                c.disc_since = None
+            count_attach(c, now)
         c.ws = ws
         c.last_hb = now
         self.heard.heard(c)
