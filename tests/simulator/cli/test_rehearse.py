@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -12,6 +13,14 @@ from pathlib import Path
 
 import psutil
 import requests
+
+
+def _cmdline(process: psutil.Process) -> str:
+    # a short-lived child (a probe, a pip check) may exit between children() and cmdline()
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
 
 
 def test_ctrl_c_stops_the_server_and_the_workers(tmp_path: Path) -> None:
@@ -41,7 +50,7 @@ def test_ctrl_c_stops_the_server_and_the_workers(tmp_path: Path) -> None:
         children: list[psutil.Process] = []
         while time.monotonic() < deadline:
             children = psutil.Process(proc.pid).children(recursive=True)
-            if any("--worker" in " ".join(c.cmdline()) for c in children):
+            if any("--worker" in _cmdline(c) for c in children):
                 break
             time.sleep(0.2)
         time.sleep(2)
@@ -58,7 +67,8 @@ def test_ctrl_c_stops_the_server_and_the_workers(tmp_path: Path) -> None:
     live = [line for line in rest.splitlines() if line.startswith("t=")]
     assert live and all(re.search(r" cpu \d+%( mem [\d,]+ MiB)?$", line) for line in live), live
     for child in children:
-        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+        with contextlib.suppress(psutil.NoSuchProcess):
+            assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     try:
         requests.get(f"{url}/healthz", timeout=2)
         alive = True
