@@ -90,7 +90,7 @@ def part_a(n: int, refreshes: int, jurors: int) -> None:
     from supervision_dashboard.context import JurySession
     from supervision_dashboard.feed import Feed
     from supervision_dashboard.heatmap import build_grid, figure
-    from supervision_dashboard.jury_client import JuryIdentity
+    from vigie.jury_client import JuryIdentity
 
     rng = random.Random(2022)
     now = time.time()

@@ -205,7 +205,7 @@ def _end_of_run_checks(
     """What the server holds once the unit is over: every deadline (planned and incident
     extra time), and the answers each fault lost."""
     from simulator.run.extra_time import check_extra_time
-    from simulator.run.jury import JuryClient, JuryError
+    from simulator.run.jury import NationalJury
 
     rec = record.reconciliation
     if rec is not None and record.faults:
@@ -219,20 +219,15 @@ def _end_of_run_checks(
             )
     if record.target_problems:
         return
-    jury = JuryClient(target)
+    jury = NationalJury(target)
     if scenario.real_tablets is not None:
         from simulator.run.real import note_all, real_tablets_figures
 
         # First, and whatever fails: a centre it cannot read says why in its problem.
         record.real_tablets = real_tablets_figures(scenario, target, jury, seen)
         note_all(record.real_tablets, note)
-    try:
-        token = jury.login()
-    except (JuryError, OSError) as exc:
-        record.checks["extra_time"] = {"error": f"jury login failed: {exc}"}
-        return
     record.checks["extra_time"] = check_extra_time(
-        jury.session, target, token, scenario.exam.unit_id, exclude=scenario.real_centres
+        jury, scenario.exam.unit_id, exclude=scenario.real_centres
     )
     found = record.checks["extra_time"]
     if not found.get("error"):
@@ -248,10 +243,10 @@ class _RealTablets:
     real centres); ``stop`` returns what it saw."""
 
     def __init__(self, scenario: Scenario, target: str, monitor: Any) -> None:
-        from simulator.run.jury import JuryClient
+        from simulator.run.jury import NationalJury
         from simulator.run.real import RealWatch
 
-        self.watch = RealWatch(scenario, JuryClient(target), monitor.now, gevent.sleep)
+        self.watch = RealWatch(scenario, NationalJury(target), monitor.now, gevent.sleep)
         self.greenlet = gevent.spawn(self.watch.run) if scenario.real_tablets else None
 
     def stop(self) -> dict[str, dict[str, set[str]]]:
@@ -265,20 +260,20 @@ class _Faults:
 
     def __init__(self, opts: FleetOptions, control: FaultControl, monitor: Any) -> None:
         from simulator.run.faults import FaultTimeline, RecoveryWatch
-        from simulator.run.jury import JuryClient
+        from simulator.run.jury import NationalJury
 
         scenario, target = opts.scenario, opts.target
         self.monitor = monitor
         self.timeline = FaultTimeline(
             scenario,
             monitor.record.faults,
-            JuryClient(target, control.operator_token),
+            NationalJury(target, control.operator_token),
             control,
             monitor.note,
             monitor.now,
         )
         self.watch = RecoveryWatch(
-            scenario, JuryClient(target), monitor.now, monitor.offline_queued
+            scenario, NationalJury(target), monitor.now, monitor.offline_queued
         )
         self.greenlets = [gevent.spawn(self.timeline.run), gevent.spawn(self.watch.run)]
 

@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from supervision_dashboard.acks import AckBook
 from vigie.protocol import CandidateState
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class AlertDetector:
     mass_min: int = 5  # ... (and at least this many) ...
     mass_window_s: float = 30.0  # ... lost within this window
     keep: int = 200_000  # all of an exam's alerts (a bound only against a runaway)
+    acks: AckBook = field(default_factory=AckBook)  # shared by the process's feeds, on disk
 
     def __post_init__(self) -> None:
         self._alerts: deque[Alert] = deque(maxlen=self.keep)
@@ -66,7 +68,6 @@ class AlertDetector:
         self._open: dict[int, Alert] = {}  # unresolved, oldest first: what the panel reads
         self._active_lost: dict[str, int] = {}  # candidate id -> its unresolved lost alert
         self._active_planned: dict[str, int] = {}  # candidate id -> its planned-time alert
-        self._acks: dict[str, tuple[str, float]] = {}  # centre -> (juror, ack time)
         self._unit: str | None = None
         self._next_id = 1
         self._reconnects: dict[str, deque[float]] = defaultdict(deque)
@@ -185,7 +186,7 @@ class AlertDetector:
         return list(self._open.values())
 
     def acknowledge(self, centre: str, juror: str, now: float) -> None:
-        self._acks[centre] = (juror, now)
+        self.acks.put(centre, juror, now)
 
     def groups(self, centre: str | None = None) -> list[AlertGroup]:
         """One group per centre, unacknowledged first, then the newest."""
@@ -197,7 +198,7 @@ class AlertDetector:
         out = []
         for code, alerts in by_centre.items():
             last = max(a.ts for a in alerts)
-            ack = self._acks.get(code)
+            ack = self.acks.get(code)
             # An acknowledgement covers what was there when it was given, not what came after.
             acked = ack is not None and ack[1] >= last
             out.append(

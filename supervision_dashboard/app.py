@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from dash import Dash, Input, Output, dcc, html
 
 from supervision_dashboard import auth
+from supervision_dashboard.acks import AckBook
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import DEFAULT_LANG, t
 from supervision_dashboard.pages import (
@@ -104,11 +105,12 @@ def create_app(
     state_dir: Path | None = None,
     session_ttl_s: float = DEFAULT_TTL_S,
 ) -> tuple[Dash, AppContext]:
-    """The app; with ``state_dir``, sessions and the cookie key live on disk (restarts)."""
+    """The app; with ``state_dir``, sessions, alert acknowledgements and the cookie key
+    live on disk (a restart keeps them)."""
     sessions = SessionStore(
         state_dir, ttl_s=session_ttl_s, idle_s=min(DEFAULT_IDLE_S, session_ttl_s)
     )
-    ctx = AppContext(server_url, lang, feed_interval_s, sessions)
+    ctx = AppContext(server_url, lang, feed_interval_s, sessions, AckBook(state_dir))
     ctx.refresh_ms = refresh_ms
     app = Dash(
         __name__,

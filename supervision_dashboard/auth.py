@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from supervision_dashboard.context import AppContext
 from supervision_dashboard.i18n import LANGS, t
-from supervision_dashboard.jury_client import UNREACHABLE, JuryApiError
+from vigie.jury_client import UNREACHABLE, JuryApiError
 
 # Paths a logged-out browser may fetch: the login page and Dash's static files.
 PUBLIC_PREFIXES = ("/login", "/lang/", "/_dash-component-suites/", "/assets/", "/_favicon")

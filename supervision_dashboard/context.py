@@ -16,10 +16,11 @@ from typing import Any
 import flask
 from dash import dcc
 
+from supervision_dashboard.acks import AckBook
 from supervision_dashboard.feed import Feed, FeedRegistry
 from supervision_dashboard.i18n import DEFAULT_LANG
-from supervision_dashboard.jury_client import JuryClient, JuryIdentity
 from supervision_dashboard.sessions import SessionStore
+from vigie.jury_client import JuryClient, JuryIdentity
 from vigie.protocol import JuryRole
 
 
@@ -74,10 +75,11 @@ class AppContext:
         lang: str = DEFAULT_LANG,
         feed_interval_s: float = 1.0,
         sessions: SessionStore | None = None,
+        acks: AckBook | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.default_lang = lang
-        self.feeds = FeedRegistry(self.server_url, feed_interval_s)
+        self.feeds = FeedRegistry(self.server_url, feed_interval_s, acks)
         self.memory = ViewMemory()
         self.refresh_ms = 1500  # each page's own refresh timer (set by create_app)
         self.store = sessions or SessionStore()

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from supervision_dashboard.acks import AckBook
 from supervision_dashboard.alerts import Alert, AlertDetector, AlertGroup
-from supervision_dashboard.jury_client import JSON, JuryApiError, JuryClient
+from vigie.jury_client import JSON, JuryApiError, JuryClient
 from vigie.protocol import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -203,9 +204,12 @@ class Feed:
 class FeedRegistry:
     """The process's feeds, one per scope, started on the first login of that scope."""
 
-    def __init__(self, server_url: str, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, server_url: str, interval_s: float = 1.0, acks: AckBook | None = None
+    ) -> None:
         self.server_url = server_url
         self.interval_s = interval_s
+        self.acks = acks or AckBook()
         self._feeds: dict[str | None, Feed] = {}
         self._lock = threading.Lock()
 
@@ -213,7 +217,8 @@ class FeedRegistry:
         with self._lock:
             feed = self._feeds.get(centre)
             if feed is None:
-                feed = Feed(self.server_url, token, centre, self.interval_s).start()
+                detector = AlertDetector(acks=self.acks)
+                feed = Feed(self.server_url, token, centre, self.interval_s, detector).start()
                 self._feeds[centre] = feed
             else:
                 feed.set_token(token)

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from supervision_dashboard.jury_client import JuryIdentity
+from vigie.jury_client import JuryIdentity
 
 DEFAULT_TTL_S = 12 * 3600.0  # an exam day
 DEFAULT_IDLE_S = 2 * 3600.0

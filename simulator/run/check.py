@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -24,6 +24,7 @@ from scenarios.serving import server_spec
 from simulator.identity import wave_order
 from simulator.run.master import NATIONAL_USER
 from simulator.settings import TabletIdentity
+from vigie.jury_client import UNREACHABLE, JuryApiError, JuryClient
 from vigie.protocol import API_PREFIX, UnitState
 
 CHECK_TIMEOUT_S = 5.0  # per request: the whole check stays within seconds
@@ -31,6 +32,8 @@ SAMPLED_PER_WAVE = 3
 # A scenario's error_rate knob answers some requests 503 on purpose: at 0.5, eleven tries
 # all refused is 1 in 2,000.
 RETRIES_503 = 10
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,10 +69,10 @@ def check_target(scenario: Scenario, target: str, timeout: float = CHECK_TIMEOUT
         if not _answers(probe, check):
             return check
         _logins(probe, scenario, check)
-        token = _jury_token(probe, check)
-        if token is not None:
-            _centres(probe, token, scenario, check)
-            _knobs(probe, token, scenario, check)
+    jury = _jury(check, timeout)
+    if jury is not None:
+        _centres(jury, scenario, check)
+        _knobs(jury, scenario, check)
     hb = check.login_heartbeat_s
     # Knobs not reported: the heartbeat a login asks for is still one.
     if (
@@ -187,31 +190,43 @@ def _once(check: TargetCheck, problem: str) -> None:
         check.problems.append(problem)
 
 
-def _jury_token(probe: _Probe, check: TargetCheck) -> str | None:
+def _jury(check: TargetCheck, timeout: float) -> JuryClient | None:
     user, password = NATIONAL_USER
+    jury = JuryClient(check.target, timeout_s=timeout)
     try:
-        r = probe.call(
-            "POST", f"{API_PREFIX}/jury/login", json={"username": user, "password": password}
-        )
-    except requests.RequestException as exc:
-        check.problems.append(f"the jury login did not answer ({_reason(exc)})")
+        _retrying(lambda: jury.login(user, password))
+    except JuryApiError as exc:
+        if exc.code == UNREACHABLE:
+            check.problems.append(f"the jury login did not answer ({exc.message})")
+        else:
+            check.problems.append(
+                f"the national jury account {user} / {password} is refused "
+                f"({exc.status} {exc.code}): the run could not launch nor close the unit"
+            )
         return None
-    if r.status_code != 200:
-        check.problems.append(
-            f"the national jury account {user} / {password} is refused ({_code(r)}): "
-            "the run could not launch nor close the unit"
-        )
-        return None
-    token: str = r.json()["token"]
-    return token
+    return jury
 
 
-def _centres(probe: _Probe, token: str, scenario: Scenario, check: TargetCheck) -> None:
-    r = probe.call("GET", f"{API_PREFIX}/jury/centres", headers=_bearer(token))
-    if r.status_code != 200:
-        check.notes.append(f"centres not checked: GET /jury/centres answered {_code(r)}")
+def _retrying(call: Callable[[], T]) -> T:
+    """``call``, tried again while the server's error_rate knob answers 503."""
+    for attempt in range(RETRIES_503 + 1):
+        try:
+            return call()
+        except JuryApiError as exc:
+            if exc.status != 503 or attempt == RETRIES_503:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def _centres(jury: JuryClient, scenario: Scenario, check: TargetCheck) -> None:
+    try:
+        held = {str(c["code"]): int(c["candidates"]) for c in _retrying(jury.centres)}
+    except JuryApiError as exc:
+        check.notes.append(
+            f"centres not checked: GET /jury/centres answered {exc.status} {exc.code}"
+        )
         return
-    held = {str(c["code"]): int(c["candidates"]) for c in r.json()}
     short = [
         f"{code} (scenario {n:,}, server {held[code]:,})"
         if code in held
@@ -234,15 +249,15 @@ def _centres(probe: _Probe, token: str, scenario: Scenario, check: TargetCheck) 
         )
 
 
-def _knobs(probe: _Probe, token: str, scenario: Scenario, check: TargetCheck) -> None:
-    r = probe.call("GET", f"{API_PREFIX}/jury/server", headers=_bearer(token))
-    if r.status_code != 200:
+def _knobs(jury: JuryClient, scenario: Scenario, check: TargetCheck) -> None:
+    try:
+        doc = _retrying(jury.server)
+    except JuryApiError as exc:
         check.notes.append(
-            f"the server does not report its knobs (GET /jury/server: {_code(r)}): "
+            f"the server does not report its knobs (GET /jury/server: {exc.status} {exc.code}): "
             "its connection cap and thresholds are not checked"
         )
         return
-    doc = r.json()
     check.served_scenario = str(doc.get("scenario") or "")
     reported = doc.get("knobs", {})
     for name, wanted in server_spec(scenario).knobs().items():
@@ -268,10 +283,6 @@ def _show(value: Any) -> str:
     if isinstance(value, int | float):
         return f"{value:g}"
     return repr(value)
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def explain(

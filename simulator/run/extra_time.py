@@ -6,7 +6,7 @@
   time disconnected during the unit is granted back as incident time (the jury's one action,
   :func:`grant_incident_time`), and their deadline must include at least that.
 
-Stdlib and requests only: this runs in the gevent-patched Locust master. Nothing here
+Through the jury client (:mod:`vigie.jury_client`), in the Locust master. Nothing here
 raises on a server's failure: a grant that fails is a note, a check that cannot read the
 rows is a finding (``error``), and :func:`extra_time_problems` says what fails the verdict.
 """
@@ -17,43 +17,25 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-
-from vigie.protocol import API_PREFIX
+from vigie.jury_client import JuryApiError, JuryClient
 
 TOLERANCE_S = 1.0  # float noise, and the server's rounding of what it stores
 EXAMPLES = 5  # candidates quoted per finding
-TIMEOUT_S = 60.0  # a snapshot of 12,000 rows is a few megabytes
 
 
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _why(r: requests.Response) -> str:
-    try:
-        err = r.json()["error"]
-        return f"{r.status_code} {err['code']}: {err['message']}"
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {r.status_code}"
-
-
-def grant_incident_time(session: requests.Session, target: str, token: str, reason: str) -> str:
+def grant_incident_time(jury: JuryClient, reason: str) -> str:
     """Grant every centre's proposed incident time (the national jury); a note line."""
-    url = f"{target.rstrip('/')}{API_PREFIX}/jury/incident-time"
     try:
-        r = session.post(url, json={"reason": reason}, headers=_headers(token), timeout=TIMEOUT_S)
-    except requests.RequestException as exc:
-        return f"incident time not granted: {exc.__class__.__name__}: {exc}"
-    if r.status_code != 200:
-        return f"incident time not granted: {_why(r)}"
-    doc = r.json()
-    centres = doc.get("centres") or []
+        doc = jury.grant_incident_time(reason)
+    except JuryApiError as exc:
+        return f"incident time not granted: {exc}"
+    try:
+        centres = [str(c) for c in doc.get("centres") or []]
+        granted = f"{int(doc['candidates']):,} candidate(s), {float(doc['seconds']) / 60:.0f} min"
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return f"incident time granted, but the server's answer is not the documented one: {doc!r:.200}"
     where = f" in {len(centres)} centre(s) ({', '.join(centres[:8])})" if centres else ""
-    return (
-        f"incident time granted: {int(doc['candidates']):,} candidate(s), "
-        f"{float(doc['seconds']) / 60:.0f} min in all{where}"
-    )
+    return f"incident time granted: {granted} in all{where}"
 
 
 def _num(row: Mapping[str, Any], key: str) -> float:
@@ -62,9 +44,7 @@ def _num(row: Mapping[str, Any], key: str) -> float:
 
 
 def check_extra_time(
-    session: requests.Session,
-    target: str,
-    token: str,
+    jury: JuryClient,
     unit_id: str,
     exclude: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
@@ -78,16 +58,11 @@ def check_extra_time(
     falls short of it. The centres in ``exclude`` (left to real tablets) are not judged.
     """
     findings: dict[str, Any] = {"unit_id": unit_id, "checked": 0, "error": None}
-    url = f"{target.rstrip('/')}{API_PREFIX}/jury/snapshot"
     try:
-        r = session.get(url, headers=_headers(token), timeout=TIMEOUT_S)
-    except requests.RequestException as exc:
-        findings["error"] = f"the jury snapshot failed: {exc.__class__.__name__}: {exc}"
+        doc = jury.snapshot()
+    except JuryApiError as exc:
+        findings["error"] = f"the jury snapshot failed: {exc}"
         return findings
-    if r.status_code != 200:
-        findings["error"] = f"the jury snapshot failed: {_why(r)}"
-        return findings
-    doc = r.json()
     if doc.get("unit_id") != unit_id:
         findings["error"] = f"the server's current unit is {doc.get('unit_id')!r}, not {unit_id!r}"
         return findings

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gevent
-import requests
+import msgspec
 
 from scenarios.model import Fault, ReconnectLoop, Scenario
 from simulator.record import FaultRun
-from simulator.run.jury import JuryClient, JuryError
+from simulator.run.jury import NationalJury
+from vigie.jury_client import JuryApiError
 from vigie.protocol import CandidateState
 
 POLL_S = 2.0  # supervision counts are read this often while a fault may be running
@@ -79,7 +80,7 @@ class _Event:
 class FaultTimeline:
     scenario: Scenario
     runs: list[FaultRun]  # the record's, in the scenario's order
-    jury: JuryClient
+    jury: NationalJury
     control: FaultControl
     note: Callable[[str], None]
     now: Callable[[], float]
@@ -108,7 +109,7 @@ class FaultTimeline:
             fault, run = self.scenario.faults[event.index], self.runs[event.index]
             try:
                 self._do(fault, run, event)
-            except (JuryError, requests.RequestException, OSError, RuntimeError) as exc:
+            except (JuryApiError, OSError, RuntimeError) as exc:
                 run.notes.append(f"t={self.now():.1f}s {event.action} failed: {exc}")
                 self.note(f"fault {fault.kind}: {event.action} failed: {exc}")
                 if run.started_at is None:
@@ -183,7 +184,7 @@ class RecoveryWatch:
     """Polls the supervision counts from just before the first fault to the run's end."""
 
     scenario: Scenario
-    jury: JuryClient
+    jury: NationalJury
     now: Callable[[], float]
     offline: Callable[[], dict[str, int]]
     polls: list[Poll] = field(default_factory=list)
@@ -216,7 +217,7 @@ class RecoveryWatch:
                         by_centre,
                     )
                 )
-            except (JuryError, requests.RequestException, ValueError):
+            except (JuryApiError, msgspec.DecodeError, ValueError):
                 self.failures += 1  # the server is down (a crash): the gap is the evidence
                 cursor = None
             gevent.sleep(max(0.2, POLL_S - (time.monotonic() - started)))

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-import requests
 
 from scenarios.model import Scenario
 from simulator.cli.common import EXIT_NOT_RUN
-from simulator.run.jury import NATIONAL_USER, JuryClient, JuryError
+from simulator.run.jury import NATIONAL_USER, NationalJury
 from simulator.run.plan import DEFAULT_RECOVERY_S
+from vigie.jury_client import JuryApiError
 
 #: The last incident-time grant comes this long before the close (a grant after it is refused).
 GRANT_BEFORE_CLOSE_S = 3.0
@@ -32,12 +32,12 @@ class JuryTimeline:
         target: str,
         note: Callable[[str], None],
         now: Callable[[], float],
-        jury: JuryClient | None = None,
+        jury: NationalJury | None = None,
     ) -> None:
         self.scenario = scenario
         self.note = note  # adds a line to the run record
         self.now = now  # seconds since the run start
-        self.jury = jury or JuryClient(target)
+        self.jury = jury or NationalJury(target)
 
     def run(self) -> None:
         exam = self.scenario.exam
@@ -65,15 +65,8 @@ class JuryTimeline:
     def _grant_incident_time(self) -> None:
         from simulator.run.extra_time import grant_incident_time
 
-        try:
-            token = self.jury.token or self.jury.login()
-        except (JuryError, requests.RequestException, KeyError, ValueError) as exc:
-            self.note(f"jury: incident time not granted: {exc}")
-            return
         reason = f"vigie scenario {self.scenario.name}: time lost to the incidents"
-        self.note(
-            f"jury: {grant_incident_time(self.jury.session, self.jury.target, token, reason)}"
-        )
+        self.note(f"jury: {grant_incident_time(self.jury, reason)}")
 
     def _sleep_until(self, t: float) -> None:
         while (left := t - self.now()) > 0:
@@ -82,7 +75,7 @@ class JuryTimeline:
     def _act(self, path: str, body: dict[str, Any]) -> bool:
         try:
             ms = self.jury.act(path, body)
-        except (JuryError, requests.RequestException, KeyError, ValueError) as exc:
+        except (JuryApiError, KeyError, ValueError) as exc:
             self.note(f"jury: {path} failed: {exc}")
             return False
         self.note(f"jury: {path} took {ms:.0f} ms")

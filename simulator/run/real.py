@@ -19,19 +19,19 @@ from datetime import datetime
 from urllib.parse import quote
 
 import msgspec
-import requests
 
 from scenarios.model import Scenario
 from simulator.record import RealCentreRun
-from simulator.run.jury import NATIONAL_USER, JuryClient, JuryError
+from simulator.run.jury import NATIONAL_USER, NationalJury
 from simulator.run.reconcile import ExportError, export_records
+from vigie.jury_client import JuryApiError
 from vigie.protocol import INCIDENT_STATES
 from vigie.wire.http import AnswerRecord, Feed, Incidents, Timeline
 
 _feed = msgspec.json.Decoder(Feed)
 _incidents = msgspec.json.Decoder(Incidents)
 _timeline = msgspec.json.Decoder(Timeline)
-_FAILURES = (JuryError, requests.RequestException, msgspec.DecodeError, KeyError, ValueError)
+_FAILURES = (JuryApiError, msgspec.DecodeError, KeyError, ValueError)
 
 
 def tablet_url(base: str, centre: str) -> str:
@@ -99,7 +99,7 @@ class RealWatch:
     def __init__(
         self,
         scenario: Scenario,
-        jury: JuryClient,
+        jury: NationalJury,
         now: Callable[[], float],
         sleep: Callable[[float], object],
         period_s: float = 2.0,
@@ -121,8 +121,7 @@ class RealWatch:
     def poll(self) -> None:
         for code, seen in self.seen.items():
             try:
-                path = f"/jury/snapshot?centre={quote(code)}"
-                rows = _feed.decode(self.jury.call("GET", path).content).candidates
+                rows = _feed.decode(self.jury.raw("/jury/snapshot", centre=code)).candidates
             except _FAILURES:
                 self.failures += 1  # the next poll will do; the end-of-run read says more
                 continue
@@ -132,7 +131,7 @@ class RealWatch:
 
 
 def real_tablets_figures(
-    scenario: Scenario, target: str, jury: JuryClient | None = None, seen: Seen | None = None
+    scenario: Scenario, target: str, jury: NationalJury | None = None, seen: Seen | None = None
 ) -> list[RealCentreRun]:
     """Each real centre's figures from the jury API; a centre that cannot be read says
     why in its ``problem`` (never an exception: the run's record must be written).
@@ -142,7 +141,7 @@ def real_tablets_figures(
     """
     if scenario.real_tablets is None:
         return []
-    jury = jury or JuryClient(target)
+    jury = jury or NationalJury(target)
     unit = scenario.exam.unit_id
     out = [
         RealCentreRun(
@@ -158,7 +157,7 @@ def real_tablets_figures(
         except _FAILURES as exc:
             run.problem = f"the jury API could not be read: {exc}"
     try:
-        _answers(out, export_records(target, NATIONAL_USER, jury.session), unit)
+        _answers(out, export_records(jury, NATIONAL_USER), unit)
     except (ExportError, *_FAILURES) as exc:
         for run in out:
             run.problem = run.problem or f"the answer export could not be read: {exc}"
@@ -168,10 +167,9 @@ def real_tablets_figures(
 
 
 def _from_supervision(
-    run: RealCentreRun, jury: JuryClient, unit: str, seen: dict[str, set[str]]
+    run: RealCentreRun, jury: NationalJury, unit: str, seen: dict[str, set[str]]
 ) -> None:
-    where = f"centre={quote(run.centre)}"
-    feed = _feed.decode(jury.call("GET", f"/jury/snapshot?{where}").content)
+    feed = _feed.decode(jury.raw("/jury/snapshot", centre=run.centre))
     rows = [r for r in feed.candidates if r.centre == run.centre]
     run.connected_at_end = sum(1 for r in rows if r.connected)
     # Candidates in each incident state at some point: polled during the unit, and now.
@@ -179,7 +177,7 @@ def _from_supervision(
         s.value: len(seen.get(s.value, set()) | {r.id for r in rows if r.state == s})
         for s in sorted(INCIDENT_STATES)
     }
-    material = _incidents.decode(jury.call("GET", f"/jury/incidents?{where}").content)
+    material = _incidents.decode(jury.raw("/jury/incidents", centre=run.centre))
     launched = [
         e.ts for e in material.events if e.kind == "launch" and e.data.get("unit_id") == unit
     ]
@@ -190,7 +188,7 @@ def _from_supervision(
     launch = launched[-1] if launched else None
     for row in rows:
         path = f"/jury/candidates/{quote(row.id)}/timeline"
-        events = _timeline.decode(jury.call("GET", path).content).events
+        events = _timeline.decode(jury.raw(path)).events
         if any(e.kind == "login" for e in events):
             run.logged_in += 1
         if launch is not None and connected_at(events, launch):

@@ -27,17 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import requests
 
 from simulator.record import FaultRun, Reconciliation
 from simulator.tablet.ledger import Ledger, LedgerEntry, answer_digest, unpack
-from vigie.protocol import API_PREFIX
+from vigie.jury_client import UNREACHABLE, JuryApiError, JuryClient
 from vigie.wire.http import AnswerRecord
 
 Key = tuple[str, str, str]  # candidate, unit, question
 EXAMPLES = 10
 LEDGER_WAIT_S = 30.0  # past the workers' stop, how long their ledgers may take to arrive
-EXPORT_TIMEOUT_S = (10.0, 120.0)  # connect, and between two reads of the stream
+EXPORT_TIMEOUT_S = 60.0  # the login; the stream waits up to jury_client.STREAM_READ_S
 EXPORT_ATTEMPTS = 3  # a broken stream resumes after the last seq read
 _record = msgspec.json.Decoder(AnswerRecord)
 
@@ -166,39 +165,25 @@ def _classify(check: _Check, waiting: set[str]) -> str:
 
 
 def export_records(
-    target: str, credentials: tuple[str, str], session: requests.Session | None = None
+    target: str | JuryClient, credentials: tuple[str, str]
 ) -> Iterator[AnswerRecord]:
     """Every stored answer, streamed from the jury export (a broken stream resumes)."""
-    http = session or requests.Session()
-    base = target.rstrip("/") + API_PREFIX
-    user, password = credentials
-    r = http.post(
-        f"{base}/jury/login",
-        json={"username": user, "password": password},
-        timeout=EXPORT_TIMEOUT_S,
+    jury = (
+        target
+        if isinstance(target, JuryClient)
+        else JuryClient(target, timeout_s=EXPORT_TIMEOUT_S, credentials=credentials)
     )
-    if r.status_code >= 400:
-        raise ExportError(f"national login answered {r.status_code}: {r.text[:200]}")
-    headers = {"Authorization": f"Bearer {r.json()['token']}"}
     since = 0
     for attempt in range(EXPORT_ATTEMPTS):
         try:
-            with http.get(
-                f"{base}/jury/answers/export",
-                params={"since": since},
-                headers=headers,
-                stream=True,
-                timeout=EXPORT_TIMEOUT_S,
-            ) as resp:
-                if resp.status_code >= 400:
-                    raise ExportError(f"the export answered {resp.status_code}: {resp.text[:200]}")
-                for line in resp.iter_lines():
-                    if line:
-                        rec = _record.decode(line)
-                        since = rec.seq
-                        yield rec
+            for line in jury.export_answers(since):
+                rec = _record.decode(line)
+                since = rec.seq
+                yield rec
             return
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except JuryApiError as exc:
+            if exc.code != UNREACHABLE:
+                raise ExportError(f"the export answered {exc}") from exc
             if attempt == EXPORT_ATTEMPTS - 1:
                 raise ExportError(f"the export broke after seq {since}: {exc}") from exc
 
@@ -219,7 +204,7 @@ def reconcile_run(
         return reconcile(inbox, export_records(target, credentials))
     except (
         ExportError,
-        requests.RequestException,
+        JuryApiError,
         msgspec.DecodeError,
         KeyError,
         ValueError,

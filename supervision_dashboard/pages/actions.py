@@ -20,9 +20,9 @@ from dash.exceptions import PreventUpdate
 
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
-from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages.common import error_text
 from supervision_dashboard.rows import duration, incident_to_grant
+from vigie.jury_client import JuryApiError
 
 CENTRE_ACTIONS = ("extra_centre", "incident_centre", "pause", "resume", "message_centre")
 CANDIDATE_ACTIONS = ("extra_candidate", "message_candidate")

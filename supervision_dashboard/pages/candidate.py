@@ -19,11 +19,11 @@ from supervision_dashboard.clock import clock, clock_ms
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Row
 from supervision_dashboard.i18n import t
-from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages import actions
 from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import cause_text, event_details, kind_text
 from supervision_dashboard.rows import duration, grid_row
+from vigie.jury_client import JuryApiError
 from vigie.protocol import JuryRole
 
 TIMELINE_EVERY_TICKS = 3  # the timeline is a server read: not at every tick

@@ -12,8 +12,8 @@ from supervision_dashboard.clock import clock
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import COLOURS, STATE_ORDER
 from supervision_dashboard.i18n import t
-from supervision_dashboard.jury_client import UNREACHABLE, JuryApiError
 from supervision_dashboard.rows import duration
+from vigie.jury_client import UNREACHABLE, JuryApiError
 
 # AG Grid speaks English unless told otherwise: its own words, in the jury's language.
 GRID_LOCALE: dict[str, dict[str, str]] = {

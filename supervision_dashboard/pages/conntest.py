@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
-from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
+from vigie.jury_client import JuryApiError
 
 PATH = "/connection-test"
 

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
-from supervision_dashboard.jury_client import JuryApiError
 from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import (
     COLUMNS,
@@ -25,6 +24,7 @@ from supervision_dashboard.report import (
     to_csv,
     to_html,
 )
+from vigie.jury_client import JuryApiError
 
 
 def make_report(ctx: AppContext, session: JurySession, centre: str | None) -> Report:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
+from supervision_dashboard.acks import AckBook
 from supervision_dashboard.alerts import AlertDetector
 from supervision_dashboard.feed import FeedState, Row
 
@@ -111,3 +113,22 @@ def test_a_mass_loss_is_one_line_per_centre_kept_whole_and_cleared_when_back() -
     state.unit_id = "ue2"
     det.observe([], state, 30.0)
     assert det.groups() == [] and len(det.latest(10_000)) == 654
+
+
+def test_acknowledgements_outlive_a_restart_and_are_shared_by_the_feeds(tmp_path: Path) -> None:
+    fraud = [{"ts": 100.0, "centre": "CAEN", "candidate_id": "CAEN-00001", "path": "/x"}]
+    book = AckBook(tmp_path)
+    national, caen = AlertDetector(acks=book), AlertDetector(acks=book)
+    national.observe_fraud(fraud, 100.0)
+    caen.observe_fraud(fraud, 100.0)
+    caen.acknowledge("CAEN", "centre-CAEN", 120.0)  # the centre juror takes it in hand
+    assert national.groups()[0].acked_by == "centre-CAEN"  # the national view says so
+    book.close()
+    # A restart: a new process reads the fraud records again from the first, at their own time.
+    again = AlertDetector(acks=AckBook(tmp_path))
+    again.observe_fraud(fraud, 500.0)
+    [group] = again.groups()
+    assert group.acked_by == "centre-CAEN" and group.acked_at == 120.0
+    # What came after the acknowledgement is not covered by it.
+    again.observe_fraud([{**fraud[0], "ts": 130.0, "candidate_id": "CAEN-00002"}], 500.0)
+    assert again.groups()[0].acked_by is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from supervision_dashboard.feed import Feed
-from supervision_dashboard.jury_client import JuryApiError, JuryClient
 from supervision_dashboard.pages.common import error_text, feed_banner, status_line
+from vigie.jury_client import JuryApiError, JuryClient
 
 
 def test_banner_appears_past_two_missed_refreshes_only() -> None:

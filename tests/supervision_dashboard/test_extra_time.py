@@ -11,10 +11,10 @@ from supervision_dashboard.alerts import AlertDetector
 from supervision_dashboard.app import create_app
 from supervision_dashboard.context import JurySession
 from supervision_dashboard.feed import Feed, FeedState
-from supervision_dashboard.jury_client import JuryApiError, JuryClient, JuryIdentity
 from supervision_dashboard.pages import actions
 from supervision_dashboard.pages.common import alert_text, group_summary
 from supervision_dashboard.rows import grid_row
+from vigie.jury_client import JuryApiError, JuryClient, JuryIdentity
 
 
 def _row(cid: str, **kw: Any) -> dict[str, Any]:

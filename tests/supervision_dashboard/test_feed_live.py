@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from supervision_dashboard.feed import Feed
-from supervision_dashboard.jury_client import JuryApiError, JuryClient
+from vigie.jury_client import JuryApiError, JuryClient
 
 
 def test_feed_follows_changes_and_resnapshots_on_expired_cursor(

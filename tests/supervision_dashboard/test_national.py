@@ -13,8 +13,8 @@ from supervision_dashboard.app import create_app
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.heatmap import STATE_CODE
-from supervision_dashboard.jury_client import JuryIdentity
 from supervision_dashboard.pages.national import national_refresh
+from vigie.jury_client import JuryIdentity
 
 
 @pytest.fixture

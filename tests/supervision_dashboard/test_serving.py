@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from supervision_dashboard.jury_client import JuryIdentity
 from supervision_dashboard.sessions import SessionStore, secret_key
+from vigie.jury_client import JuryIdentity
 from vigie.testing import wait_http
 
 ROOT = Path(__file__).resolve().parents[2]

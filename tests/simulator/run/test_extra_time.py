@@ -23,6 +23,7 @@ from simulator.certify.extra_time import extra_time_problems
 from simulator.run.extra_time import check_extra_time, grant_incident_time
 from vigie.centres import load_centres
 from vigie.demo import access_code
+from vigie.jury_client import JuryClient
 from vigie.testing import ServerProcess
 
 SEED = 7
@@ -83,7 +84,8 @@ def test_check_finds_missing_tiers_temps_and_time_away_until_granted(
         assert r.status_code == 200, r.text
         asyncio.run(_drop_a_tablet(url, "AMU-00002", 1.5))
 
-        before = check_extra_time(s, url, token, "ue1")
+        national = JuryClient(url, token)
+        before = check_extra_time(national, "ue1")
         assert before["error"] is None and before["checked"] == 6 and before["with_planned"] == 5
         assert before["planned_missing"]["count"] == 1
         assert before["planned_missing"]["by_centre"] == {"LILLE": 1}
@@ -92,20 +94,20 @@ def test_check_finds_missing_tiers_temps_and_time_away_until_granted(
         assert before["disconnected_not_covered"]["by_centre"] == {"AMU": 1}
         assert len(extra_time_problems(before)) == 2
 
-        note = grant_incident_time(s, url, token, "coupure réseau")
+        note = grant_incident_time(national, "coupure réseau")
         assert note.startswith("incident time granted: 1 candidate(s), 1 min in all in 1 centre(s) (AMU)")  # fmt: skip
-        after = check_extra_time(s, url, token, "ue1")
+        after = check_extra_time(national, "ue1")
         assert after["disconnected_not_covered"]["count"] == 0
         assert after["incident_granted_s"] == 60
         [reason] = extra_time_problems(after)
         assert "tiers-temps" in reason and "LILLE 1" in reason
         json.dumps(after)  # findings go into the run record as they are
 
-        assert "not granted: 401" in grant_incident_time(s, url, "bad-token", "r")
-        wrong = check_extra_time(s, url, token, "ue2")
+        assert "not granted: 401" in grant_incident_time(JuryClient(url, "bad-token"), "r")
+        wrong = check_extra_time(national, "ue2")
         assert "current unit is 'ue1'" in wrong["error"]
         assert extra_time_problems(wrong)[0].startswith("extra time could not be checked")
-        gone = check_extra_time(s, "http://127.0.0.1:9", token, "ue1")
+        gone = check_extra_time(JuryClient("http://127.0.0.1:9", token), "ue1")
         assert gone["error"] and extra_time_problems(gone)
 
 

@@ -15,8 +15,9 @@ from simulator.run.faults import (
     measure_recovery,
     preflight,
 )
-from simulator.run.jury import JuryClient, JuryError
+from simulator.run.jury import NationalJury
 from simulator.run.plan import planned_record
+from vigie.jury_client import JuryApiError
 
 BASE: dict[str, Any] = {
     "name": "t",
@@ -51,7 +52,7 @@ class FakeNetwork:
         self.calls.append((self.clock, "close", []))
 
 
-class FakeJury(JuryClient):
+class FakeJury(NationalJury):
     def __init__(self, refuse: str | None = None) -> None:
         super().__init__("http://127.0.0.1:9", operator_token="t")
         self.faults: list[dict[str, Any]] = []
@@ -59,12 +60,12 @@ class FakeJury(JuryClient):
 
     def fault(self, body: dict[str, Any]) -> None:
         if self.refuse:
-            raise JuryError(self.refuse)
+            raise JuryApiError(409, "refused", self.refuse)
         self.faults.append(body)
 
 
 def timeline(
-    s: Scenario, control: FaultControl, jury: JuryClient
+    s: Scenario, control: FaultControl, jury: NationalJury
 ) -> tuple[FaultTimeline, list[FaultRun], list[str]]:
     """A timeline on a clock that the test moves: each event runs at its own time."""
     runs = planned_record(s, "test", "http://127.0.0.1:9").faults

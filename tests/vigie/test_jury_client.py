@@ -1,0 +1,73 @@
+"""The one jury API client (the jury view's and the fleet's) against a real ``vigie serve``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vigie.jury_client import UNREACHABLE, JuryApiError, JuryClient
+from vigie.protocol import ErrorCode
+from vigie.testing import ServerProcess
+
+NATIONAL = ("national", "national-demo")
+OPERATOR = "operator-test-token"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    srv = ServerProcess(
+        tmp_path / "exam.sqlite3", ["--scenario", "smoke", "--operator-token", OPERATOR]
+    )
+    with srv:
+        yield srv
+
+
+def test_credentials_log_in_on_the_first_call_and_again_when_the_token_is_unknown(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    jury = JuryClient(server.url, credentials=NATIONAL)
+    assert jury.token is None
+    before = {c["code"] for c in jury.centres()}
+    first = jury.token
+    assert first and before
+    # A server on a new database signs with another key: the token means nothing there.
+    with ServerProcess(tmp_path / "new.sqlite3", ["--scenario", "smoke"]) as other:
+        jury.base_url = other.url
+        assert {c["code"] for c in jury.centres()} == before
+        assert jury.token and jury.token != first
+
+
+def test_refusals_carry_the_servers_code_and_no_answer_is_unreachable(
+    server: ServerProcess,
+) -> None:
+    with pytest.raises(JuryApiError) as bad:
+        JuryClient(server.url).login("national", "wrong")
+    assert bad.value.status == 401 and bad.value.code == ErrorCode.BAD_CREDENTIALS
+    with pytest.raises(JuryApiError) as stale:
+        JuryClient(server.url, "not-a-token").snapshot()
+    assert stale.value.status == 401 and stale.value.message
+    # Without credentials, a 401 is the caller's to handle: no login is tried.
+    assert "401" in str(stale.value)
+    with pytest.raises(JuryApiError) as gone:
+        JuryClient("http://127.0.0.1:9", timeout_s=1).centres()
+    assert gone.value.status == 0 and gone.value.code == UNREACHABLE
+
+
+def test_the_operator_token_is_needed_for_faults(server: ServerProcess) -> None:
+    with pytest.raises(JuryApiError) as none:
+        JuryClient(server.url).fault({"kind": "latency", "ms": 10, "duration_s": 1})
+    assert none.value.code == "no_operator_token"
+    with pytest.raises(JuryApiError) as wrong:
+        JuryClient(server.url, operator_token="wrong").fault({"kind": "latency", "ms": 10, "duration_s": 1})  # fmt: skip
+    assert wrong.value.status in (401, 403)
+    JuryClient(server.url, operator_token=OPERATOR).fault({"kind": "latency", "ms": 10, "duration_s": 1})  # fmt: skip
+
+
+def test_an_empty_export_is_an_empty_stream_and_the_pool_stays_usable(
+    server: ServerProcess,
+) -> None:
+    jury = JuryClient(server.url, credentials=NATIONAL)
+    assert list(jury.export_answers()) == []  # nothing answered yet
+    assert jury.snapshot()["candidates"]
