@@ -8,9 +8,10 @@ every feed of the process: the national juror sees what CAEN's centre juror took
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
+
+from supervision_dashboard.sessions import state_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS acks (centre TEXT PRIMARY KEY, juror TEXT NOT NULL, ts REAL NOT NULL)
@@ -22,13 +23,7 @@ class AckBook:
 
     def __init__(self, state_dir: Path | None = None) -> None:
         self._lock = threading.Lock()
-        target = ":memory:"
-        if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            target = str(state_dir / "acks.sqlite3")
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = state_db(state_dir, "acks.sqlite3", _SCHEMA)
         # Read on every refresh of every juror: a dict in front of the file.
         rows = self._db.execute("SELECT centre, juror, ts FROM acks").fetchall()
         self._acks: dict[str, tuple[str, float]] = {c: (j, float(ts)) for c, j, ts in rows}

@@ -50,6 +50,23 @@ def secret_key(state_dir: Path | None) -> bytes:
         return key
 
 
+def state_db(
+    state_dir: Path | None, name: str, schema: str, private: bool = False
+) -> sqlite3.Connection:
+    """A SQLite file of the state directory (autocommit, WAL), in memory without one;
+    ``private``: owner-only."""
+    target = ":memory:"
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        target = str(state_dir / name)
+    db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(schema)
+    if state_dir is not None and private:
+        os.chmod(target, 0o600)
+    return db
+
+
 class SessionStore:
     """sid -> (identity, lang); on disk when given a directory, else in memory (tests)."""
 
@@ -61,15 +78,7 @@ class SessionStore:
     ) -> None:
         self.ttl_s, self.idle_s = ttl_s, idle_s
         self._lock = threading.Lock()
-        target = ":memory:"
-        if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            target = str(state_dir / "sessions.sqlite3")
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        if state_dir is not None:
-            os.chmod(target, 0o600)  # it holds jury tokens
+        self._db = state_db(state_dir, "sessions.sqlite3", _SCHEMA, private=True)  # jury tokens
 
     def new(self, identity: JuryIdentity, lang: str) -> str:
         sid = secrets.token_urlsafe(24)
