@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
         "--rules",
         type=Path,
         help="the correction's rules file for the jury's results (docs/correction.md;"
-        " default: vigie-edn); checked at start",
+        " default: the scenario's correction_rules, else vigie-edn); checked at start",
     )
     p.add_argument("--log-level", default="INFO")
     return p
@@ -228,7 +228,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         tiers_temps_share=_given(args.tiers_temps_share, spec.tiers_temps_share),
         tiers_temps_ratio=spec.tiers_temps_ratio,
         unsafe_ack_before_commit=args.unsafe_ack_before_commit,
-        rules_path=args.rules,
+        rules_path=args.rules or spec.rules_file,
     )
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from scenarios.model import KeyPathError, Scenario
 from vigie.centres import load_centres
+from vigie.correction.rules import RulesError, load_rules
 
 
 class ScenarioError(ValueError):
@@ -69,7 +70,20 @@ def parse_scenario(data: dict[str, Any], origin: str, base_dir: Path | None = No
     except ValidationError as exc:
         raise ScenarioError(origin, [_describe(err) for err in exc.errors()]) from None
     _check_centre_codes(scenario, origin, base_dir or Path("."))
+    _check_rules(scenario, origin, base_dir or Path("."))
     return scenario
+
+
+def _check_rules(scenario: Scenario, origin: str, base_dir: Path) -> None:
+    # Checked now: a bad rules file found at the end of a rehearsal wastes the whole run.
+    if scenario.correction_rules is None:
+        return
+    try:
+        load_rules(base_dir / scenario.correction_rules)
+    except OSError as exc:
+        raise ScenarioError(origin, [f"correction_rules: cannot read: {exc.strerror}"]) from None
+    except RulesError as exc:
+        raise ScenarioError(origin, [f"correction_rules: {exc}"]) from None
 
 
 def apply_override(data: dict[str, Any], item: str, origin: str = "--set") -> None:

@@ -227,6 +227,8 @@ class Scenario(_Strict):
     description: str = ""
     seed: int = 2022
     centres_file: str | None = None  # a centres YAML; the 35 faculties by default
+    # The correction's rules file (docs/correction.md), beside the scenario; vigie-edn by default.
+    correction_rules: str | None = None
     centres: dict[str, NonNegativeInt] = Field(min_length=1)  # centre code -> candidates
     waves: list[Wave] = Field(min_length=1)
     heartbeat_interval_s: PositiveFloat = 5.0

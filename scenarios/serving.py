@@ -34,6 +34,7 @@ class ServerSpec:
     seed: int
     counts: dict[str, int] = field(default_factory=dict)  # centre -> candidates
     centres_file: Path | None = None  # None: the 35 faculties
+    rules_file: Path | None = None  # the correction's rules; None: vigie-edn
     max_connections: int = 0
     latency_ms: float = 0.0
     error_rate: float = 0.0
@@ -65,17 +66,21 @@ def thresholds(
 
 
 def server_spec(scenario: Scenario, scenario_dir: Path | None = None) -> ServerSpec:
-    """The server for ``scenario``; ``scenario_dir`` anchors a relative ``centres_file``."""
+    """The server for ``scenario``; ``scenario_dir`` anchors its relative files."""
     knobs = scenario.server
     late, lost = thresholds(scenario.heartbeat_interval_s, knobs.late_after_s, knobs.lost_after_s)
     centres_file = None
     if scenario.centres_file is not None:
         centres_file = (scenario_dir or Path(".")) / scenario.centres_file
+    rules_file = None
+    if scenario.correction_rules is not None:
+        rules_file = (scenario_dir or Path(".")) / scenario.correction_rules
     return ServerSpec(
         scenario=scenario.name,
         seed=scenario.seed,
         counts=dict(scenario.centres),
         centres_file=centres_file,
+        rules_file=rules_file,
         max_connections=knobs.max_connections,
         latency_ms=knobs.latency_ms,
         error_rate=knobs.error_rate,

@@ -61,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if started is None:
         return EXIT_USAGE
     args, scenario = started
+    from scenarios.loader import resolve
+    from scenarios.serving import server_spec
     from simulator.cli.certify import judge
     from simulator.run.check import check_target, explain
     from simulator.run.correction import correct_run, describe
@@ -106,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"fleet done in {time.monotonic() - began:.0f} s")
         if not interrupted:
-            found = correct_run(run_dir / "exam.sqlite3", run_dir, scenario.exam.unit_id)
+            rules = server_spec(scenario, resolve(args.scenario).parent).rules_file
+            found = correct_run(run_dir / "exam.sqlite3", run_dir, scenario.exam.unit_id, rules)
             record.checks["correction"] = found
             where = f" ({run_dir / found['results']})" if found["results"] else ""
             print(f"results: {describe(found)}{where}")

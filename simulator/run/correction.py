@@ -23,11 +23,18 @@ RANKING = "classement.html"
 
 
 def correct_run(
-    db: Path, run_dir: Path, unit_id: str, timeout_s: float = TIMEOUT_S
+    db: Path,
+    run_dir: Path,
+    unit_id: str,
+    rules: Path | None = None,
+    timeout_s: float = TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Correct ``unit_id`` from ``db`` into ``run_dir/results``; the findings."""
+    """Correct ``unit_id`` from ``db`` into ``run_dir/results`` under ``rules`` (the
+    scenario's; None: vigie-edn); the findings."""
     out = run_dir / RESULTS
     cmd = [sys.executable, "-m", "vigie", "correct", str(db), "--out", str(out), "--units", unit_id]
+    if rules is not None:
+        cmd += ["--rules", str(rules)]
     found: dict[str, Any] = {"unit_id": unit_id, "seconds": None, "results": None, "error": None}
     started = time.monotonic()
     try:

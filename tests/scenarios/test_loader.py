@@ -3,7 +3,9 @@ from pathlib import Path
 import pytest
 
 from scenarios import ScenarioError, builtin_names, load_scenario
+from scenarios.serving import server_spec
 from vigie.centres import default_centres
+from vigie.correction.rules import DEFAULT_RULES_PATH
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -95,6 +97,20 @@ def test_own_centres_file(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text("centres: [{code: ATLANTIS}, {code: AMIENS}]\n")
     text = VALID.replace("BREST", "ATLANTIS") + "centres_file: c.yaml\n"
     assert load_scenario(write(tmp_path, text)).centres["ATLANTIS"] == 2
+
+
+def test_own_correction_rules_are_checked_at_load(tmp_path: Path) -> None:
+    rules = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
+        'version: "1.0"', 'version: "2.1"'
+    )
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    scenario = load_scenario(write(tmp_path, VALID + "correction_rules: rules.yaml\n"))
+    # A relative file is the scenario file's neighbour, for the server and the correction alike.
+    assert server_spec(scenario, tmp_path).rules_file == tmp_path / "rules.yaml"
+    (tmp_path / "bad.yaml").write_text("name: x\n", encoding="utf-8")
+    assert "correction_rules: " in problems(tmp_path, VALID + "correction_rules: bad.yaml\n")
+    msg = problems(tmp_path, VALID + "correction_rules: none.yaml\n")
+    assert "correction_rules: cannot read" in msg
 
 
 def test_slo_out_of_range(tmp_path: Path) -> None:
