@@ -277,6 +277,17 @@ _TABLE: dict[str, tuple[str, str]] = {
     "report_fraud": ("Alertes de fraude", "Fraud alerts"),
     "pv_summary": ("Synthèse par centre", "Summary per centre"),
     "pv_generated": ("Établi le", "Generated on"),
+    "pv_unit_times": (
+        "Lancement : {launch} · fin nationale prévue : {deadline} · clôture : {close}",
+        "Launched: {launch} · national end: {deadline} · closed: {close}",
+    ),
+    "pv_not_closed": ("non close", "not closed"),
+    "pv_all_units": (
+        "Toutes les épreuves de la journée : {units}",
+        "Every unit of the day: {units}",
+    ),
+    "pv_by_unit": ("Par épreuve :", "Per unit:"),
+    "export_pdf": ("PDF", "PDF"),
     "pv_signatures": ("Membres du jury et signatures", "Jury members and signatures"),
     "pv_member": ("Nom", "Name"),
     "pv_quality": ("Qualité", "Role"),

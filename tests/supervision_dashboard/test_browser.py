@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.supervision_dashboard.browser import login, shot, text_of, until
+from tests.supervision_dashboard.pdf import pdf_words
 
 pytestmark = pytest.mark.browser
 
@@ -187,6 +188,12 @@ def test_centre_juror_sees_only_their_centre(
     with urllib.request.urlopen(req, timeout=15) as resp:
         csv_text = resp.read().decode()
     assert csv_text.startswith("# scope,AMU") and "LILLE-" not in csv_text
+    req = urllib.request.Request(f"{dashboard}/report.pdf?centre=LILLE", headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=15) as resp:
+        assert resp.headers["Content-Type"] == "application/pdf"
+        assert "proces-verbal-journee-AMU.pdf" in resp.headers["Content-Disposition"]
+        pdf_text = pdf_words(resp.read())
+    assert "AMU" in pdf_text and "LILLE-" not in pdf_text and "Signature" in pdf_text
 
 
 def test_english_interface(browser: Any, dashboard: str) -> None:

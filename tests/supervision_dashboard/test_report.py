@@ -4,10 +4,15 @@ import csv
 import io
 from typing import Any
 
+import pytest
+
+from supervision_dashboard import report_pdf
 from supervision_dashboard.report import build_report, to_csv, to_html
+from supervision_dashboard.report_pdf import to_pdf
+from tests.supervision_dashboard.pdf import pdf_words
 
 T0 = 1737449970.0  # 2025-01-21 09:59:30 in Paris
-SERVER = {
+SERVER: dict[str, Any] = {
     "episodes": [
         {
             "candidate_id": "AMU-00003", "centre": "AMU", "unit_id": "ue1", "start": T0,
@@ -102,3 +107,79 @@ def test_html_export_escapes_titles_in_french_and_has_signatures(
     assert "panne &lt;wifi&gt;" in page and "<wifi>" not in page
     for raw in ("disconnected_s", "candidate_id", "None", "heartbeat_timeout"):
         assert raw not in page, raw
+
+
+TWO_UNITS: dict[str, Any] = {
+    "episodes": [
+        *SERVER["episodes"],
+        {
+            "candidate_id": "LILLE-00001", "centre": "LILLE", "unit_id": "ue2", "start": T0 + 4000,
+            "end": T0 + 4100, "duration_s": 100.0, "cause": "network",
+            "ongoing": False, "unfinished": False,
+        },
+    ],
+    "extra_time": [
+        *SERVER["extra_time"],
+        {
+            "centre": "LILLE", "candidate_id": None, "unit_id": "ue2", "seconds": 300,
+            "actor": "jury:centre-LILLE", "reason": "coupure", "ts": T0 + 4200,
+        },
+    ],
+    "events": [
+        *SERVER["events"],
+        {"ts": T0 + 3000, "kind": "close", "centre": None, "actor": "jury:national",
+         "data": {"unit_id": "ue1", "reason": "fin"}},
+        {"ts": T0 + 3600, "kind": "launch", "centre": None, "actor": "jury:présidente",
+         "data": {"unit_id": "ue2", "deadline": T0 + 7200, "reason": "go"}},
+        {"ts": T0 + 3700, "kind": "login", "centre": "LILLE", "actor": "candidate", "data": {}},
+    ],
+    "fraud_alerts": [
+        *SERVER["fraud_alerts"],
+        {"id": 2, "ts": T0 + 5000, "candidate_id": "LILLE-00003", "centre": "LILLE", "path": "/admin"},
+    ],
+}  # fmt: skip
+
+
+def test_a_units_report_keeps_that_unit_and_names_its_times_and_jurors(
+    snapshot: dict[str, Any],
+) -> None:
+    day = build_report(TWO_UNITS, snapshot["candidates"], None, T0 + 8000)
+    assert day.units == ["ue1", "ue2"] and day.unit is None
+    assert len(day.sections["incidents"]) == 4
+    ue2 = build_report(TWO_UNITS, snapshot["candidates"], None, T0 + 8000, unit="ue2")
+    assert [i["candidate_id"] for i in ue2.sections["incidents"]] == ["LILLE-00001"]
+    assert [i["reason"] for i in ue2.sections["extra_time"]] == ["coupure"]
+    # Events without a unit (a login) and fraud alerts belong to the unit they fall in.
+    kinds = [e["kind"] for e in ue2.sections["events"]]
+    assert len(kinds) == 2 and "LILLE" in {e["centre"] for e in ue2.sections["events"]}
+    assert [f["candidate_id"] for f in ue2.sections["fraud_alerts"]] == ["LILLE-00003"]
+    assert ue2.launched_at == T0 + 3600 and ue2.closed_at is None and ue2.deadline == T0 + 7200
+    assert ue2.jurors == ["centre-LILLE", "présidente"]
+    summary = {r["centre"]: r for r in ue2.per_centre}
+    assert summary["LILLE"]["incidents"] == "1" and summary["AMU"]["incidents"] == "0"
+    ue1 = build_report(TWO_UNITS, snapshot["candidates"], None, T0 + 8000, unit="ue1")
+    assert {i["unit_id"] for i in ue1.sections["incidents"]} == {"ue1"}
+    assert [f["candidate_id"] for f in ue1.sections["fraud_alerts"]] == ["AMU-00002"]
+    assert ue1.closed_at == T0 + 3000 and ue1.name == "proces-verbal-ue1-national"
+    page = to_html(ue2)
+    assert "Épreuve ue2" in page and "non close" in page and "<td>présidente</td>" in page
+
+
+def test_the_pdf_is_the_same_document_a_jury_president_signs(snapshot: dict[str, Any]) -> None:
+    report = build_report(TWO_UNITS, snapshot["candidates"], "AMU", T0 + 8000, unit="ue1")
+    text = pdf_words(to_pdf(report))
+    assert "Procès-verbal d'incidents" in text and "Épreuve ue1" in text
+    assert "AMU-00003" in text and "panne <wifi>" in text  # a PDF needs no escaping
+    assert "LILLE-00001" not in text  # another centre, another unit
+    assert "Membres du jury et signatures" in text and "centre-AMU" in text
+    for raw in ("disconnected_s", "candidate_id", "None", "heartbeat_timeout"):
+        assert raw not in text, raw
+
+
+def test_a_pdf_without_a_unicode_font_spells_the_rest_plainly(
+    snapshot: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_pdf, "FONT_PATHS", ())
+    report = build_report(TWO_UNITS, snapshot["candidates"], None, T0 + 8000, unit="ue2")
+    text = pdf_words(to_pdf(report))
+    assert "Procès-verbal d'incidents - National - Épreuve ue2" in text and "présidente" in text
