@@ -153,22 +153,19 @@ def reconciled(report: dict[str, Any]) -> None:
 @pytest.mark.slow
 @full_scale
 def test_edn_2023_database_stall_loses_nothing_at_8158_tablets(tmp_path: Path) -> None:
-    # The stall is judged apart and must hold: applied, recovered, nothing lost, every
-    # deadline right. The waves' SLOs around it are the platform's capacity at 8,158
-    # tablets on this 2-core machine, which sits at its edge (issue 12: the server's tail
-    # latency past 8,000): when they break, it must be for a cause of its own, never the stall.
+    # The stall must hold (applied, recovered, nothing lost, every deadline right) and, since
+    # the server's periodic stall past 8,000 tablets is gone (issue 12), the platform is
+    # certified around it.
     rc, report, elapsed = rehearse("edn-2023-database", tmp_path / "r", timeout=FULL_BUDGET_S + 60)
+    assert report["verdict"] == "certified", (report["headline"], report["reasons"])
+    assert rc == 0
     assert report["max_connected"] == 8158
     stall = fault(report, "db_stall")
     assert stall["affected_tablets"] >= 8000 and stall["answers_queued_offline"] > 0
     assert stall["recovered_after_s"] is not None and stall["recovered_after_s"] <= 90
     reconciled(report)
     assert report["checks"]["extra_time"]["planned_missing"]["count"] == 0
-    assert not any("db_stall" in reason for reason in report["reasons"]), report["reasons"]
-    if report["verdict"] != "certified":
-        assert rc == 1
-        knee = report["knee"]
-        assert knee is None or not (stall["at_s"] <= knee["t"] < stall["window_end_s"])
+    assert stall["answers_lost"] == 0
     assert elapsed < FULL_BUDGET_S
 
 
