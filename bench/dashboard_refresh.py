@@ -21,11 +21,11 @@ import argparse
 import itertools
 import json
 import random
-import re
 import statistics
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from vigie.centres import default_centres
@@ -179,76 +179,7 @@ def _wait(url: str, timeout_s: float = 60.0) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def _national_body(cb: dict[str, Any], view: str, tick: int) -> dict[str, Any]:
-    outputs = []
-    for part in cb["output"].strip(".").split("..."):
-        ident, prop = part.split(".", 1)
-        outputs.append({"id": ident, "property": prop})
-    return {
-        "output": cb["output"], "outputs": outputs,
-        "inputs": [{"id": "tick", "property": "n_intervals", "value": tick},
-                   {"id": "only-incidents", "property": "value", "value": []}],
-        "state": [{"id": "view-id", "property": "data", "value": view}],
-        "changedPropIds": ["tick.n_intervals"],
-    }  # fmt: skip
-
-
 JUROR_WARMUP_S = 10.0
-
-
-def jurors_main(url: str, jurors: int, duration_s: float, period_s: float) -> None:
-    """Ten browsers' worth of national refreshes (one thread per juror); prints a JSON summary."""
-    import threading
-
-    import urllib3
-
-    pool = urllib3.PoolManager(maxsize=jurors + 2)
-    latencies: list[float] = []
-    sizes: list[int] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def juror(k: int) -> None:
-        user, password = (
-            ("national", "national-demo") if k % 2 == 0 else ("observer", "observer-demo")
-        )
-        # The login form carries a CSRF token bound to the cookie it sets.
-        form = pool.request("GET", url + "/login", redirect=False)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.data.decode())
-        first = form.headers.get("Set-Cookie", "").split(";")[0]
-        fields = {"username": user, "password": password, "csrf_token": csrf[1] if csrf else ""}
-        resp = pool.request("POST", url + "/login", fields=fields, headers={"Cookie": first},
-                            encode_multipart=False, redirect=False)  # fmt: skip
-        cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
-        headers = {"Cookie": cookie, "Content-Type": "application/json"}
-        deps = json.loads(pool.request("GET", url + "/_dash-dependencies", headers=headers).data)
-        cb = next(d for d in deps if d["output"].startswith("..heatmap.figure"))
-        view = uuid.uuid4().hex
-        end = time.monotonic() + duration_s
-        tick = 0
-        while time.monotonic() < end:
-            start = time.monotonic()
-            body = json.dumps(_national_body(cb, view, tick)).encode()
-            r = pool.request("POST", url + "/_dash-update-component", body=body, headers=headers)
-            with lock:
-                if r.status in (200, 204):
-                    latencies.append(time.monotonic() - start)
-                    sizes.append(len(r.data))
-                else:
-                    errors[0] += 1
-            tick += 1
-            time.sleep(max(0.0, period_s - (time.monotonic() - start)))
-
-    threads = [threading.Thread(target=juror, args=(k,)) for k in range(jurors)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(duration_s + 60)
-    print(json.dumps({"refreshes": len(latencies), "errors": errors[0],
-                      "p50_ms": round(p(latencies, .5) * 1000, 1) if latencies else None,
-                      "p95_ms": round(p(latencies, .95) * 1000, 1) if latencies else None,
-                      "p50_bytes": p(sizes, .5) if sizes else None,
-                      "p95_bytes": p(sizes, .95) if sizes else None}))  # fmt: skip
 
 
 async def _tablets(
@@ -357,7 +288,7 @@ def part_b(candidates: int, tablets: int, hold_s: float, jurors: int) -> None:
                 procs["dashboard"] = subprocess.Popen([py, "-m", "vigie", "dashboard", "--server", base, "--port", str(dport)],
                                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 _wait(dash_url + "/login")
-                procs["jurors"] = subprocess.Popen([py, __file__, "--jurors-mode", dash_url, "--jurors", str(jurors),
+                procs["jurors"] = subprocess.Popen([py, str(Path(__file__).with_name("dash_jurors.py")), dash_url, "--jurors", str(jurors),
                                                     "--hold", str(hold_s + JUROR_WARMUP_S - 1)], stdout=subprocess.PIPE)  # fmt: skip
             elif name == "baseline_again":
                 out, _ = procs.pop("jurors").communicate(timeout=hold_s + 60)  # stops by itself
@@ -427,13 +358,7 @@ def main() -> None:
     ap.add_argument("--live", action="store_true", help="also run part B (real processes)")
     ap.add_argument("--tablets", type=int, default=1000)
     ap.add_argument("--hold", type=float, default=30.0, help="seconds per phase of part B")
-    ap.add_argument(
-        "--jurors-mode", metavar="URL", help=argparse.SUPPRESS
-    )  # part B's juror process
     args = ap.parse_args()
-    if args.jurors_mode:
-        jurors_main(args.jurors_mode, args.jurors, args.hold, 1.5)
-        return
     part_a(args.candidates, args.refreshes, 1)
     if args.jurors > 1:
         part_a(args.candidates, args.refreshes // 2, args.jurors)

@@ -28,17 +28,14 @@ from simulator.wsframe import (
     CLIENT_MEMLEVEL,
     CLIENT_WBITS,
     CLOSE_ABNORMAL,
-    CLOSE_NO_STATUS,
     CLOSE_NORMAL,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_TOO_BIG,
     DEFLATE_TAIL,
-    MAX_MESSAGE_BYTES,
     OP_BINARY,
     OP_CLOSE,
     OP_CONT,
     OP_PING,
-    OP_PONG,
     OP_TEXT,
     WsClosedError,
     WsError,
@@ -47,6 +44,7 @@ from simulator.wsframe import (
     mask,
 )
 from simulator.wshandshake import DEFLATE_OFFER, upgrade
+from simulator.wsread import FrameReader, MessageHandler
 
 __all__ = [
     "CLOSE_ABNORMAL",
@@ -65,7 +63,6 @@ __all__ = [
     "mask",
 ]
 
-MessageHandler = Callable[[bool, bytes], None]  # (is_text, payload)
 _LINGER_RST = struct.pack("ii", 1, 0)  # on, 0 s: close() sends a RST
 
 
@@ -99,7 +96,7 @@ def connect(
     return WsConnection(sock, rest, params)
 
 
-class WsConnection:
+class WsConnection(FrameReader):
     """An open websocket, read by a libev watcher in the hub.
 
     Call :meth:`start` once with the callbacks; without callbacks, messages queue up for
@@ -281,101 +278,6 @@ class WsConnection:
             self._finish(CLOSE_ABNORMAL, "connection closed without a close frame")
             return
         self._feed(data)
-
-    def _feed(self, data: bytes) -> None:
-        buf = self._buf + data if self._buf else data
-        pos = 0
-        end = len(buf)
-        try:
-            while end - pos >= 2 and not self.closed:
-                b0 = buf[pos]
-                b1 = buf[pos + 1]
-                if b1 & 0x80:
-                    self._fail(CLOSE_PROTOCOL_ERROR, "masked frame from server")
-                    return
-                length = b1 & 0x7F
-                head = 2
-                if length == 126:
-                    if end - pos < 4:
-                        break
-                    length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-                    head = 4
-                elif length == 127:
-                    if end - pos < 10:
-                        break
-                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                    head = 10
-                if length > MAX_MESSAGE_BYTES:
-                    self._fail(CLOSE_TOO_BIG, "frame too large")
-                    return
-                if end - pos < head + length:
-                    break
-                start = pos + head
-                pos = start + length
-                self._frame(b0, buf[start:pos])
-        except Exception as exc:  # a bug or a corrupt stream must not kill the hub
-            self._fail(CLOSE_PROTOCOL_ERROR, f"{type(exc).__name__}: {exc}")
-            return
-        self._buf = buf[pos:] if pos < end else b""
-
-    def _frame(self, b0: int, payload: bytes) -> None:
-        opcode = b0 & 0x0F
-        fin = b0 & 0x80
-        if opcode >= 0x8:
-            if not fin or len(payload) > 125:
-                self._fail(CLOSE_PROTOCOL_ERROR, "bad control frame")
-            elif opcode == OP_PING:
-                self._send_frame(OP_PONG, payload)
-            elif opcode == OP_CLOSE:
-                self._closing_frame(payload)
-            elif opcode != OP_PONG:
-                self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
-            return
-        if opcode == OP_CONT:
-            if not self._parts:
-                self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a message")
-                return
-        elif opcode in (OP_TEXT, OP_BINARY):
-            if self._parts:
-                self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
-                return
-            self._msg_text = opcode == OP_TEXT
-            self._msg_compressed = bool(b0 & 0x40)
-            if self._msg_compressed and self._inflater is None:
-                self._fail(CLOSE_PROTOCOL_ERROR, "compressed frame without permessage-deflate")
-                return
-            if fin:  # the common case: one frame, one message
-                self._deliver(payload)
-                return
-        else:
-            self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
-            return
-        self._parts.append(payload)
-        self._part_len += len(payload)
-        if self._part_len > MAX_MESSAGE_BYTES:
-            self._fail(CLOSE_TOO_BIG, "message too large")
-        elif fin:
-            parts, self._parts, self._part_len = self._parts, [], 0
-            self._deliver(b"".join(parts))
-
-    def _deliver(self, payload: bytes) -> None:
-        if self._msg_compressed:
-            payload = self._inflater.decompress(payload + DEFLATE_TAIL, MAX_MESSAGE_BYTES)
-            if self._inflater.unconsumed_tail:
-                self._fail(CLOSE_TOO_BIG, "inflated message too large")
-                return
-            if self._reset_inflater:
-                self._inflater = zlib.decompressobj(-15)
-        self._on_message(self._msg_text, payload)
-
-    def _closing_frame(self, payload: bytes) -> None:
-        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else CLOSE_NO_STATUS
-        reason = payload[2:].decode("utf-8", "replace")
-        if not self._close_sent:
-            self._close_sent = True
-            with contextlib.suppress(WsClosedError):  # echo the close, as RFC 6455 asks
-                self._send_frame(OP_CLOSE, payload[:2])
-        self._finish(code, reason)
 
     def _fail(self, code: int, reason: str) -> None:
         if not self._close_sent and not self.closed:
