@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Alert:
     id: int
     ts: float  # server time of the feed answer that revealed it
-    kind: str  # "lost" | "loop" | "mass" | "planned" | "fraud"
+    kind: str  # "lost" | "loop" | "mass" | "planned" | "battery" | "fraud"
     centre: str | None
     candidate_id: str | None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +60,8 @@ class AlertDetector:
     mass_min: int = 5  # ... (and at least this many) ...
     mass_window_s: float = 30.0  # ... lost within this window
     keep: int = 200_000  # all of an exam's alerts (a bound only against a runaway)
+    battery_low: int = 15  # a working tablet at this charge or below: plug it in ...
+    battery_ok: int = 25  # ... cleared once charging brought it back here (no flapping)
     acks: AckBook = field(default_factory=AckBook)  # shared by the process's feeds, on disk
 
     def __post_init__(self) -> None:
@@ -68,6 +70,7 @@ class AlertDetector:
         self._open: dict[int, Alert] = {}  # unresolved, oldest first: what the panel reads
         self._active_lost: dict[str, int] = {}  # candidate id -> its unresolved lost alert
         self._active_planned: dict[str, int] = {}  # candidate id -> its planned-time alert
+        self._active_battery: dict[str, int] = {}  # candidate id -> its low-battery alert
         self._unit: str | None = None
         self._next_id = 1
         self._reconnects: dict[str, deque[float]] = defaultdict(deque)
@@ -93,6 +96,7 @@ class AlertDetector:
                 self._resolve(a.id, now)
             self._active_lost.clear()
             self._active_planned.clear()
+            self._active_battery.clear()
             self._unit = state.unit_id
         lost_centres: set[str] = set()
         for old, new in changed:
@@ -105,6 +109,7 @@ class AlertDetector:
             elif new.get("state") not in _STILL_LOST and cid in self._active_lost:
                 self._resolve(self._active_lost.pop(cid), now)  # the tablet is back
             self._check_planned(cid, centre, new, now)
+            self._check_battery(cid, centre, new, now)
             more = int(new.get("reconnects") or 0) - int((old or {}).get("reconnects") or 0)
             if old is not None and more > 0:
                 self._check_loop(cid, centre, more, now)
@@ -135,6 +140,20 @@ class AlertDetector:
                 ).id
         elif cid in self._active_planned:
             self._resolve(self._active_planned.pop(cid), now)
+
+    def _check_battery(self, cid: str, centre: str, new: Row, now: float) -> None:
+        """A tablet that will not last the unit, while its candidate works: staff bring a
+        charger. Cleared once the charge is back up, or when the candidate stops working."""
+        level = new.get("battery")
+        working = new.get("state") in _WORKING and bool(new.get("connected", True))
+        active = self._active_battery.get(cid)
+        if isinstance(level, int) and working and level <= self.battery_low:
+            if active is None:
+                self._active_battery[cid] = self._emit(now, "battery", centre, cid, pct=level).id
+        elif active is not None and (
+            not working or (isinstance(level, int) and level >= self.battery_ok)
+        ):
+            self._resolve(self._active_battery.pop(cid), now)
 
     def _check_loop(self, cid: str, centre: str, more: int, now: float) -> None:
         times = self._reconnects[cid]
@@ -216,3 +235,4 @@ class AlertDetector:
 
 
 _STILL_LOST = frozenset({CandidateState.LOST.value, CandidateState.UNFINISHED.value})
+_WORKING = frozenset({CandidateState.IN_PROGRESS.value, CandidateState.LATE.value})

@@ -258,6 +258,11 @@ _TABLE: dict[str, tuple[str, str]] = {
         "Tiers-temps non appliqué : {cid} (échéance sans ses {m} min prévues)",
         "Planned extra time missing: {cid} (deadline without their {m} min)",
     ),
+    "alert_battery": (
+        "Batterie faible : {cid} ({pct} %), apporter un chargeur",
+        "Low battery: {cid} ({pct}%), bring a charger",
+    ),
+    "group_battery": ("{n} batterie(s) faible(s)", "{n} low battery alert(s)"),
     "group_planned": ("{n} tiers-temps non appliqué(s)", "{n} planned extra time missing"),
     "group_mass": ("{n} perte(s) simultanée(s)", "{n} mass loss(es)"),
     "group_lost": ("{n} tablette(s) déconnectée(s)", "{n} tablet(s) lost"),

@@ -130,6 +130,8 @@ def alert_text(alert: Alert, lang: str) -> str:
         return t("alert_mass", lang, centre=alert.centre, n=f.get("n"), pct=f.get("pct"))
     if alert.kind == "planned":
         return t("alert_planned", lang, cid=alert.candidate_id, m=f.get("min"))
+    if alert.kind == "battery":
+        return t("alert_battery", lang, cid=alert.candidate_id, pct=f.get("pct"))
     return t("alert_fraud", lang, cid=alert.candidate_id, path=f.get("path"))
 
 
@@ -152,7 +154,7 @@ def alert_list(alerts: list[Alert], lang: str) -> Any:
 
 
 ALERT_DETAIL = 50  # individual alerts listed under a centre's line on its own page
-_KINDS = ("mass", "planned", "lost", "loop", "fraud")
+_KINDS = ("mass", "planned", "lost", "loop", "battery", "fraud")
 
 
 def group_summary(group: AlertGroup, lang: str) -> str:

@@ -132,3 +132,33 @@ def test_acknowledgements_outlive_a_restart_and_are_shared_by_the_feeds(tmp_path
     # What came after the acknowledgement is not covered by it.
     again.observe_fraud([{**fraud[0], "ts": 130.0, "candidate_id": "CAEN-00002"}], 500.0)
     assert again.groups()[0].acked_by is None
+
+
+def test_a_low_battery_is_an_alert_while_the_candidate_works_until_charged() -> None:
+    state, det = FeedState(), AlertDetector()
+    row = {**_row("CAEN-00001", "CAEN", "in_progress"), "battery": 40, "connected": True}
+    state.rows = {"CAEN-00001": row}
+    det.observe([], state, 0.0)
+
+    def change(now: float, **f: Any) -> None:
+        old = state.rows["CAEN-00001"]
+        new = {**old, **f}
+        state.rows["CAEN-00001"] = new
+        det.observe([(old, new)], state, now)
+
+    change(10.0, battery=16)
+    assert det.active() == []
+    change(20.0, battery=14)
+    [alert] = det.active()
+    assert alert.kind == "battery" and alert.fields["pct"] == 14 and alert.centre == "CAEN"
+    change(30.0, battery=12)
+    change(40.0, battery=20)  # charging, not back yet: no second alert, no clearing
+    assert [a.id for a in det.active()] == [alert.id]
+    change(50.0, battery=26)
+    assert det.active() == []
+    # Low while waiting for the next unit is no one's emergency.
+    change(60.0, battery=10, state="waiting")
+    assert det.active() == []
+    # Not an alert for a tablet that reports no battery (a desktop browser).
+    change(70.0, battery=None, state="in_progress")
+    assert det.active() == []
