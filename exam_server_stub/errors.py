@@ -22,6 +22,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNIT_ALREADY_LAUNCHED: 409,
     ErrorCode.UNIT_CLOSED: 409,
     ErrorCode.UNIT_NOT_CLOSED: 409,
+    ErrorCode.UNIT_REPLACED: 409,
     ErrorCode.OUTSIDE_TIME_WINDOW: 409,
     ErrorCode.QUESTION_LOCKED: 409,
     ErrorCode.QUESTION_FINAL: 409,

@@ -29,7 +29,7 @@ from vigie.protocol import API_PREFIX, AuditKind, ErrorCode
 from vigie.wire import http as w
 
 from . import auth, queries
-from .api import CANDIDATE_ID, QUESTION_ID, Api, Caller, Param, parse, respond
+from .api import CANDIDATE_ID, QUESTION_ID, UNIT_ID, Api, Caller, Param, parse, respond
 from .errors import ApiError
 from .keys import EXAM
 
@@ -44,6 +44,14 @@ _REFUSALS = (E.UNIT_NOT_CLOSED, E.UNKNOWN_UNIT)
 class Neutralised(msgspec.Struct):
     question_id: str
     unit_id: str
+    reason: str
+    actor: str
+    ts: float
+
+
+class UnitReplaced(msgspec.Struct):
+    unit_id: str
+    backup_id: str
     reason: str
     actor: str
     ts: float
@@ -229,3 +237,48 @@ async def neutralise(request: web.Request) -> web.Response:
 
     await exam.write(job)
     return respond(Neutralised(qid, unit.unit.id, body.reason, actor, now))
+
+
+@routes.route(
+    "POST", f"{J}/units/{{unit_id}}/replace", summary="Cancel a unit and replace it with a backup",
+    tag=TAG, caller=Caller.NATIONAL, body=w.ReplaceUnit, ok=UnitReplaced,
+    errors=(E.UNKNOWN_UNIT, E.UNIT_REPLACED), params=(UNIT_ID,),
+    description="The backup unit, sat in its own time, counts in the cancelled unit's place "
+    "(marks, rank A/B, tie rules) in every later result, which names the decision. Once per "
+    "unit; a backup replaces one unit only and is then no longer scored as itself.",
+)  # fmt: skip
+async def replace_unit(request: web.Request) -> web.Response:
+    cl = auth.national(request)
+    body = parse(w.ReplaceUnit, await request.read())
+    exam = request.app[EXAM]
+    uid = request.match_info["unit_id"]
+    for which in (uid, body.backup_id):
+        if which not in exam.units:
+            raise ApiError(ErrorCode.UNKNOWN_UNIT, f"There is no unit {which!r}.")
+    if body.backup_id == uid:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "A unit cannot be its own backup.")
+    now = exam.clock()
+    actor = auth.actor(cl)
+    data = {"unit_id": uid, "backup_id": body.backup_id, "reason": body.reason}
+
+    def job(conn: sqlite3.Connection) -> None:
+        # Checked in the writer, where decisions are serialised: two jurors at once cannot
+        # both replace the same unit.
+        for _, raw in queries.audit_of_kinds(conn, (AuditKind.REPLACE_UNIT,)):
+            done = orjson.loads(raw)
+            if uid in (done["unit_id"], done["backup_id"]):
+                raise ApiError(
+                    ErrorCode.UNIT_REPLACED,
+                    f"Unit {uid!r} is already part of a replacement "
+                    f"({done['unit_id']} replaced by {done['backup_id']}).",
+                )
+            if body.backup_id in (done["unit_id"], done["backup_id"]):
+                raise ApiError(
+                    ErrorCode.UNIT_REPLACED,
+                    f"Unit {body.backup_id!r} is already part of a replacement "
+                    f"({done['unit_id']} replaced by {done['backup_id']}).",
+                )
+        queries.audit(conn, now, AuditKind.REPLACE_UNIT, actor, data)
+
+    await exam.write(job)
+    return respond(UnitReplaced(uid, body.backup_id, body.reason, actor, now))

@@ -253,6 +253,12 @@ class JuryClient:
         data: JSON = self._request("POST", path, {"reason": reason})
         return data
 
+    def replace_unit(self, unit_id: str, backup_id: str, reason: str) -> JSON:
+        """Cancel ``unit_id``: ``backup_id``, sat in its own time, counts in its place."""
+        path = f"/jury/units/{quote(unit_id, safe='')}/replace"
+        data: JSON = self._request("POST", path, {"backup_id": backup_id, "reason": reason})
+        return data
+
     def launch_unit(self, unit_id: str, reason: str, duration_s: float | None = None) -> Any:
         body: JSON = {"reason": reason}
         if duration_s is not None:

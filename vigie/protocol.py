@@ -223,6 +223,7 @@ class ErrorCode(StrEnum):
     UNIT_ALREADY_LAUNCHED = "unit_already_launched"
     UNIT_CLOSED = "unit_closed"
     UNIT_NOT_CLOSED = "unit_not_closed"  # results asked for before the unit's close
+    UNIT_REPLACED = "unit_replaced"  # a unit already replaced, or a backup already in use
     OUTSIDE_TIME_WINDOW = "outside_time_window"
     QUESTION_LOCKED = "question_locked"
     QUESTION_FINAL = "question_final"

@@ -251,3 +251,48 @@ def test_a_bad_rules_file_is_refused_at_start(tmp_path: Path) -> None:
     done = subprocess.run([*cmd, "--rules", str(bad)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("vigie serve:") and "Traceback" not in done.stderr
+
+
+async def test_a_cancelled_unit_is_replaced_by_its_backup_once(api: Any, db_path: Path) -> None:
+    await api.launch()
+    await close(api)
+    await api.launch("ue2")
+    await close(api, "ue2")
+    h = await api.jury()
+    before = await (await api.client.get("/api/v1/jury/results", headers=h)).json()
+    assert [u["unit_id"] for u in before["units"]] == ["ue1", "ue2"]
+    body = {"backup_id": "ue2", "reason": "sujet divulgué"}
+    r = await api.client.post("/api/v1/jury/units/ue1/replace", json=body, headers=await api.jury("observer"))  # fmt: skip
+    assert r.status == 403
+    for path, sent, code in (
+        ("/api/v1/jury/units/nope/replace", body, "unknown_unit"),
+        ("/api/v1/jury/units/ue1/replace", {**body, "backup_id": "nope"}, "unknown_unit"),
+        ("/api/v1/jury/units/ue1/replace", {**body, "backup_id": "ue1"}, "invalid_request"),
+        ("/api/v1/jury/units/ue1/replace", {"backup_id": "ue2", "reason": ""}, "invalid_request"),
+    ):
+        r = await api.client.post(path, json=sent, headers=h)
+        assert r.status in (404, 422) and await api.error_code(r) == code, await r.text()
+    r = await api.client.post("/api/v1/jury/units/ue1/replace", json=body, headers=h)
+    assert r.status == 200, await r.text()
+    done = await r.json()
+    assert (
+        done["unit_id"] == "ue1" and done["backup_id"] == "ue2" and done["actor"] == "jury:national"
+    )
+    # Once: neither unit can be part of another replacement.
+    for path, sent in (
+        ("/api/v1/jury/units/ue1/replace", {**body, "backup_id": "ue3"}),
+        ("/api/v1/jury/units/ue3/replace", body),
+        ("/api/v1/jury/units/ue2/replace", {**body, "backup_id": "ue3"}),
+    ):
+        r = await api.client.post(path, json=sent, headers=h)
+        assert r.status == 409 and await api.error_code(r) == "unit_replaced", await r.text()
+    after = await (await api.client.get("/api/v1/jury/results", headers=h)).json()
+    # The backup counts in the cancelled unit's place, and not a second time as itself.
+    assert [u["unit_id"] for u in after["units"]] == ["ue2"]
+    [decision] = after["decisions"]
+    assert decision["kind"] == "replace_unit" and decision["backup_id"] == "ue2"
+    assert decision["reason"] == "sujet divulgué"
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute("SELECT actor FROM audit WHERE kind = 'replace_unit'").fetchall()
+    conn.close()
+    assert rows == [("jury:national",)]

@@ -42,7 +42,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
         (
             http.JuryLogin, http.JuryLoginOk, http.CentreInfo, http.ServerInfo,
             http.ServerKnobs, http.LaunchRequest,
-            http.ReasonOnly, http.CloseRequest, http.ClosedUnit, http.Overtime,
+            http.ReasonOnly, http.CloseRequest, http.ClosedUnit, http.Overtime, http.ReplaceUnit,
             http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,

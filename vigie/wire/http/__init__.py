@@ -191,6 +191,9 @@ from .jury import (
     ReasonOnly as ReasonOnly,
 )
 from .jury import (
+    ReplaceUnit as ReplaceUnit,
+)
+from .jury import (
     ServerInfo as ServerInfo,
 )
 from .jury import (
@@ -276,6 +279,7 @@ __all__ = [
     "QuestionDoc",
     "Reason",
     "ReasonOnly",
+    "ReplaceUnit",
     "Row",
     "ScaleAnswer",
     "ServerInfo",

@@ -61,6 +61,13 @@ class ReasonOnly(_Request):
     reason: Reason
 
 
+class ReplaceUnit(_Request):
+    """Cancel a unit and count a backup unit, sat in its own time, in its place."""
+
+    backup_id: Id
+    reason: Reason
+
+
 class CloseRequest(_Request):
     reason: Reason
     # Ending candidates' extra time at the close is explicit, never a side effect.
