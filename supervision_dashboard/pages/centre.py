@@ -31,6 +31,17 @@ from supervision_dashboard.rows import grid_delta, grid_row
 
 
 def columns(lang: str) -> list[dict[str, Any]]:
+    cols = _columns(lang)
+    # The grid sizes its columns to their content once, when the first rows arrive: on a
+    # busy machine they may arrive with short texts ("—"), and "Jamais connectée" later would
+    # be cut. Each width holds its column's longest text, so it is also a floor.
+    for c in cols:
+        if "width" in c:
+            c["minWidth"] = c["width"]
+    return cols
+
+
+def _columns(lang: str) -> list[dict[str, Any]]:
     state_rules = {f"state-{s.value}": f"params.data.state == '{s.value}'" for s in STATE_ORDER}
     return [
         {"field": "rank", "hide": True, "sort": "asc"},
@@ -41,7 +52,7 @@ def columns(lang: str) -> list[dict[str, Any]]:
             "width": 140,
             "cellClassRules": state_rules,
         },
-        {"field": "connection", "headerName": t("col_connection", lang), "width": 140},
+        {"field": "connection", "headerName": t("col_connection", lang), "width": 175},
         {"field": "age", "headerName": t("col_age", lang), "width": 135},
         {"field": "question", "headerName": t("col_question", lang), "width": 110},
         {
