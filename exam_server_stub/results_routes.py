@@ -266,18 +266,13 @@ async def replace_unit(request: web.Request) -> web.Response:
         # both replace the same unit.
         for _, raw in queries.audit_of_kinds(conn, (AuditKind.REPLACE_UNIT,)):
             done = orjson.loads(raw)
-            if uid in (done["unit_id"], done["backup_id"]):
-                raise ApiError(
-                    ErrorCode.UNIT_REPLACED,
-                    f"Unit {uid!r} is already part of a replacement "
-                    f"({done['unit_id']} replaced by {done['backup_id']}).",
-                )
-            if body.backup_id in (done["unit_id"], done["backup_id"]):
-                raise ApiError(
-                    ErrorCode.UNIT_REPLACED,
-                    f"Unit {body.backup_id!r} is already part of a replacement "
-                    f"({done['unit_id']} replaced by {done['backup_id']}).",
-                )
+            for which in (uid, body.backup_id):
+                if which in (done["unit_id"], done["backup_id"]):
+                    raise ApiError(
+                        ErrorCode.UNIT_REPLACED,
+                        f"Unit {which!r} is already part of a replacement "
+                        f"({done['unit_id']} replaced by {done['backup_id']}).",
+                    )
         queries.audit(conn, now, AuditKind.REPLACE_UNIT, actor, data)
 
     await exam.write(job)

@@ -58,12 +58,18 @@ def _font(pdf: _Pdf) -> None:
     pdf.set_font("Helvetica", size=8)
 
 
-def _table(pdf: _Pdf, items: list[dict[str, str]], cols: tuple[str, ...], lang: str) -> None:
+def _table(
+    pdf: _Pdf,
+    items: list[dict[str, str]],
+    cols: tuple[str, ...],
+    lang: str,
+    line_height: float = 4.5,
+) -> None:
     if not items:
         pdf.multi_cell(0, 5, pdf.plain(t("empty", lang)), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         return
-    with pdf.table(headings_style=HEAD, line_height=4.5, text_align="LEFT") as table:
+    with pdf.table(headings_style=HEAD, line_height=line_height, text_align="LEFT") as table:
         row = table.row()
         for c in cols:
             row.cell(pdf.plain(column_header(c, lang)))
@@ -103,14 +109,7 @@ def to_pdf(report: Report, lang: str | None = None) -> bytes:
         _section(pdf, t(SECTION_TITLES[name], lang))
         _table(pdf, report.sections.get(name) or [], COLUMNS[name], lang)
     _section(pdf, t("pv_signatures", lang))
-    names = [*report.jurors, "", "", ""]
-    rows = [{"member": n, "quality": "", "signature": ""} for n in names]
-    with pdf.table(headings_style=HEAD, line_height=9, text_align="LEFT") as table:
-        row = table.row()
-        for key in ("pv_member", "pv_quality", "pv_signature"):
-            row.cell(pdf.plain(t(key, lang)))
-        for r in rows:
-            row = table.row()
-            for key in ("member", "quality", "signature"):
-                row.cell(pdf.plain(r[key]))
+    # The jurors who acted, then blank lines for the others: room to sign (9 mm a line).
+    rows = [{"member": n} for n in [*report.jurors, "", "", ""]]
+    _table(pdf, rows, ("member", "quality", "signature"), lang, line_height=9)
     return bytes(pdf.output())
