@@ -21,8 +21,10 @@ from supervision_dashboard.pages import (
     conntest,
     header,
     national,
+    replace,
     report,
     results,
+    units,
 )
 from supervision_dashboard.sessions import DEFAULT_IDLE_S, DEFAULT_TTL_S, SessionStore, secret_key
 from vigie.protocol import JuryRole
@@ -165,4 +167,6 @@ def create_app(
     candidate.register(app, ctx)
     actions.register(app, ctx)
     results.register(app, ctx)
+    units.register(app, ctx)
+    replace.register(app, ctx)
     return app, ctx

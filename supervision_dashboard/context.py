@@ -20,6 +20,7 @@ from supervision_dashboard.acks import AckBook
 from supervision_dashboard.feed import Feed, FeedRegistry
 from supervision_dashboard.i18n import DEFAULT_LANG
 from supervision_dashboard.sessions import SessionStore
+from supervision_dashboard.units import UnitBook
 from vigie.jury_client import JuryClient, JuryIdentity
 from vigie.protocol import JuryRole
 
@@ -83,6 +84,7 @@ class AppContext:
         self.memory = ViewMemory()
         self.refresh_ms = 1500  # each page's own refresh timer (set by create_app)
         self.store = sessions or SessionStore()
+        self.units = UnitBook()  # the session's units, as the national jury controls them
         # In front of the store: most requests of a session never touch the disk.
         self._sessions: dict[str, tuple[JurySession, float]] = {}
         self._lock = threading.Lock()

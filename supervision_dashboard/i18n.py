@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from supervision_dashboard.i18n_units import TEXTS as _UNIT_TEXTS
+
 Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = ("fr", "en")
 DEFAULT_LANG: Lang = "fr"
@@ -390,6 +392,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "back": ("Retour", "Back"),
     "language": ("English", "Français"),
 }
+_TABLE.update(_UNIT_TEXTS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:

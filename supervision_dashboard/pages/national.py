@@ -28,6 +28,7 @@ from supervision_dashboard.heatmap import (
     is_incident,
 )
 from supervision_dashboard.i18n import t
+from supervision_dashboard.pages import units
 from supervision_dashboard.pages.common import (
     GRID_COLS,
     GRID_FIT,
@@ -106,6 +107,7 @@ def layout(ctx: AppContext, session: JurySession) -> Any:
             ctx.timer("tick"),
             html.H2(t("national_view", lang)),
             html.Div(id="nat-counts", className="badges"),
+            units.panel(ctx, session),
             html.Div(
                 [
                     html.Div(

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
+from supervision_dashboard.pages import replace
 from supervision_dashboard.pages.common import GRID_COLS, GRID_LOCALE, error_text
 from vigie.correction.report import RANKING, RECAP
 from vigie.jury_client import JuryApiError
@@ -89,6 +90,7 @@ def layout(ctx: AppContext, session: JurySession) -> Any:
             html.Button(t("results_neutralise", lang), id="results-neutralise", n_clicks=0),
             dcc.ConfirmDialog(id="results-confirm"),
             html.Div(id="results-msg", className="result"),
+            replace.block(session),
             dcc.Store(id="results-version", data=0),
         ],
         className="results",
