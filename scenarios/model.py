@@ -7,6 +7,7 @@ one wave) are model validators so that their errors carry a key path too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
@@ -45,14 +46,48 @@ class ThinkTime(_Strict):
 
 
 class Exam(_Strict):
-    """The jury's timeline: launch the unit nationally, close it after its (compressed) duration."""
+    """The jury's timeline: launch the unit nationally, close it after its (compressed) duration.
+
+    ``units`` sits several units in a row (an EDN day: ``[ue1, ue2]``; the whole session):
+    each lasts ``duration_s``, and the next is launched ``break_s`` (real time, compressed
+    like the rest) after the previous one ended for everyone, tiers-temps included.
+    """
 
     unit_id: str = "ue1"  # a unit of the demo session (ue1..ue3, lca1, lca2)
+    units: list[str] = []
+    break_s: NonNegativeFloat = 0.0
     launch_at_s: NonNegativeFloat  # run time of the national launch
     duration_s: PositiveFloat = 10800.0  # real duration; the server gets duration_s / compression
     close: bool = True  # the jury closes the unit at its deadline
     answer_fraction: Ratio = 1.0  # share of the questions each tablet answers
     tail_s: NonNegativeFloat = 15.0  # run time kept after the close (finishing, last reports)
+
+    @model_validator(mode="after")
+    def _one_way_to_name_units(self) -> Exam:
+        if self.units and "unit_id" in self.model_fields_set:
+            raise _at(("units",), "give either exam.unit_id or exam.units, not both")
+        for i, uid in enumerate(self.units):
+            if self.units.index(uid) != i:
+                raise _at(("units", i), f"unit {uid!r} is listed twice")
+        return self
+
+    @property
+    def unit_ids(self) -> list[str]:
+        """The units sat, in order."""
+        return list(self.units) or [self.unit_id]
+
+
+@dataclass(frozen=True)
+class UnitSlot:
+    """When the scripted jury launches and closes one unit (run seconds, nominal)."""
+
+    unit_id: str
+    launch_s: float
+    close_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.close_s - self.launch_s
 
 
 class Slos(_Strict):
@@ -222,6 +257,11 @@ SERVER_FAULTS = frozenset(
 NETWORK_FAULTS = frozenset({"centre_outage", "reconnect_loop"})
 
 
+#: Run seconds between the end of a unit's last extra time and the next launch: the
+#: server's deadlines are rounded, and the jury's call must find every candidate done.
+UNIT_GAP_S = 2.0
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -299,6 +339,13 @@ class Scenario(_Strict):
             raise _at(("exam", "launch_at_s"), "the launch comes before the last wave starts")
         return self
 
+    @model_validator(mode="after")
+    def _real_tablets_sit_one_unit(self) -> Scenario:
+        if self.real_tablets is not None and len(self.exam.unit_ids) > 1:
+            # The real centres' figures are read on one unit (simulator/run/real.py).
+            raise _at(("exam", "units"), "a run with real tablets sits one unit")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _real_centres_known(cls, data: Any) -> Any:
@@ -343,8 +390,23 @@ class Scenario(_Strict):
         return self.exam.duration_s / self.time_compression
 
     @property
+    def schedule(self) -> list[UnitSlot]:
+        """Every unit's launch and close. The next unit waits for the tiers-temps of the
+        previous one (the server launches nothing while a candidate still works) and the
+        break; the jury's timeline launches it later still if incident time runs on."""
+        planned = self.tiers_temps.ratio * self.unit_duration_s if self.tiers_temps.share else 0.0
+        gap = planned + self.exam.break_s / self.time_compression + UNIT_GAP_S
+        slots: list[UnitSlot] = []
+        launch = self.exam.launch_at_s
+        for uid in self.exam.unit_ids:
+            slots.append(UnitSlot(uid, launch, launch + self.unit_duration_s))
+            launch = slots[-1].close_s + gap
+        return slots
+
+    @property
     def close_at_s(self) -> float:
-        return self.exam.launch_at_s + self.unit_duration_s
+        """The last unit's close."""
+        return self.schedule[-1].close_s
 
     @property
     def end_s(self) -> float:

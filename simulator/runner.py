@@ -126,6 +126,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     workers: list[subprocess.Popen[bytes]] = []
     metrics_server = None
     jury = None
+    timeline: JuryTimeline | None = None
     faults: _Faults | None = None
     inbox = LedgerInbox()  # the tablets' acknowledged answers, reconciled at the end
     if opts.workers:
@@ -162,7 +163,8 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
                     f"vigie: fleet metrics not served on port {opts.metrics_port}: {exc.strerror}"
                 )
         monitor.start()
-        jury = gevent.spawn(JuryTimeline(scenario, target, monitor.note, monitor.now).run)
+        timeline = JuryTimeline(scenario, target, monitor.note, monitor.now)
+        jury = gevent.spawn(timeline.run)
         if scenario.faults:
             faults = _Faults(opts, control, monitor)
         if opts.on_start is not None:
@@ -182,7 +184,8 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         record = monitor.finish()
         record.reconciliation = end_of_run(inbox, opts.workers, target, gevent.sleep)
         monitor.note(summary(record.reconciliation))
-        _end_of_run_checks(record, scenario, target, monitor.note, real.stop())
+        checked = timeline.checked if timeline is not None else {}
+        _end_of_run_checks(record, scenario, target, monitor.note, real.stop(), checked)
         runner.quit()
         _stop_workers(workers)
         if metrics_server is not None:
@@ -201,10 +204,12 @@ def _end_of_run_checks(
     target: str,
     note: Callable[[str], None],
     seen: dict[str, dict[str, set[str]]] | None = None,
+    checked: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """What the server holds once the unit is over: every deadline (planned and incident
-    extra time), and the answers each fault lost."""
-    from simulator.run.extra_time import check_extra_time
+    """What the server holds once the last unit is over: every deadline (planned and
+    incident extra time; ``checked`` holds the earlier units', checked by the jury's
+    timeline before each next launch), and the answers each fault lost."""
+    from simulator.run.extra_time import check_extra_time, combine
     from simulator.run.jury import NationalJury
 
     rec = record.reconciliation
@@ -226,9 +231,10 @@ def _end_of_run_checks(
         # First, and whatever fails: a centre it cannot read says why in its problem.
         record.real_tablets = real_tablets_figures(scenario, target, jury, seen)
         note_all(record.real_tablets, note)
-    record.checks["extra_time"] = check_extra_time(
-        jury, scenario.exam.unit_id, exclude=scenario.real_centres
-    )
+    last = scenario.exam.unit_ids[-1]
+    per_unit = dict(checked or {})
+    per_unit[last] = check_extra_time(jury, last, exclude=scenario.real_centres)
+    record.checks["extra_time"] = combine(per_unit)
     found = record.checks["extra_time"]
     if not found.get("error"):
         note(

@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fleet done in {time.monotonic() - began:.0f} s")
         if not interrupted:
             rules = server_spec(scenario, resolve(args.scenario).parent).rules_file
-            found = correct_run(run_dir / "exam.sqlite3", run_dir, scenario.exam.unit_id, rules)
+            found = correct_run(run_dir / "exam.sqlite3", run_dir, scenario.exam.unit_ids, rules)
             record.checks["correction"] = found
             where = f" ({run_dir / found['results']})" if found["results"] else ""
             print(f"results: {describe(found)}{where}")

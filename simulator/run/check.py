@@ -128,8 +128,8 @@ def _reason(exc: requests.RequestException) -> str:
 
 
 def _logins(probe: _Probe, scenario: Scenario, check: TargetCheck) -> None:
-    unit_id = scenario.exam.unit_id
-    unit_state: str | None = None
+    wanted = scenario.exam.unit_ids
+    states: dict[str, str | None] = {}
     tried = 0
     refused: dict[int, list[str]] = {}  # wave -> "CID: why"
     for wave, identities in sampled(scenario).items():
@@ -143,8 +143,8 @@ def _logins(probe: _Probe, scenario: Scenario, check: TargetCheck) -> None:
             if isinstance(hb, int | float):
                 check.login_heartbeat_s = float(hb)
             for unit in doc.get("units", []):
-                if unit.get("unit_id") == unit_id:
-                    unit_state = unit.get("state")
+                if unit.get("unit_id") in wanted:
+                    states[str(unit.get("unit_id"))] = unit.get("state")
     if refused:
         check.roster_mismatch = True
         count = sum(len(v) for v in refused.values())
@@ -155,13 +155,21 @@ def _logins(probe: _Probe, scenario: Scenario, check: TargetCheck) -> None:
             f"holds another roster or seed than scenario {scenario.name} (seed {scenario.seed}, "
             f"{scenario.total_tablets:,} candidates)"
         )
-    if unit_state is None:
+    for unit_id in wanted:
+        _unit_problem(check, unit_id, states.get(unit_id), bool(refused), len(wanted) > 1)
+
+
+def _unit_problem(
+    check: TargetCheck, unit_id: str, state: str | None, refused: bool, several: bool
+) -> None:
+    field = "exam.units" if several else "exam.unit_id"
+    if state is None:
         if not refused:
-            check.problems.append(f"the server has no unit {unit_id} (the scenario's exam.unit_id)")
-    elif unit_state != UnitState.SCHEDULED:
+            check.problems.append(f"the server has no unit {unit_id} (the scenario's {field})")
+    elif state != UnitState.SCHEDULED:
         check.roster_mismatch = True
         check.problems.append(
-            f"unit {unit_id} is already {unit_state} on this server (a previous run?): the "
+            f"unit {unit_id} is already {state} on this server (a previous run?): the "
             "jury could not launch it; the run needs a fresh database"
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +26,18 @@ RANKING = "classement.html"
 def correct_run(
     db: Path,
     run_dir: Path,
-    unit_id: str,
+    units: str | Sequence[str],
     rules: Path | None = None,
     timeout_s: float = TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Correct ``unit_id`` from ``db`` into ``run_dir/results`` under ``rules`` (the
+    """Correct ``units`` (one, or the run's in order) from ``db`` into ``run_dir/results`` under ``rules`` (the
     scenario's; None: vigie-edn); the findings."""
     out = run_dir / RESULTS
-    cmd = [sys.executable, "-m", "vigie", "correct", str(db), "--out", str(out), "--units", unit_id]
+    ids = ",".join([units] if isinstance(units, str) else units)
+    cmd = [sys.executable, "-m", "vigie", "correct", str(db), "--out", str(out), "--units", ids]
     if rules is not None:
         cmd += ["--rules", str(rules)]
-    found: dict[str, Any] = {"unit_id": unit_id, "seconds": None, "results": None, "error": None}
+    found: dict[str, Any] = {"unit_id": ids, "seconds": None, "results": None, "error": None}
     started = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)

@@ -104,3 +104,32 @@ def check_extra_time(
 def _finding(items: list[dict[str, Any]]) -> dict[str, Any]:
     by_centre = Counter(str(i["centre"]) for i in items)
     return {"count": len(items), "by_centre": dict(by_centre), "examples": items[:EXAMPLES]}
+
+
+def combine(per_unit: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """One set of findings for the run's units (each unit's under ``units``): counts
+    summed, a unit that could not be checked named in ``error``."""
+    if len(per_unit) == 1:
+        return dict(next(iter(per_unit.values())))
+    out: dict[str, Any] = {"unit_id": ", ".join(per_unit), "units": dict(per_unit), "error": None}
+    errors = [f"{uid}: {f['error']}" for uid, f in per_unit.items() if f.get("error")]
+    if errors:
+        out["error"] = "; ".join(errors)
+    fine = {uid: f for uid, f in per_unit.items() if not f.get("error")}
+    for key in ("checked", "with_planned", "disconnected", "incident_granted_s"):
+        out[key] = sum(f.get(key, 0) for f in fine.values())
+    for key in ("planned_missing", "disconnected_not_covered"):
+        found = {uid: f[key] for uid, f in fine.items() if key in f}
+        items = list(found.values())
+        by: Counter[str] = Counter()
+        for item in items:
+            by.update(item.get("by_centre") or {})
+        examples = [
+            {**e, "unit_id": uid} for uid, item in found.items() for e in item.get("examples", [])
+        ]
+        out[key] = {
+            "count": sum(int(i.get("count", 0)) for i in items),
+            "by_centre": dict(by),
+            "examples": examples[:EXAMPLES],
+        }
+    return out

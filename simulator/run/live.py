@@ -76,13 +76,7 @@ class LiveProgress:
             table.add_row("status", "starting the fleet...")
             return table
         wave = sc.waves[s.wave - 1].name if s.wave else "before the first wave"
-        phase = (
-            "exam running"
-            if sc.exam.launch_at_s <= s.t < sc.close_at_s
-            else "unit closed"
-            if s.t >= sc.close_at_s
-            else "connecting"
-        )
+        phase = _phase(sc, s.t)
         failures = ", ".join(f"{k} {n:,}" for k, n in sorted(s.failures.items())) or "none"
         server_open = s.server.get("websockets_open")
         table.add_row("time", f"{s.t:,.0f} s of {sc.end_s:,.0f} s ({phase})")
@@ -100,3 +94,17 @@ class LiveProgress:
         if s.generator_rss_mb is not None:
             table.add_row("generator memory", f"{s.generator_rss_mb:,.0f} MiB (all processes)")
         return table
+
+
+def _phase(sc: Scenario, t: float) -> str:
+    """What the run is at, on the jury's nominal schedule."""
+    slots = sc.schedule
+    if t < slots[0].launch_s:
+        return "connecting"
+    several = len(slots) > 1
+    for slot in slots:
+        if slot.launch_s <= t < slot.close_s:
+            return f"{slot.unit_id} running" if several else "exam running"
+        if t < slot.launch_s:
+            return f"break before {slot.unit_id}"
+    return "units closed" if several else "unit closed"

@@ -1,8 +1,8 @@
 """The master side of a run: the jury's timeline, and the wiring for plain ``locust`` masters.
 
 The jury timeline performs the scenario's national actions at their run times through the
-jury API (the national demo account): launch the unit with the compressed duration, close
-it at its deadline. Failures are notes in the run record, never a crash of the run.
+jury API (the national demo account): launch each unit with the compressed duration, close
+it at its deadline, then the next one. Failures are notes in the run record, never a crash of the run.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any
 
 import gevent
 
-from scenarios.model import Scenario
+from scenarios.model import Scenario, UnitSlot
 from simulator.cli.common import EXIT_NOT_RUN
 from simulator.run.jury import NATIONAL_USER, NationalJury
 from simulator.run.plan import DEFAULT_RECOVERY_S
 from vigie.jury_client import JuryApiError
+from vigie.protocol import ErrorCode
 
 #: The last incident-time grant comes this long before the close (a grant after it is refused).
 GRANT_BEFORE_CLOSE_S = 3.0
@@ -26,6 +27,10 @@ __all__ = ["NATIONAL_USER", "JuryTimeline", "attach_to_plain_locust", "incident_
 
 
 class JuryTimeline:
+    """The scripted national jury: every unit of the scenario launched, granted its
+    incident time and closed, one after the other; before each next launch, the finished
+    unit's deadlines are checked (the snapshot shows only the current unit)."""
+
     def __init__(
         self,
         scenario: Scenario,
@@ -33,34 +38,78 @@ class JuryTimeline:
         note: Callable[[str], None],
         now: Callable[[], float],
         jury: NationalJury | None = None,
+        sleep: Callable[[float], None] = gevent.sleep,
     ) -> None:
         self.scenario = scenario
         self.note = note  # adds a line to the run record
         self.now = now  # seconds since the run start
+        self.sleep = sleep
         self.jury = jury or NationalJury(target)
+        self.checked: dict[str, dict[str, Any]] = {}  # unit -> check_extra_time findings
+        self.late_s = 0.0  # how far the launches run behind the schedule
 
     def run(self) -> None:
-        exam = self.scenario.exam
-        self._sleep_until(exam.launch_at_s)
+        slots = self.scenario.schedule
+        for index, slot in enumerate(slots):
+            self._sleep_until(slot.launch_s + self.late_s)
+            if index:  # its tiers-temps are over: the deadlines are final
+                self._check(slots[index - 1].unit_id)
+            launched = self._launch(slot)
+            if launched is None:
+                continue
+            for t in incident_grants(self.scenario, index):
+                self._sleep_until(t + self.late_s)
+                self._grant_incident_time()
+            if self.scenario.exam.close:
+                # Never before the server's national end (launch time + duration): a
+                # close a few ms early would refuse the last answers of on-time tablets.
+                self._sleep_until(max(slot.close_s + self.late_s, launched + slot.duration_s))
+                if self._act(
+                    f"/jury/units/{slot.unit_id}/close",
+                    {"reason": f"vigie scenario {self.scenario.name}: end of the unit"},
+                ):
+                    self.note(f"jury: closed {slot.unit_id}")
+
+    def _launch(self, slot: UnitSlot) -> float | None:
+        """Launch ``slot``'s unit, and return the run time its call came back (None: not
+        launched). While candidates still work on the previous one (incident time beyond
+        the schedule), try again each second for up to a unit's duration."""
+        path = f"/jury/units/{slot.unit_id}/launch"
         duration = round(self.scenario.unit_duration_s, 3)
-        if self._act(
-            f"/jury/units/{exam.unit_id}/launch",
-            {
-                "reason": f"vigie scenario {self.scenario.name}: national launch",
-                "duration_s": duration,
-            },
-        ):
-            self.note(f"jury: launched {exam.unit_id} for {duration:g} s")
-        for t in incident_grants(self.scenario):
-            self._sleep_until(t)
-            self._grant_incident_time()
-        if exam.close:
-            self._sleep_until(self.scenario.close_at_s)
-            if self._act(
-                f"/jury/units/{exam.unit_id}/close",
-                {"reason": f"vigie scenario {self.scenario.name}: end of the unit"},
-            ):
-                self.note(f"jury: closed {exam.unit_id}")
+        body = {
+            "reason": f"vigie scenario {self.scenario.name}: national launch",
+            "duration_s": duration,
+        }
+        give_up = self.now() + self.scenario.unit_duration_s
+        while True:
+            try:
+                ms = self.jury.act(path, body)
+                break
+            except JuryApiError as exc:
+                # 409: a candidate still works on the previous unit (the message says who)
+                waiting = exc.code == ErrorCode.UNIT_ALREADY_LAUNCHED
+                if not waiting or self.now() >= give_up:
+                    self.note(f"jury: {path} failed: {exc}")
+                    return None
+                self.sleep(1.0)
+            except (KeyError, ValueError) as exc:
+                self.note(f"jury: {path} failed: {exc}")
+                return None
+        returned = self.now()
+        late = returned - ms / 1000 - slot.launch_s - self.late_s
+        if late > 1.0 and slot.launch_s > self.scenario.exam.launch_at_s:
+            self.late_s += late
+            self.note(f"jury: {slot.unit_id} launched {late:.0f} s late (extra time ran on)")
+        self.note(f"jury: {path} took {ms:.0f} ms")
+        self.note(f"jury: launched {slot.unit_id} for {duration:g} s")
+        return returned
+
+    def _check(self, unit_id: str) -> None:
+        from simulator.run.extra_time import check_extra_time
+
+        self.checked[unit_id] = check_extra_time(
+            self.jury, unit_id, exclude=self.scenario.real_centres
+        )
 
     def _grant_incident_time(self) -> None:
         from simulator.run.extra_time import grant_incident_time
@@ -70,7 +119,7 @@ class JuryTimeline:
 
     def _sleep_until(self, t: float) -> None:
         while (left := t - self.now()) > 0:
-            gevent.sleep(min(left, 1.0))
+            self.sleep(min(left, 1.0))
 
     def _act(self, path: str, body: dict[str, Any]) -> bool:
         try:
@@ -82,20 +131,26 @@ class JuryTimeline:
         return True
 
 
-def incident_grants(scenario: Scenario) -> list[float]:
-    """When the scripted jury grants the proposed incident time (the time each candidate
-    was disconnected, as the 2023 compensation should have been: per candidate): once the
-    faults are over and their tablets back, and in every run just before the close, for
-    whoever came back later (a grant adds only what was not granted yet)."""
-    ends = [
-        f.end_s + (f.recovery_s_max or DEFAULT_RECOVERY_S)
-        for f in scenario.faults
-        if f.kind != "drop_planned_extra_time"
-    ]
-    last = scenario.close_at_s - GRANT_BEFORE_CLOSE_S
+def incident_grants(scenario: Scenario, index: int = 0) -> list[float]:
+    """When the scripted jury grants the proposed incident time during the ``index``-th
+    unit (the time each candidate was disconnected, as the 2023 compensation should have
+    been: per candidate): once the unit's faults are over and their tablets back, and
+    just before its close, for whoever came back later (a grant adds only what was not
+    granted yet). A fault counts for the first unit not closed before it is over."""
+    slots = scenario.schedule
+    slot = slots[index]
+    ends = []
+    for f in scenario.faults:
+        if f.kind == "drop_planned_extra_time":
+            continue
+        end = f.end_s + (f.recovery_s_max or DEFAULT_RECOVERY_S)
+        home = next((i for i, s in enumerate(slots) if end <= s.close_s), len(slots) - 1)
+        if home == index:
+            ends.append(end)
+    last = slot.close_s - GRANT_BEFORE_CLOSE_S
     if not ends:  # a tablet may drop in any run: the jury gives its time back all the same
-        return [last] if last > scenario.exam.launch_at_s else []
-    first = max(min(max(ends), last), scenario.exam.launch_at_s + 1)
+        return [last] if last > slot.launch_s else []
+    first = max(min(max(ends), last), slot.launch_s + 1)
     return [first, last] if last - first > GRANT_BEFORE_CLOSE_S else [first]
 
 

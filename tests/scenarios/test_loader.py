@@ -161,3 +161,20 @@ def test_bad_overrides(tmp_path: Path) -> None:
 def test_all_35_faculties_are_known_codes() -> None:
     codes = {c.code for c in default_centres()}
     assert set(load_scenario("ecnp-2022-01-21").centres) == codes
+
+
+def test_several_units_in_a_row(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, VALID), ["exam.units=[ue1, ue2]", "exam.break_s=20"])
+    assert s.exam.unit_ids == ["ue1", "ue2"]
+    # the next launch waits for the default tiers-temps (a third of 6 s), the break
+    # (20 s / 10) and 2 s
+    assert [(u.launch_s, u.close_s) for u in s.schedule] == [(4.0, 10.0), (16.0, 22.0)]
+    twice = problems(tmp_path, VALID, ["exam.units=[ue1, ue1]"])
+    assert "exam.units.1" in twice and "listed twice" in twice
+    both = problems(tmp_path, VALID, ["exam.units=[ue1, ue2]", "exam.unit_id=ue3"])
+    assert "exam.units" in both and "not both" in both
+    real = VALID.replace("centres: [AMIENS]", "centres: [AMIENS, BREST]").replace(
+        "  - {name: w2, centres: [BREST], start_s: 2, rate_per_s: 5}\n", ""
+    )
+    real += "real_tablets: {centres: [BREST]}\n"
+    assert "sits one unit" in problems(tmp_path, real, ["exam.units=[ue1, ue2]"])

@@ -99,6 +99,33 @@ def test_reduced_scale_without_the_cap_is_certified(tmp_path: Path) -> None:
     assert (tmp_path / "uncapped" / correction["results"]).is_file()
 
 
+def test_an_edn_day_sits_two_units_in_a_row_and_ranks_on_both(tmp_path: Path) -> None:
+    rc, report, _ = rehearse("edn-day", tmp_path / "day", timeout=300)
+    assert report["verdict"] == "certified", report.get("headline")
+    assert rc == 0
+    notes = report["notes"]
+    order = [n.split("jury: ")[1] for n in notes if "jury: launched" in n or "jury: closed" in n]
+    assert [o.split(" for ")[0] for o in order] == [
+        "launched ue1", "closed ue1", "launched ue2", "closed ue2"
+    ]  # fmt: skip
+    # every tablet sat both units: finished each, every question answered
+    ops = report["waves"][-1]["ops"]
+    assert ops["finish"]["count"] == 400 and ops["finish"]["failed"] == 0
+    assert ops["answer"]["failed"] <= ops["answer"]["count"] // 1000, ops["answer"]
+    # the deadlines of both units were checked, ue1's before ue2 replaced it on the server
+    extra = report["checks"]["extra_time"]
+    assert extra["error"] is None and extra["checked"] == 400
+    assert {u: f["checked"] for u, f in extra["units"].items()} == {"ue1": 200, "ue2": 200}
+    assert extra["planned_missing"]["count"] == 0
+    assert report["reconciliation"]["lost"] == 0
+    correction = report["checks"]["correction"]
+    assert correction["error"] is None, correction
+    assert "200 candidates" in correction["summary"] and "(ue1, ue2)" in correction["summary"]
+    ranking = (tmp_path / "day" / "results" / "classement.csv").read_text(encoding="utf-8")
+    header = ranking.splitlines()[0].lower()
+    assert "ue1" in header and "ue2" in header, header
+
+
 FULL_BUDGET_S = 15 * 60
 # A full-scale run holds both cores for ~9 minutes: CI (the
 # README's `./dev test`, CI=true) runs it; on a workstation shared with others, ask for it.
