@@ -110,6 +110,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "replace_cancelled": ("Épreuve annulée", "Cancelled unit"),
     "replace_backup": ("Épreuve de secours", "Backup unit"),
+    "replace_known": (
+        "{unit} annulée : {backup} compte à sa place.",
+        "{unit} cancelled: {backup} counts in its place.",
+    ),
+    "replace_pick": ("Choisir une épreuve…", "Choose a unit…"),
     "replace_button": ("Remplacer", "Replace"),
     "replace_choose": (
         "Choisissez l'épreuve annulée et l'épreuve de secours.",

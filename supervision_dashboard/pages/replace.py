@@ -28,8 +28,8 @@ def block(session: JurySession) -> Any:
         [
             html.H4(t("replace_title", lang)),
             html.Div(id="replace-known", className="muted"),
-            html.Label([t("replace_cancelled", lang), dcc.Dropdown(id="replace-unit", options=[])]),
-            html.Label([t("replace_backup", lang), dcc.Dropdown(id="replace-backup", options=[])]),
+            html.Label([t("replace_cancelled", lang), _dropdown("replace-unit", lang)]),
+            html.Label([t("replace_backup", lang), _dropdown("replace-backup", lang)]),
             html.Label(
                 [t("reason", lang), dcc.Input(id="replace-reason", type="text", maxLength=500)]
             ),
@@ -41,6 +41,11 @@ def block(session: JurySession) -> Any:
         id="replace-panel",
         className="actions replace",
     )
+
+
+def _dropdown(ident: str, lang: str) -> Any:
+    # A handful of units: no search box (Dash's own « Search » would be the one English word).
+    return dcc.Dropdown(id=ident, options=[], searchable=False, placeholder=t("replace_pick", lang))
 
 
 def _option(u: UnitStatus, lang: str) -> dict[str, str]:
@@ -58,7 +63,7 @@ def choices(units: list[UnitStatus], lang: str) -> tuple[list[Any], list[Any]]:
 
 def known(units: list[UnitStatus], lang: str) -> list[Any]:
     return [
-        html.Div(t("unit_replaced_by", lang, backup=u.replaced_by), id=f"replaced-{u.id}")
+        html.Div(t("replace_known", lang, unit=u.id, backup=u.replaced_by), id=f"replaced-{u.id}")
         for u in units
         if u.replaced_by
     ]
@@ -169,6 +174,8 @@ def register(app: Dash, ctx: AppContext) -> None:
             return _error(error_text(exc, lang)), no_update, (version or 0) + 1, no_update
         ctx.units.replaced(unit, backup)
         actor = answer.get("actor") if isinstance(answer, dict) else None
+        # The server names jurors « jury:<username> »: the juror reads the name.
+        actor = str(actor).removeprefix("jury:") if actor else None
         text = t("replace_done", lang, unit=unit, backup=backup, actor=actor or session.identity.username)  # fmt: skip
         done = html.Span(text, className="ok", id="replace-done")
         # The results are computed again with the decision; the reason is emptied.
