@@ -71,3 +71,24 @@ def test_an_empty_export_is_an_empty_stream_and_the_pool_stays_usable(
     jury = JuryClient(server.url, credentials=NATIONAL)
     assert list(jury.export_answers()) == []  # nothing answered yet
     assert jury.snapshot()["candidates"]
+
+
+def test_units_are_launched_closed_and_replaced_with_the_servers_answers(
+    server: ServerProcess,
+) -> None:
+    jury = JuryClient(server.url, credentials=NATIONAL)
+    launched = jury.launch_unit("ue1", "ouverture", duration_s=600)
+    assert launched["unit_id"] == "ue1" and launched["deadline"] > launched["launched_at"]
+    with pytest.raises(JuryApiError) as again:
+        jury.launch_unit("ue1", "deux fois")
+    assert again.value.status == 409 and again.value.code == ErrorCode.UNIT_ALREADY_LAUNCHED
+    closed = jury.close_unit("ue1", "fin")
+    assert closed["unit_id"] == "ue1" and closed["overtime"] == [] and not closed["end_extra_time"]
+    with pytest.raises(JuryApiError) as twice:
+        jury.close_unit("ue1", "fin")
+    assert twice.value.code == ErrorCode.UNIT_CLOSED
+    replaced = jury.replace_unit("ue1", "ue2", "incident")
+    assert (replaced["unit_id"], replaced["backup_id"], replaced["reason"]) == ("ue1", "ue2", "incident")  # fmt: skip
+    with pytest.raises(JuryApiError) as used:
+        jury.replace_unit("ue3", "ue2", "le secours sert déjà")
+    assert used.value.code == ErrorCode.UNIT_REPLACED
