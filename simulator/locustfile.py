@@ -71,6 +71,13 @@ def _add_arguments(parser: Any) -> None:
         help=argparse.SUPPRESS,  # set by vigie load: it runs the master side itself
     )
     group.add_argument(
+        "--operator-token",
+        dest="vigie_operator_token",
+        default=os.environ.get("VIGIE_OPERATOR_TOKEN", ""),
+        help="the target's fault-control token (vigie serve --operator-token), to apply the "
+        "scenario's server faults (default: $VIGIE_OPERATOR_TOKEN; unset: not applied)",
+    )
+    group.add_argument(
         "--metrics-port",
         type=int,
         default=DEFAULT_METRICS_PORT,

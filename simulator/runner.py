@@ -25,6 +25,7 @@ from scenarios.model import Scenario
 from simulator import settings as fleet
 from simulator.faults import lease_base
 from simulator.record import RunRecord, Sample
+from simulator.run.fault_driver import FaultDriver, open_networks
 from simulator.run.faults import FaultControl
 from vigie.testing import free_port
 
@@ -127,7 +128,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
     metrics_server = None
     jury = None
     timeline: JuryTimeline | None = None
-    faults: _Faults | None = None
+    faults: FaultDriver | None = None
     inbox = LedgerInbox()  # the tablets' acknowledged answers, reconciled at the end
     if opts.workers:
         port = opts.master_port or free_port()
@@ -166,7 +167,7 @@ def run_fleet(opts: FleetOptions, interrupted: Interrupted | None = None) -> Run
         timeline = JuryTimeline(scenario, target, monitor.note, monitor.now)
         jury = gevent.spawn(timeline.run)
         if scenario.faults:
-            faults = _Faults(opts, control, monitor)
+            faults = FaultDriver(scenario, target, control, monitor)
         if opts.on_start is not None:
             opts.on_start(monitor.record.started_at)
         runner.start_shape()
@@ -261,37 +262,6 @@ class _RealTablets:
         return self.watch.seen
 
 
-class _Faults:
-    """The fault timeline and the recovery watch of a run, in their greenlets."""
-
-    def __init__(self, opts: FleetOptions, control: FaultControl, monitor: Any) -> None:
-        from simulator.run.faults import FaultTimeline, RecoveryWatch
-        from simulator.run.jury import NationalJury
-
-        scenario, target = opts.scenario, opts.target
-        self.monitor = monitor
-        self.timeline = FaultTimeline(
-            scenario,
-            monitor.record.faults,
-            NationalJury(target, control.operator_token),
-            control,
-            monitor.note,
-            monitor.now,
-        )
-        self.watch = RecoveryWatch(
-            scenario, NationalJury(target), monitor.now, monitor.offline_queued
-        )
-        self.greenlets = [gevent.spawn(self.timeline.run), gevent.spawn(self.watch.run)]
-
-    def stop(self) -> None:
-        from simulator.run.faults import measure_recovery
-
-        gevent.killall(self.greenlets, block=True, timeout=5)
-        measure_recovery(self.monitor.record.faults, self.timeline.scenario, self.watch.polls)
-        if self.watch.failures:
-            self.monitor.note(f"faults: {self.watch.failures} supervision polls failed")
-
-
 def _wait_for_end(
     runner: Any,
     monitor: Any,
@@ -335,16 +305,6 @@ def _worker_command(opts: FleetOptions, port: int) -> list[str]:
         "--loglevel",
         "WARNING",
     ]
-
-
-def open_networks(scenario: Scenario, runner: Any, base: int, target: str) -> dict[str, Any]:
-    """The centre networks the scenario's faults need, one per mode (NetworkUnavailable
-    when nftables cannot be used: the commands check that before anything starts)."""
-    from scenarios import NETWORK_FAULTS
-    from simulator.faults import open_network
-
-    modes = {getattr(f, "mode", "") for f in scenario.faults if f.kind in NETWORK_FAULTS}
-    return {mode: open_network(mode, scenario, runner, base, target=target) for mode in modes}
 
 
 def _start_workers(opts: FleetOptions, port: int, net_base: int) -> list[subprocess.Popen[bytes]]:

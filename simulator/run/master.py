@@ -7,6 +7,7 @@ it at its deadline, then the next one. Failures are notes in the run record, nev
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -184,6 +185,7 @@ def attach_to_plain_locust(environment: Any) -> None:
             tally.install(environment.events, report_to_master=False)
             monitor.local_tally = tally
         environment.events.worker_report.add_listener(monitor.on_worker_report)
+        monitor.echo = lambda line: print(f"vigie: {line}", file=sys.stderr, flush=True)
         monitor.start()
         if scenario.real_tablets is not None:
             from simulator.run.real import briefing
@@ -198,6 +200,8 @@ def attach_to_plain_locust(environment: Any) -> None:
             print("\n".join(lines), file=sys.stderr, flush=True)
         timeline = JuryTimeline(scenario, target, monitor.note, monitor.now)
         state.update(monitor=monitor, jury=gevent.spawn(timeline.run))
+        if scenario.faults:
+            state["faults"] = _plain_faults(environment, scenario, target, monitor)
         port = int(getattr(options, "metrics_port", 0) or 0)
         if port:
             try:
@@ -218,10 +222,36 @@ def attach_to_plain_locust(environment: Any) -> None:
         workers = int(getattr(options, "expect_workers", 1) or 1)
 
     def _quitting(environment: Any, **_: Any) -> None:
+        faults = state.pop("faults", None)
+        if faults is not None:  # first: no rule of the run outlives it
+            faults.stop()
+            faults.close_networks()
         # The workers shipped their ledgers as they stopped: reconcile before the exit.
         _reconcile(environment, inbox, workers, state)
 
     environment.events.quitting.add_listener(_quitting)
+
+
+def _plain_faults(environment: Any, scenario: Scenario, target: str, monitor: Any) -> Any:
+    """The scenario's faults under a plain master: centre faults through the networks it
+    can open here (``mode: simulated`` reaches workers on any machine; nftables needs them
+    on this host, ``$VIGIE_NET_BASE`` set alike), server faults through
+    ``--operator-token``; never a crash (no server process here). What will not apply is
+    printed and noted before the waves start, and recorded as not applied."""
+    from simulator.faults import BASE_ENV
+    from simulator.run.fault_driver import FaultDriver, open_what_can
+    from simulator.run.faults import FaultControl, preflight
+
+    options = environment.parsed_options
+    base = os.environ.get(BASE_ENV)
+    networks, problems = open_what_can(
+        scenario, environment.runner, int(base) if base else None, target
+    )
+    token = getattr(options, "vigie_operator_token", "") or None
+    control = FaultControl(operator_token=token, networks=networks)
+    for line in problems + preflight(scenario, control):
+        monitor.note(f"faults: {line}")  # echoed on stderr
+    return FaultDriver(scenario, target, control, monitor)
 
 
 def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]) -> None:
@@ -231,9 +261,10 @@ def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]
     target = target_from(environment.parsed_options, environment.host)
     rec = end_of_run(inbox, workers, target, gevent.sleep)
     line = summary(rec)
-    print(f"vigie: {line}", file=sys.stderr, flush=True)
     if "monitor" in state:
-        state["monitor"].note(line)
+        state["monitor"].note(line)  # echoed on stderr
+    else:
+        print(f"vigie: {line}", file=sys.stderr, flush=True)
     scenario = scenario_from_options(environment.parsed_options)
     if scenario.real_tablets is not None:
         from simulator.run.real import real_tablets_figures, summary_lines
@@ -244,12 +275,16 @@ def _reconcile(environment: Any, inbox: Any, workers: int, state: dict[str, Any]
 
 
 def _check_or_exit(environment: Any) -> None:
+    from simulator.cli.common import EXIT_USAGE, network_ready
     from simulator.locustfile import scenario_from_options, target_from
     from simulator.run.check import check_target, explain
 
     options = environment.parsed_options
     scenario = scenario_from_options(options)
-    check = check_target(scenario, target_from(options, environment.host))
+    target = target_from(options, environment.host)
+    if not network_ready(scenario, target):
+        sys.exit(EXIT_USAGE)  # as vigie certify: nftables faults that cannot run here
+    check = check_target(scenario, target)
     if not check.ok:
         ref, sets = getattr(options, "scenario", scenario.name), getattr(options, "vigie_set", [])
         print(explain(check, "locust", scenario, ref, sets), file=sys.stderr, flush=True)

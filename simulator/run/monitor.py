@@ -45,6 +45,8 @@ class FleetMonitor:
         self.runner = runner
         self.on_sample = on_sample
         self.local_tally: Tally | None = None
+        # Where a note also goes as it is made (a plain locust master writes no report).
+        self.echo: Callable[[str], None] | None = None
         self.record = planned_record(scenario, scenario_path, self.target)
         self.requests: dict[str, int] = {}
         self.failures: dict[str, int] = {}
@@ -237,7 +239,10 @@ class FleetMonitor:
         self._greenlets = [gevent.spawn(self._scrape_loop), gevent.spawn(self._sample_loop)]
 
     def note(self, text: str) -> None:
-        self.record.notes.append(f"t={self.now():.1f}s {text}")
+        line = f"t={self.now():.1f}s {text}"
+        self.record.notes.append(line)
+        if self.echo is not None:
+            self.echo(line)
 
     def finish(self) -> RunRecord:
         gevent.killall(self._greenlets, block=True, timeout=5)
