@@ -36,6 +36,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "épreuve de secours : compte à la place de {unit}",
         "backup unit: counts instead of {unit}",
     ),
+    "unit_working": (
+        "{n} candidat(s) composent encore sur leur temps supplémentaire (jusqu'à {t})",
+        "{n} candidate(s) still work on their extra time (until {t})",
+    ),
+    "launch_warn_working": (
+        "Attention : {n} candidat(s) composent encore sur leur temps supplémentaire de {unit}, "
+        "jusqu'à {t} ({who}) : le serveur refusera ce lancement avant la fin de leur temps.",
+        "Warning: {n} candidate(s) still work on their extra time of {unit}, until {t} "
+        "({who}): the server will refuse this launch until their time is over.",
+    ),
     "unit_launch": ("Lancer", "Launch"),
     "unit_close": ("Clore", "Close"),
     "units_unreadable": (

@@ -130,17 +130,40 @@ class Overtime:
     extra_s: float
 
 
-def keeps_extra_time(rows: Iterable[Mapping[str, Any]], unit_id: str) -> list[Overtime]:
-    """Who works on after a close now: on this unit, not finished, with extra time (the
-    server ends each candidate's unit at the close plus their own extra time)."""
-    out = [
-        Overtime(str(r.get("id")), str(r.get("centre", "")), float(r.get("extra_time_s") or 0))
-        for r in rows
-        if r.get("unit_id") == unit_id
-        and r.get("state") != "finished"
-        and float(r.get("extra_time_s") or 0) > 0
+def keeps_extra_time(rows: Iterable[Mapping[str, Any]], unit_id: str, now: float) -> list[Overtime]:
+    """Who would work on after a close at ``now``, and for how long: the server ends each
+    candidate's unit at the close plus their own extra time (:func:`still_working`)."""
+    return [
+        Overtime(w.candidate_id, w.centre, w.deadline - now)
+        for w in still_working(rows, unit_id, now, now)
     ]
-    out.sort(key=lambda o: (-o.extra_s, o.centre, o.candidate_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Working:
+    candidate_id: str
+    centre: str
+    deadline: float
+
+
+def still_working(
+    rows: Iterable[Mapping[str, Any]], unit_id: str, closed_at: float, now: float
+) -> list[Working]:
+    """After a close: who still works on this unit, on their own extra time (the server
+    refuses the next launch until they are done). Each one's end is the server's rule,
+    the close (or the national end, if earlier) plus their extra time: a row read just
+    before the close still carries the deadline of a unit that was not closed."""
+    out = []
+    for r in rows:
+        deadline = r.get("deadline")
+        if r.get("unit_id") != unit_id or r.get("state") == "finished":
+            continue
+        if not isinstance(deadline, int | float):
+            continue
+        end = min(float(deadline), closed_at + float(r.get("extra_time_s") or 0))
+        if end > now:
+            out.append(Working(str(r.get("id")), str(r.get("centre", "")), end))
+    out.sort(key=lambda w: (-w.deadline, w.centre, w.candidate_id))
     return out
 
 

@@ -21,7 +21,14 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages.common import error_text
 from supervision_dashboard.rows import duration
-from supervision_dashboard.units import UnitState, UnitStatus, keeps_extra_time, running
+from supervision_dashboard.units import (
+    UnitState,
+    UnitStatus,
+    Working,
+    keeps_extra_time,
+    running,
+    still_working,
+)
 from vigie.jury_client import JuryApiError
 from vigie.protocol import JuryRole
 
@@ -64,12 +71,14 @@ def state_text(u: UnitStatus, lang: str) -> str:
     return t(f"unit_state_{u.state.value}", lang)
 
 
-def times_text(u: UnitStatus, lang: str) -> str:
+def times_text(u: UnitStatus, lang: str, working: list[Working] | None = None) -> str:
     parts = []
     if u.launched_at is not None and u.closed_at is None:
         parts.append(t("unit_times_running", lang, launch=clock(u.launched_at), deadline=clock(u.deadline)))  # fmt: skip
     elif u.launched_at is not None:
         parts.append(t("unit_times_closed", lang, launch=clock(u.launched_at), close=clock(u.closed_at)))  # fmt: skip
+    if working:
+        parts.append(t("unit_working", lang, n=len(working), t=clock(working[0].deadline)))
     if u.replaced_by:
         parts.append(t("unit_replaced_by", lang, backup=u.replaced_by))
     if u.replaces:
@@ -77,7 +86,18 @@ def times_text(u: UnitStatus, lang: str) -> str:
     return " · ".join(parts)
 
 
-def table(units: list[UnitStatus], lang: str) -> Any:
+def working_now(ctx: AppContext, session: JurySession, units: list[UnitStatus]) -> dict[str, list[Working]]:  # fmt: skip
+    """Closed units whose candidates still work on their extra time, from the live feed."""
+    feed = ctx.feed_for(session)
+    with feed.lock:
+        rows, now = list(feed.state.rows.values()), float(feed.state.server_ts or 0)
+    found = {
+        u.id: still_working(rows, u.id, u.closed_at, now) for u in units if u.closed_at is not None
+    }
+    return {uid: w for uid, w in found.items() if w}
+
+
+def table(units: list[UnitStatus], lang: str, working: dict[str, list[Working]]) -> Any:
     head = html.Tr([html.Th(t(k, lang)) for k in ("units_col_unit", "units_col_state", "units_col_times", "units_col_action")])  # fmt: skip
     rows = []
     for u in units:
@@ -101,7 +121,7 @@ def table(units: list[UnitStatus], lang: str) -> Any:
                         id=f"unit-state-{u.id}",
                         className=f"unit-{u.state.value}",
                     ),
-                    html.Td(times_text(u, lang), className="muted"),
+                    html.Td(times_text(u, lang, working.get(u.id)), id=f"unit-times-{u.id}"),
                     html.Td(button),
                 ],
                 id=f"unit-row-{u.id}",
@@ -110,8 +130,8 @@ def table(units: list[UnitStatus], lang: str) -> Any:
     return html.Table([html.Thead(head), html.Tbody(rows)], className="units-table")
 
 
-def signature(units: list[UnitStatus], lang: str) -> list[Any]:
-    return [[u.id, u.state.value, times_text(u, lang)] for u in units]
+def signature(units: list[UnitStatus], lang: str, working: dict[str, list[Working]]) -> list[Any]:
+    return [[u.id, u.state.value, times_text(u, lang, working.get(u.id))] for u in units]
 
 
 def named(items: list[str], lang: str) -> str:
@@ -119,16 +139,21 @@ def named(items: list[str], lang: str) -> str:
     return shown + (" " + t("and_more", lang, n=len(items) - NAMED) if len(items) > NAMED else "")
 
 
-def confirmation(ctx: AppContext, session: JurySession, u: UnitStatus, action: str, reason: str) -> str:  # fmt: skip
+def confirmation(ctx: AppContext, session: JurySession, units: list[UnitStatus], u: UnitStatus, action: str, reason: str) -> str:  # fmt: skip
     """What will happen, in words, before the juror says yes."""
     lang = session.lang
     feed = ctx.feed_for(session)
     with feed.lock:
-        rows = list(feed.state.rows.values())
+        rows, now = list(feed.state.rows.values()), float(feed.state.server_ts or time.time())
     if action == "launch":
         n = sum(1 for r in rows if r.get("connected"))
-        return t("confirm_launch", lang, unit=u.id, title=u.ref.title, duration=duration(u.ref.duration_s, lang), n=n, reason=reason)  # fmt: skip
-    keep = keeps_extra_time(rows, u.id)
+        text = t("confirm_launch", lang, unit=u.id, title=u.ref.title, duration=duration(u.ref.duration_s, lang), n=n, reason=reason)  # fmt: skip
+        # Pending extensions: said before the juror confirms, though the server decides.
+        for uid, working in working_now(ctx, session, units).items():
+            who = named([w.candidate_id for w in working], lang)
+            text += " " + t("launch_warn_working", lang, n=len(working), unit=uid, t=clock(working[0].deadline), who=who)  # fmt: skip
+        return text
+    keep = keeps_extra_time(rows, u.id, now)
     items = [t("overtime_item", lang, cid=o.candidate_id, centre=o.centre, d=duration(o.extra_s, lang)) for o in keep]  # fmt: skip
     who = t("close_keeps", lang, n=len(keep), who=named(items, lang)) if keep else t("close_keeps_none", lang)  # fmt: skip
     return t("confirm_close", lang, unit=u.id, title=u.ref.title, who=who, reason=reason)
@@ -182,10 +207,11 @@ def register(app: Dash, ctx: AppContext) -> None:
         except JuryApiError as exc:
             why = t("units_unreadable", lang, why=error_text(exc, lang))
             return html.P(why, className="error", id="units-error"), None
-        sig = signature(units, lang)
+        working = working_now(ctx, session, units)
+        sig = signature(units, lang, working)
         if sig == shown:
             raise PreventUpdate
-        return table(units, lang), sig
+        return table(units, lang, working), sig
 
     @app.callback(
         Output("units-pending", "data"),
@@ -212,7 +238,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         u, action = _find(units, trigger.get("unit")), trigger.get("action")
         if u is None or ACTION_FOR.get(u.state) != action:
             return None, no_update, False, _stale(u, trigger.get("unit"), lang)
-        message = confirmation(ctx, session, u, str(action), (reason or "").strip())
+        message = confirmation(ctx, session, units, u, str(action), (reason or "").strip())
         return {"unit": u.id, "action": action}, message, True, ""
 
     @app.callback(

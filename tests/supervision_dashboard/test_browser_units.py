@@ -144,13 +144,18 @@ def test_the_national_jury_launches_and_closes_units(
     shot(browser, screenshots, "units.png")
 
     # The next launch is refused while they still work: the server's answer, in French.
+    until(lambda: "1 candidat(s) composent encore" in text_of(browser, "unit-times-ue1"), what="the pending extension on ue1")  # fmt: skip
     _reason(browser, "units-reason", "deuxième épreuve")
     _click_unit(browser, "ue2")
-    _dialog(browser).accept()
+    dialog = _dialog(browser)
+    assert "Lancer l'épreuve ue2" in dialog.text and "Attention : 1 candidat(s)" in dialog.text
+    assert cid in dialog.text and "refusera ce lancement" in dialog.text
+    dialog.accept()
     until(lambda: "temps supplémentaire de l'épreuve précédente" in text_of(browser, "units-msg"), what="the refusal")  # fmt: skip
     assert "Unit" not in text_of(browser, "units-msg") and "ue2" not in _launched(jury_api, national_token)  # fmt: skip
 
     _finish(exam_server, cid, "ue1")
+    until(lambda: "composent" not in text_of(browser, "unit-times-ue1"), what="ue1 over for all")
     _click_unit(browser, "ue2")
     _dialog(browser).accept()
     until(lambda: "Épreuve ue2 lancée" in text_of(browser, "units-done"), what="ue2 launched")

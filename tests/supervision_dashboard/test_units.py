@@ -13,7 +13,13 @@ from supervision_dashboard.app import create_app
 from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Feed
 from supervision_dashboard.pages.units import refusal
-from supervision_dashboard.units import UnitState, catalogue, keeps_extra_time, statuses
+from supervision_dashboard.units import (
+    UnitState,
+    catalogue,
+    keeps_extra_time,
+    statuses,
+    still_working,
+)
 from vigie.jury_client import JuryApiError, JuryIdentity
 
 LAUNCH = {"kind": "launch", "ts": 1000.0, "data": {"unit_id": "ue1", "deadline": 1600.0}}
@@ -43,14 +49,38 @@ def test_states_follow_the_launch_the_close_and_the_replacement() -> None:
 
 
 def test_who_keeps_extra_time_at_a_close() -> None:
+    def row(cid: str, state: str, deadline: float, extra: float, unit: str = "ue1") -> dict[str, Any]:  # fmt: skip
+        return {"id": cid, "centre": cid[0], "unit_id": unit, "state": state, "deadline": deadline, "extra_time_s": extra}  # fmt: skip
+
     rows = [
-        {"id": "A-1", "centre": "A", "unit_id": "ue1", "state": "in_progress", "extra_time_s": 300},
-        {"id": "A-2", "centre": "A", "unit_id": "ue1", "state": "finished", "extra_time_s": 600},
-        {"id": "B-1", "centre": "B", "unit_id": "ue1", "state": "lost", "extra_time_s": 600},
-        {"id": "B-2", "centre": "B", "unit_id": "ue1", "state": "in_progress", "extra_time_s": 0},
-        {"id": "C-1", "centre": "C", "unit_id": "ue0", "state": "in_progress", "extra_time_s": 60},
+        row("A-1", "in_progress", 5300, 300),  # closed early at 1000: keeps 5 min
+        row("A-2", "finished", 5600, 600),
+        row("B-1", "lost", 5600, 600),  # not connected now, still entitled
+        row("B-2", "in_progress", 5000, 0),
+        row("C-1", "in_progress", 5060, 60, unit="ue0"),
     ]
-    assert [o.candidate_id for o in keeps_extra_time(rows, "ue1")] == ["B-1", "A-1"]
+    keep = keeps_extra_time(rows, "ue1", 1000.0)
+    assert [(o.candidate_id, o.extra_s) for o in keep] == [("B-1", 600), ("A-1", 300)]
+    # A late close (after everyone's own end) leaves nobody working on.
+    assert keeps_extra_time(rows, "ue1", 6000.0) == []
+
+
+def test_who_still_works_after_a_close() -> None:
+    def row(cid: str, state: str, deadline: float | None, extra: float) -> dict[str, Any]:
+        centre = cid.split("-")[0]
+        return {"id": cid, "centre": centre, "unit_id": "ue1", "state": state, "deadline": deadline, "extra_time_s": extra}  # fmt: skip
+
+    rows = [
+        row("A-1", "in_progress", 1300, 300),  # closed at 1000, +5 min: until 1300
+        row("A-2", "finished", 1300, 300),
+        row("A-3", "in_progress", 900, 0),  # the national end came first
+        row("B-1", "not_connected", 1600, 600),
+        row("B-2", "waiting", None, 0),
+        row("C-1", "in_progress", 9000, 0),  # read before the close: not after it
+    ]
+    working = still_working(rows, "ue1", 1000.0, 1001.0)
+    assert [(w.candidate_id, w.deadline) for w in working] == [("B-1", 1600), ("A-1", 1300)]
+    assert still_working(rows, "ue2", 1000.0, 1001.0) == []
 
 
 def test_the_three_launch_refusals_read_apart() -> None:
