@@ -240,3 +240,14 @@ def test_the_image_ships_the_repo_and_exposes_the_published_ports(compose: dict[
             assert port.rsplit(":", 1)[1] in exposed, (name, port)
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".venv" in ignored and ".git" in ignored
+
+
+def test_server_and_master_share_the_operator_token_for_server_faults(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    server = services["server"]["environment"]["VIGIE_OPERATOR_TOKEN"]
+    master = services["master"]["environment"]["VIGIE_OPERATOR_TOKEN"]
+    # one variable for both (the plain master reads it as its --operator-token default:
+    # tests/simulator/test_runner_plain_locust.py applies a db_stall that way)
+    assert server == master == "${VIGIE_OPERATOR_TOKEN:-}"
