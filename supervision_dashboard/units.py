@@ -153,6 +153,7 @@ def still_working(
     refuses the next launch until they are done). Each one's end is the server's rule,
     the close (or the national end, if earlier) plus their extra time: a row read just
     before the close still carries the deadline of a unit that was not closed."""
+    now = max(now, closed_at)  # a feed polled just before the close is not "after" it
     out = []
     for r in rows:
         deadline = r.get("deadline")

@@ -144,6 +144,8 @@ def test_the_national_jury_launches_and_closes_units(
     shot(browser, screenshots, "units.png")
 
     # The next launch is refused while they still work: the server's answer, in French.
+    # At once, not after a feed poll: the others' time ended at the close.
+    assert "120 candidat" not in text_of(browser, "unit-times-ue1")
     until(lambda: "1 candidat(s) composent encore" in text_of(browser, "unit-times-ue1"), what="the pending extension on ue1")  # fmt: skip
     _reason(browser, "units-reason", "deuxième épreuve")
     _click_unit(browser, "ue2")

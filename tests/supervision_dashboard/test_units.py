@@ -81,6 +81,8 @@ def test_who_still_works_after_a_close() -> None:
     working = still_working(rows, "ue1", 1000.0, 1001.0)
     assert [(w.candidate_id, w.deadline) for w in working] == [("B-1", 1600), ("A-1", 1300)]
     assert still_working(rows, "ue2", 1000.0, 1001.0) == []
+    # The feed's last reading may predate the close: nobody without extra time works on.
+    assert [w.candidate_id for w in still_working(rows, "ue1", 1000.0, 990.0)] == ["B-1", "A-1"]
 
 
 def test_the_three_launch_refusals_read_apart() -> None:
