@@ -148,5 +148,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Épreuve {unit} annulée : {backup} compte à sa place (décision de {actor}).",
         "Unit {unit} cancelled: {backup} counts in its place (decided by {actor}).",
     ),
+    "replace_wait": (
+        "Les résultats seront calculés une fois {backup} composée et close.",
+        "The results will be computed once {backup} has been sat and closed.",
+    ),
     "unit_option": ("{unit} — {title} ({state})", "{unit} — {title} ({state})"),
 }

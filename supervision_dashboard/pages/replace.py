@@ -87,6 +87,14 @@ def confirmation(units: list[UnitStatus], unit: str, backup: str, reason: str, l
     )  # fmt: skip
 
 
+def _closed(ctx: AppContext, session: JurySession, unit: str) -> bool:
+    try:
+        units = ctx.units.read(ctx.client_for(session))
+    except JuryApiError:
+        return True  # unknown: say nothing rather than something wrong
+    return any(u.id == unit and u.closed_at is not None for u in units)
+
+
 def _error(text: str) -> Any:
     return html.Span(text, className="error")
 
@@ -177,6 +185,9 @@ def register(app: Dash, ctx: AppContext) -> None:
         # The server names jurors « jury:<username> »: the juror reads the name.
         actor = str(actor).removeprefix("jury:") if actor else None
         text = t("replace_done", lang, unit=unit, backup=backup, actor=actor or session.identity.username)  # fmt: skip
+        if not _closed(ctx, session, backup):
+            # Otherwise the results' « sealed » a moment later reads like a failed decision.
+            text += " " + t("replace_wait", lang, backup=backup)
         done = html.Span(text, className="ok", id="replace-done")
         # The results are computed again with the decision; the reason is emptied.
         return done, "", (version or 0) + 1, (results_version or 0) + 1

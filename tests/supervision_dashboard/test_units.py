@@ -207,6 +207,37 @@ def test_a_launch_of_a_running_unit_is_not_offered(
     assert fake.sent == []
 
 
+def _replace(app: Any, unit: str, backup: str, reason: str) -> dict[str, Any]:
+    return _body(
+        app,
+        "replace-reason.value",
+        [{"id": "replace-confirm", "property": "submit_n_clicks", "value": 1}],
+        [
+            {"id": "replace-unit", "property": "value", "value": unit},
+            {"id": "replace-backup", "property": "value", "value": backup},
+            {"id": "replace-reason", "property": "value", "value": reason},
+            {"id": "replace-version", "property": "data", "value": 0},
+            {"id": "results-version", "property": "data", "value": 0},
+        ],
+    )
+
+
+def test_a_replacement_says_when_the_results_will_count_the_backup(
+    app_ctx: tuple[Any, AppContext, FakeClient],
+) -> None:
+    app, ctx, fake = app_ctx
+    fake.events = [LAUNCH, CLOSE]
+    client = _as(app, ctx, NATIONAL)
+    done = client.post("/_dash-update-component", json=_replace(app, "ue1", "ue2", "incident"))
+    text = json.dumps(done.get_json(), ensure_ascii=False)
+    assert fake.sent == [("replace", "ue1", "ue2", "incident")]
+    assert "Épreuve ue1 annulée : ue2 compte à sa place (décision de national)." in text
+    assert "une fois ue2 composée et close" in text
+    # Remembered while the results are sealed: the panel shows the decision.
+    units = {u.id: u for u in ctx.units.read(fake)}  # type: ignore[arg-type]
+    assert units["ue1"].state is UnitState.REPLACED and units["ue2"].replaces == "ue1"
+
+
 @pytest.mark.parametrize("session", [CENTRE, OBSERVER], ids=["centre", "observer"])
 def test_forged_requests_never_reach_the_exam_server(
     app_ctx: tuple[Any, AppContext, FakeClient], session: JurySession
@@ -217,18 +248,7 @@ def test_forged_requests_never_reach_the_exam_server(
     for action in ("launch", "close"):
         forged = client.post("/_dash-update-component", json=_confirm(app, {"unit": "ue2", "action": action}))  # fmt: skip
         assert "réservés au jury national" in json.dumps(forged.get_json(), ensure_ascii=False)
-    replace = _body(
-        app,
-        "replace-reason.value",
-        [{"id": "replace-confirm", "property": "submit_n_clicks", "value": 1}],
-        [
-            {"id": "replace-unit", "property": "value", "value": "ue1"},
-            {"id": "replace-backup", "property": "value", "value": "ue2"},
-            {"id": "replace-reason", "property": "value", "value": "forgé"},
-            {"id": "replace-version", "property": "data", "value": 0},
-            {"id": "results-version", "property": "data", "value": 0},
-        ],
-    )
+    replace = _replace(app, "ue1", "ue2", "forgé")
     forged = client.post("/_dash-update-component", json=replace)
     assert "réservés au jury national" in json.dumps(forged.get_json(), ensure_ascii=False)
     assert fake.sent == []
