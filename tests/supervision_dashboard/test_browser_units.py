@@ -22,9 +22,9 @@ pytestmark = pytest.mark.browser
 
 
 def _click_unit(browser: Any, unit: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    until(lambda: browser.find_elements(By.XPATH, f"//tr[@id='unit-row-{unit}']//button"), what=f"{unit}'s button")[0].click()  # fmt: skip
+    """Click the unit's action button; retried when the table was redrawn under the click."""
+    path = f"//tr[@id='unit-row-{unit}']//button"
+    until(lambda: browser.find_element("xpath", path).click() or True, what=f"{unit}'s button")
 
 
 def _reason(browser: Any, element: str, text: str) -> None:
