@@ -90,7 +90,14 @@ def panel(
             dcc.Store(id="act-target", data=target),
             dcc.Store(id="act-kinds", data=list(kinds)),
             dcc.Interval(id="act-tick", interval=2000),
-            dcc.Dropdown(id="act-kind", options=_options(now, lang), value=first, clearable=False),
+            # A handful of actions: no search box (Dash 4 labels it « Search », in English).
+            dcc.Dropdown(
+                id="act-kind",
+                options=_options(now, lang),
+                value=first,
+                clearable=False,
+                searchable=False,
+            ),
             html.Div(
                 [
                     html.Label(
