@@ -58,7 +58,7 @@ class Board(TimeRules):
             return CandidateState.LOST
         if age > self.settings.late_after_s:
             return CandidateState.LATE
-        return CandidateState.PAUSED if self.is_paused(c.centre) else CandidateState.IN_PROGRESS
+        return CandidateState.PAUSED if self.paused_for(c) else CandidateState.IN_PROGRESS
 
     def answered_count(self, c: Cand, u: UnitRt | None) -> int:
         if u is None:
@@ -79,7 +79,7 @@ class Board(TimeRules):
             round(deadline) if deadline is not None else None,
             c.reconnects,
             c.ws is not None,
-            self.is_paused(c.centre),
+            self.paused_for(c),
             lacks,
         )
         if state is not c.state:
@@ -113,7 +113,7 @@ class Board(TimeRules):
             reconnects=c.reconnects,
             disconnected_s=disc,
             connected=c.ws is not None,
-            paused=self.is_paused(c.centre),
+            paused=self.paused_for(c),
             planned_extra_s=c.planned.get(uid, 0.0),
             planned_due_s=self.planned_due(c, u) if u is not None else 0.0,
             planned_missing=self.lacks_planned(c, u),

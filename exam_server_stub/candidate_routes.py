@@ -122,7 +122,7 @@ async def question(request: web.Request) -> web.Response:
     caller=Caller.CANDIDATE, body=w.AnswerIn, ok=w.AnswerResult, params=(UNIT,),
     errors=(
         E.UNKNOWN_UNIT, E.UNKNOWN_QUESTION, E.INVALID_ANSWER, E.ACTION_ID_REUSED,
-        E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED, E.UNIT_FINISHED, E.CENTRE_PAUSED,
+        E.UNIT_NOT_LAUNCHED, E.UNIT_CLOSED, E.UNIT_FINISHED, E.CENTRE_PAUSED, E.CANDIDATE_PAUSED,
         E.OUTSIDE_TIME_WINDOW, E.QUESTION_LOCKED, E.QUESTION_FINAL,
     ),
     description="Answered only once the answer is committed to disk. A re-send of the same"

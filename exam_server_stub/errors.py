@@ -28,6 +28,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.QUESTION_FINAL: 409,
     ErrorCode.INVALID_ANSWER: 422,
     ErrorCode.CENTRE_PAUSED: 409,
+    ErrorCode.CANDIDATE_PAUSED: 409,
+    ErrorCode.CANDIDATE_NOT_PAUSED: 409,
     ErrorCode.CENTRE_NOT_PAUSED: 409,
     ErrorCode.ACTION_ID_REUSED: 409,
     ErrorCode.UNIT_FINISHED: 409,

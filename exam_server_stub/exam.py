@@ -69,6 +69,7 @@ class Exam(CandidateFlow):
         self.units: dict[str, UnitRt] = {}
         self.centre_extra: dict[tuple[str, str], float] = {}  # (centre, unit) -> seconds
         self.pauses: dict[str, list[list[float | None]]] = {}  # centre -> [[start, end|None]]
+        self.cand_pauses: dict[str, list[list[float | None]]] = {}  # candidate -> spans
         # Candidates still composing the closed unit (extra time beyond the national close):
         # an index for the sweeper, which ends each one at their own deadline.
         self.overtime: set[str] = set()

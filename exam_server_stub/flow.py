@@ -48,6 +48,8 @@ class CandidateFlow(Sockets):
             raise ApiError(ErrorCode.UNIT_CLOSED, f"Unit {u.unit.id} is closed.")
         if self.is_paused(c.centre):
             raise ApiError(ErrorCode.CENTRE_PAUSED, f"Centre {c.centre} is paused by the jury.")
+        if self.own_pause(c):
+            raise ApiError(ErrorCode.CANDIDATE_PAUSED, "The jury paused your exam.")
         deadline = self.deadline(c, u, now)
         if deadline is not None and now > deadline:
             raise ApiError(

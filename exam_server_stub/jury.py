@@ -66,7 +66,10 @@ async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: 
         else:
             exam.pauses[centre][-1][1] = now
 
-    await exam.instruct(exam.by_centre.get(centre, []), make, change, apply, now)
+    cands = exam.by_centre.get(centre, [])
+    if not paused:  # a candidate the jury paused alone stays paused
+        cands = [c for c in cands if not exam.own_pause(c)]
+    await exam.instruct(cands, make, change, apply, now)
     return PauseResult(centre=centre, paused=paused, ts=now)
 
 

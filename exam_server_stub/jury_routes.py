@@ -12,8 +12,9 @@ from aiohttp import web
 from vigie.protocol import API_PREFIX, ErrorCode, JuryRole
 from vigie.wire import http as w
 
-from . import auth, jury, queries
+from . import auth, jury, jury_candidate, queries
 from .api import (
+    CANDIDATE_ID,
     CENTRE,
     CENTRE_FILTER,
     UNIT_ID,
@@ -261,5 +262,63 @@ async def message(request: web.Request) -> web.Response:
     _scope_target(request, cl, body.candidate_id, body.centre)
     result = await jury.send_message(
         request.app[EXAM], body.candidate_id, body.centre, body.text, body.reason, auth.actor(cl)
+    )
+    return respond(result)
+
+
+CANDIDATE_PATH = CANDIDATE_ID
+
+
+async def _candidate_pause(request: web.Request, paused: bool) -> web.Response:
+    cl = auth.jury(request, act=True)
+    body = parse(w.ReasonOnly, await request.read())
+    cid = request.match_info["candidate_id"]
+    _scope_target(request, cl, cid, None)
+    result = await jury_candidate.set_candidate_paused(
+        request.app[EXAM], cid, paused, body.reason, auth.actor(cl)
+    )
+    return respond(result)
+
+
+@routes.route(
+    "POST", f"{J}/candidates/{{candidate_id}}/pause", summary="Pause one candidate", tag=TAG,
+    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.CandidatePauseResult,
+    params=(CANDIDATE_PATH,), errors=(E.UNKNOWN_CANDIDATE, E.CANDIDATE_PAUSED),
+    description="Their tablet shows the pause screen and their answers wait (409"
+    " `candidate_paused`); the time paused is credited back on resume, once even when it"
+    " overlaps a pause of their centre. A centre jury: its own candidates only.",
+)  # fmt: skip
+async def pause_candidate(request: web.Request) -> web.Response:
+    return await _candidate_pause(request, True)
+
+
+@routes.route(
+    "POST", f"{J}/candidates/{{candidate_id}}/resume", summary="Resume a paused candidate",
+    tag=TAG, caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.CandidatePauseResult,
+    params=(CANDIDATE_PATH,), errors=(E.UNKNOWN_CANDIDATE, E.CANDIDATE_NOT_PAUSED),
+    description="Ends the candidate's own pause; while their centre is still paused their"
+    " tablet stays on the pause screen until the centre resumes.",
+)  # fmt: skip
+async def resume_candidate(request: web.Request) -> web.Response:
+    return await _candidate_pause(request, False)
+
+
+@routes.route(
+    "POST", f"{J}/candidates/{{candidate_id}}/end", summary="End one candidate's time now",
+    tag=TAG, caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.EndTimeResult,
+    params=(CANDIDATE_PATH,),
+    errors=(E.UNKNOWN_CANDIDATE, E.UNIT_NOT_LAUNCHED, E.UNIT_FINISHED, E.UNIT_CLOSED,
+            E.OUTSIDE_TIME_WINDOW),
+    description="On the unit running for them (tiers-temps after the close included): the"
+    " seconds they had left are returned, written as a negative extra time with the reason"
+    " and the juror, and audited (`end_time`); their tablet ends the unit.",
+)  # fmt: skip
+async def end_candidate_time(request: web.Request) -> web.Response:
+    cl = auth.jury(request, act=True)
+    body = parse(w.ReasonOnly, await request.read())
+    cid = request.match_info["candidate_id"]
+    _scope_target(request, cl, cid, None)
+    result = await jury_candidate.end_candidate_time(
+        request.app[EXAM], cid, body.reason, auth.actor(cl)
     )
     return respond(result)

@@ -86,6 +86,10 @@ def pauses(conn: sqlite3.Connection) -> Rows:
     return conn.execute("SELECT * FROM pauses ORDER BY id")
 
 
+def candidate_pauses(conn: sqlite3.Connection) -> Rows:
+    return conn.execute("SELECT * FROM candidate_pauses ORDER BY id")
+
+
 def answers(conn: sqlite3.Connection) -> Rows:
     """Every stored answer (every change), in storage order."""
     return conn.execute("SELECT * FROM answers ORDER BY seq")
@@ -177,6 +181,19 @@ def insert_pause(conn: sqlite3.Connection, centre: str, at: float) -> None:
 def end_pause(conn: sqlite3.Connection, centre: str, at: float) -> None:
     conn.execute(
         "UPDATE pauses SET resumed_at = ? WHERE centre = ? AND resumed_at IS NULL", (at, centre)
+    )
+
+
+def insert_candidate_pause(conn: sqlite3.Connection, candidate_id: str, at: float) -> None:
+    conn.execute(
+        "INSERT INTO candidate_pauses (candidate_id, paused_at) VALUES (?, ?)", (candidate_id, at)
+    )
+
+
+def end_candidate_pause(conn: sqlite3.Connection, candidate_id: str, at: float) -> None:
+    conn.execute(
+        "UPDATE candidate_pauses SET resumed_at = ? WHERE candidate_id = ? AND resumed_at IS NULL",
+        (at, candidate_id),
     )
 
 

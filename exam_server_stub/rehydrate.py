@@ -68,6 +68,9 @@ def load(exam: Exam, path: Path) -> None:
                 exam.centre_extra[k] = exam.centre_extra.get(k, 0.0) + r["seconds"]
         for r in queries.pauses(conn):
             exam.pauses.setdefault(r["centre"], []).append([r["paused_at"], r["resumed_at"]])
+        for r in queries.candidate_pauses(conn):
+            spans = exam.cand_pauses.setdefault(r["candidate_id"], [])
+            spans.append([r["paused_at"], r["resumed_at"]])
         for r in queries.answers(conn):
             c = exam.cands[r["candidate_id"]]
             answer = orjson.loads(r["answer"])

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS extra_time (
 CREATE TABLE IF NOT EXISTS pauses (
     id INTEGER PRIMARY KEY, centre TEXT NOT NULL, paused_at REAL NOT NULL, resumed_at REAL
 );
+CREATE TABLE IF NOT EXISTS candidate_pauses (
+    id INTEGER PRIMARY KEY, candidate_id TEXT NOT NULL, paused_at REAL NOT NULL, resumed_at REAL
+);
 CREATE TABLE IF NOT EXISTS instructions (
     id TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, body TEXT NOT NULL,
     created_at REAL NOT NULL, acked_at REAL

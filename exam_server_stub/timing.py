@@ -17,6 +17,7 @@ class TimeRules:
     units: dict[str, UnitRt]
     centre_extra: dict[tuple[str, str], float]  # (centre, unit) -> seconds
     pauses: dict[str, list[list[float | None]]]  # centre -> [[start, end|None]]
+    cand_pauses: dict[str, list[list[float | None]]]  # candidate -> [[start, end|None]]
     # Candidates still composing the closed unit (extra time beyond the national close):
     # an index for the sweeper, which ends each one at their own deadline.
     overtime: set[str]
@@ -37,16 +38,32 @@ class TimeRules:
         spans = self.pauses.get(centre)
         return bool(spans) and spans[-1][1] is None  # type: ignore[index]
 
-    def paused_seconds(self, centre: str, u: UnitRt, now: float) -> float:
+    def own_pause(self, c: Cand) -> bool:
+        """The jury paused this candidate alone (their centre may be working)."""
+        spans = self.cand_pauses.get(c.id)
+        return bool(spans) and spans[-1][1] is None  # type: ignore[index]
+
+    def paused_for(self, c: Cand) -> bool:
+        """The candidate may not compose: their centre or they alone are paused."""
+        return self.is_paused(c.centre) or self.own_pause(c)
+
+    def paused_seconds(self, c: Cand, u: UnitRt, now: float) -> float:
+        """Time paused during ``u``, the centre's pauses and the candidate's own merged
+        (an own pause inside a centre pause is not credited twice)."""
         if u.launched_at is None:
             return 0.0
         start, end = u.launched_at, u.closed_at or now
-        total = 0.0
-        for a, b in self.pauses.get(centre, ()):
-            assert a is not None
-            lo, hi = max(a, start), min(b if b is not None else now, end)
+        spans = sorted(
+            (max(a, start), min(b if b is not None else now, end))
+            for a, b in (*self.pauses.get(c.centre, ()), *self.cand_pauses.get(c.id, ()))
+            if a is not None
+        )
+        total, reach = 0.0, start
+        for lo, hi in spans:
+            lo = max(lo, reach)
             if hi > lo:
                 total += hi - lo
+                reach = hi
         return total
 
     def granted_time(self, c: Cand, u: UnitRt) -> float:
@@ -93,7 +110,7 @@ class TimeRules:
     def deadline(self, c: Cand, u: UnitRt, now: float) -> float | None:
         if u.deadline is None:
             return None
-        national = u.deadline + self.paused_seconds(c.centre, u, now)
+        national = u.deadline + self.paused_seconds(c, u, now)
         if u.closed_at is not None:
             # The close ends the national time (early, on time or late); each candidate's
             # extra time runs on after it: the tiers-temps work on after the close.

@@ -112,6 +112,9 @@ class AuditKind(StrEnum):
     INCIDENT_TIME = "incident_time"  # incident extra time granted (a centre's candidates)
     NEUTRALISE = "neutralise"  # the national jury neutralised a question (correction)
     REPLACE_UNIT = "replace_unit"  # a cancelled unit replaced by a backup one (correction)
+    CANDIDATE_PAUSE = "candidate_pause"  # one candidate paused by the jury
+    CANDIDATE_RESUME = "candidate_resume"
+    END_TIME = "end_time"  # the jury ended one candidate's time early (the seconds lost)
 
 
 class DisconnectReason(StrEnum):
@@ -229,6 +232,8 @@ class ErrorCode(StrEnum):
     QUESTION_FINAL = "question_final"
     INVALID_ANSWER = "invalid_answer"
     CENTRE_PAUSED = "centre_paused"
+    CANDIDATE_PAUSED = "candidate_paused"
+    CANDIDATE_NOT_PAUSED = "candidate_not_paused"
     CENTRE_NOT_PAUSED = "centre_not_paused"
     ACTION_ID_REUSED = "action_id_reused"  # a known action id sent with a different request
     UNIT_FINISHED = "unit_finished"

@@ -399,7 +399,7 @@
         if (resp.status === 401) { relogin("Votre session a expiré : reconnectez-vous. Vos réponses sont conservées."); return; }
         const doc = resp.ok ? await resp.json() : null;
         const err = resp.ok ? null : await errorOf(resp);
-        if (err && err.code === "centre_paused") { setPaused(true); retryFlush(5); return; }
+        if (err && (err.code === "centre_paused" || err.code === "candidate_paused")) { setPaused(true); retryFlush(5); return; }
         // Out of the outbox first: the server holds it (or refused it for good).
         S.outbox.shift();
         await saveOutbox();

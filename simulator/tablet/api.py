@@ -95,8 +95,8 @@ _answer_result = msgspec.json.Decoder(AnswerResult)
 _finish_result = msgspec.json.Decoder(FinishResult)
 
 _NOT_LAUNCHED = frozenset({ErrorCode.UNIT_NOT_LAUNCHED})
-_LOCKED_OR_PAUSED = frozenset({ErrorCode.QUESTION_LOCKED, ErrorCode.CENTRE_PAUSED})
-_PAUSED = frozenset({ErrorCode.CENTRE_PAUSED})
+_PAUSED = frozenset({ErrorCode.CENTRE_PAUSED, ErrorCode.CANDIDATE_PAUSED})
+_LOCKED_OR_PAUSED = frozenset({ErrorCode.QUESTION_LOCKED, *_PAUSED})
 
 
 class _BoundPool(ConnectionPool):

@@ -11,6 +11,8 @@ their rank; they are listed by candidate id so that the output never varies.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
+from operator import add, is_not, methodcaller, or_
 from typing import Any
 
 import orjson
@@ -61,64 +63,79 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
         set_aside.append([q.id for q in u.questions if q.id in neutralised])
         fixed.append((free, free_a, free_b))
         unit_max.append(m)
-    # One score per distinct stored answer to a question (most candidates share answers),
-    # and each question's points as a column (candidates in roster order) for the analysis.
+    # Column by column: each question's stored answers for the whole roster, one score per
+    # distinct answer (most candidates share answers), its points as a column (candidates in
+    # roster order, kept for the analysis), the totals summed column-wise. C-level maps over
+    # lists, not 4 million Python steps (12,000 candidates x 330 questions).
+    people = sitting.people
+    size = len(people)
+    empty: Mapping[str, str] = {}
+    mines = [sitting.answers.get(p.candidate_id, empty) for p in people]
     memo: dict[str, dict[str, int]] = {}
     blank: dict[str, int] = {}
     columns: dict[str, list[int]] = {}
-    counts: dict[str, list[int]] = {}
-    steps: list[list[tuple[Any, ...]]] = []
-    for qs in plan:
-        unit_steps: list[tuple[Any, ...]] = []
+    counts: dict[str, int] = {}
+    zeros = [0] * size
+    unit_totals: list[list[int]] = []
+    unit_present: list[list[bool]] = []
+    rank_a, rank_b = zeros, zeros
+    for u, qs, aside, (_, free_a, free_b) in zip(units, plan, set_aside, fixed, strict=True):
+        ta, tb = zeros, zeros
+        answered: list[bool] = [False] * size
+        everyone = False  # every candidate answered a question of the unit already
         for qid, is_a, weight, k in qs:
-            memo[qid], columns[qid], counts[qid] = {}, [], [0]
-            blank[qid] = score(k, None, rules).credit * weight
-            unit_steps.append(
-                (qid, is_a, weight, k, memo[qid], blank[qid], columns[qid].append, counts[qid])
-            )
-        steps.append(unit_steps)
-    results: list[CandidateResult] = []
-    empty: Mapping[str, str] = {}
-    for person in sitting.people:
-        cid = person.candidate_id
-        mine = sitting.answers.get(cid, empty)
-        res = CandidateResult(person, [], [])
-        for u, qsteps, aside, (free, free_a, free_b) in zip(
-            units, steps, set_aside, fixed, strict=True
-        ):
-            tot, ta, tb = free, free_a, free_b
-            answered = False
-            for qid, is_a, weight, k, seen, blank_pts, keep, count in qsteps:
-                text = mine.get(qid)
-                if text is None:
-                    pts = blank_pts
+            texts: list[str | None] = list(map(methodcaller("get", qid), mines))
+            seen = memo[qid] = {}
+            for text in dict.fromkeys(texts):
+                if text is not None:
+                    seen[text] = score(k, parse_answer(text), rules).credit * weight
+            points: dict[str | None, int] = dict(seen)
+            points[None] = blank[qid] = score(k, None, rules).credit * weight
+            col = columns[qid] = list(map(points.__getitem__, texts))
+            missing = texts.count(None)
+            counts[qid] = size - missing
+            if not everyone and missing < size:
+                if missing == 0:
+                    everyone = True
                 else:
-                    answered = True
-                    count[0] += 1
-                    got = seen.get(text)
-                    if got is None:
-                        got = seen[text] = score(k, parse_answer(text), rules).credit * weight
-                    pts = got
-                keep(pts)
-                tot += pts
-                if is_a:
-                    ta += pts
-                else:
-                    tb += pts
-            if not answered:
-                answered = (cid, u.id) in sitting.present or any(q in mine for q in aside)
-            res.unit_points.append(tot)
-            res.present.append(answered)
-            res.rank_a += ta
-            res.rank_b += tb
-            res.total += tot
-        results.append(res)
+                    answered = list(map(or_, answered, map(is_not, texts, repeat(None))))
+            if is_a:
+                ta = list(map(add, ta, col))
+            else:
+                tb = list(map(add, tb, col))
+        if free_a:
+            ta = [t + free_a for t in ta]
+        if free_b:
+            tb = [t + free_b for t in tb]
+        unit_totals.append(list(map(add, ta, tb)))
+        rank_a, rank_b = list(map(add, rank_a, ta)), list(map(add, rank_b, tb))
+        if everyone:
+            answered = [True] * size
+        elif not all(answered):
+            for i, person in enumerate(people):
+                if not answered[i]:
+                    answered[i] = (person.candidate_id, u.id) in sitting.present or any(
+                        q in mines[i] for q in aside
+                    )
+        unit_present.append(answered)
+    results = [
+        CandidateResult(person, list(pts), list(here), a, b, sum(pts))
+        for person, pts, here, a, b in zip(
+            people, _rows(unit_totals, size), _rows(unit_present, size), rank_a, rank_b,
+            strict=True,
+        )
+    ]
     ranking = _rank(results, units, rules)
     return Results(
         rules, units, unit_max, a_max, b_max, sum(unit_max), sitting.decisions,
         sitting.source, results, ranking, neutralised, memo, blank, columns,
-        {q: n[0] for q, n in counts.items()},
+        counts,
     )  # fmt: skip
+
+
+def _rows(columns: list[list[Any]], size: int) -> list[tuple[Any, ...]]:
+    """Per unit columns to per candidate rows (none when no unit is scored)."""
+    return list(zip(*columns)) if columns else [()] * size
 
 
 def parse_answer(text: str | None) -> dict[str, Any] | None:

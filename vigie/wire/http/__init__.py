@@ -152,6 +152,9 @@ from .incidents import (
     IncidentTimeResult as IncidentTimeResult,
 )
 from .jury import (
+    CandidatePauseResult as CandidatePauseResult,
+)
+from .jury import (
     CentreInfo as CentreInfo,
 )
 from .jury import (
@@ -159,6 +162,9 @@ from .jury import (
 )
 from .jury import (
     CloseRequest as CloseRequest,
+)
+from .jury import (
+    EndTimeResult as EndTimeResult,
 )
 from .jury import (
     ExtraTimeRequest as ExtraTimeRequest,
@@ -232,6 +238,7 @@ __all__ = [
     "AnswerRecord",
     "AnswerResult",
     "AuditEvent",
+    "CandidatePauseResult",
     "CentreInfo",
     "CentreProposals",
     "Choice",
@@ -239,6 +246,7 @@ __all__ = [
     "CloseRequest",
     "ClosedUnit",
     "Counts",
+    "EndTimeResult",
     "Episode",
     "ErrorBody",
     "ErrorResponse",

@@ -121,6 +121,23 @@ class PauseResult(_Response):
     ts: UnixTs
 
 
+class CandidatePauseResult(_Response):
+    candidate_id: str
+    centre: str
+    paused: bool
+    ts: UnixTs
+
+
+class EndTimeResult(_Response):
+    """One candidate's time ended now: ``seconds_lost`` is what they had left."""
+
+    candidate_id: str
+    centre: str
+    unit_id: str
+    seconds_lost: float
+    ended_at: UnixTs
+
+
 class ExtraTimeResult(_Response):
     unit_id: str
     seconds: float
