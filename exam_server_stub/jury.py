@@ -25,7 +25,9 @@ from .exam import Exam
 from .state import Cand, UnitRt
 
 
-async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: str) -> PauseResult:
+async def set_paused(
+    exam: Exam, centre: str, paused: bool, reason: str, actor: str, category: str | None = None
+) -> PauseResult:
     """Pause or resume a centre: one transaction, one instruction per tablet."""
     exam.check_centre(centre)
     if paused and exam.is_paused(centre):
@@ -52,12 +54,12 @@ async def set_paused(exam: Exam, centre: str, paused: bool, reason: str, actor: 
         if paused:
             queries.insert_pause(conn, centre, now)
             data: dict[str, Any] = {
-                "reason": reason,
+                **queries.motive(reason, category),
                 "unit_id": live.unit.id if live is not None else None,
             }
         else:
             queries.end_pause(conn, centre, now)
-            data = {"reason": reason}
+            data = queries.motive(reason, category)
         queries.audit(conn, now, kind.value, actor, data, centre=centre)
 
     def apply() -> None:
@@ -81,6 +83,7 @@ async def grant_extra_time(
     seconds: float,
     reason: str,
     actor: str,
+    category: str | None = None,
 ) -> ExtraTimeResult:
     u = exam.unit(unit_id)
     if u.closed_at is not None:
@@ -97,7 +100,7 @@ async def grant_extra_time(
         queries.insert_extra_times(
             conn, [(unit_id, candidate_id, target_centre, seconds, reason, actor, now)]
         )
-        data = {"unit_id": unit_id, "seconds": seconds, "reason": reason}
+        data = {"unit_id": unit_id, "seconds": seconds, **queries.motive(reason, category)}
         queries.audit(
             conn,
             now,
@@ -225,7 +228,13 @@ def _running_unit(exam: Exam, unit_id: str | None) -> UnitRt:
 
 
 async def send_message(
-    exam: Exam, candidate_id: str | None, centre: str | None, text: str, reason: str, actor: str
+    exam: Exam,
+    candidate_id: str | None,
+    centre: str | None,
+    text: str,
+    reason: str,
+    actor: str,
+    category: str | None = None,
 ) -> MessageResult:
     cands = exam.targets(candidate_id, centre)
     now = exam.clock()
@@ -236,7 +245,7 @@ async def send_message(
     def change(conn: sqlite3.Connection) -> None:
         target_centre = centre if centre is not None else cands[0].centre
         queries.audit(
-            conn, now, AuditKind.MESSAGE, actor, {"text": text, "reason": reason},
+            conn, now, AuditKind.MESSAGE, actor, {"text": text, **queries.motive(reason, category)},
             candidate_id=candidate_id, centre=target_centre,
         )  # fmt: skip
 

@@ -26,7 +26,12 @@ def _candidate(exam: Exam, candidate_id: str) -> Cand:
 
 
 async def set_candidate_paused(
-    exam: Exam, candidate_id: str, paused: bool, reason: str, actor: str
+    exam: Exam,
+    candidate_id: str,
+    paused: bool,
+    reason: str,
+    actor: str,
+    category: str | None = None,
 ) -> CandidatePauseResult:
     """Pause or resume one candidate: one transaction, one instruction to their tablet."""
     c = _candidate(exam, candidate_id)
@@ -56,7 +61,10 @@ async def set_candidate_paused(
             queries.insert_candidate_pause(conn, c.id, now)
         else:
             queries.end_candidate_pause(conn, c.id, now)
-        data = {"reason": reason, "unit_id": live.unit.id if live is not None else None}
+        data = {
+            **queries.motive(reason, category),
+            "unit_id": live.unit.id if live is not None else None,
+        }
         queries.audit(conn, now, kind.value, actor, data, candidate_id=c.id, centre=c.centre)
 
     def apply() -> None:
@@ -76,7 +84,7 @@ async def set_candidate_paused(
 
 
 async def end_candidate_time(
-    exam: Exam, candidate_id: str, reason: str, actor: str
+    exam: Exam, candidate_id: str, reason: str, actor: str, category: str | None = None
 ) -> EndTimeResult:
     """End one candidate's time on the unit running for them, now: the seconds they lose
     are written as a negative extra time, and their tablet ends the unit."""
@@ -95,7 +103,7 @@ async def end_candidate_time(
     def change(conn: sqlite3.Connection) -> None:
         cut = f"time ended by the jury: {reason}"
         queries.insert_extra_times(conn, [(uid, c.id, c.centre, -lost, cut, actor, now)])
-        data = {"unit_id": uid, "seconds": lost, "reason": reason}
+        data = {"unit_id": uid, "seconds": lost, **queries.motive(reason, category)}
         queries.audit(
             conn, now, AuditKind.END_TIME, actor, data, candidate_id=c.id, centre=c.centre
         )

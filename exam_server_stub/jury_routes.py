@@ -148,16 +148,18 @@ async def close(request: web.Request) -> web.Response:
 
 async def _pause(request: web.Request, paused: bool) -> web.Response:
     cl = auth.jury(request, act=True)
-    body = parse(w.ReasonOnly, await request.read())
+    body = parse(w.IncidentReason, await request.read())
     centre = request.match_info["centre"]
     auth.scope(cl, centre)
     exam = request.app[EXAM]
-    return respond(await jury.set_paused(exam, centre, paused, body.reason, auth.actor(cl)))
+    return respond(
+        await jury.set_paused(exam, centre, paused, body.reason, auth.actor(cl), body.category)
+    )
 
 
 @routes.route(
     "POST", f"{J}/centres/{{centre}}/pause", summary="Pause a centre", tag=TAG,
-    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.PauseResult, params=(CENTRE_PATH,),
+    caller=Caller.JURY_ACT, body=w.IncidentReason, ok=w.PauseResult, params=(CENTRE_PATH,),
     errors=(E.UNKNOWN_CENTRE, E.CENTRE_PAUSED),
     description="Its tablets show a pause screen; the paused time is credited back on resume.",
 )  # fmt: skip
@@ -167,7 +169,7 @@ async def pause(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/centres/{{centre}}/resume", summary="Resume a paused centre", tag=TAG,
-    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.PauseResult, params=(CENTRE_PATH,),
+    caller=Caller.JURY_ACT, body=w.IncidentReason, ok=w.PauseResult, params=(CENTRE_PATH,),
     errors=(E.UNKNOWN_CENTRE, E.CENTRE_NOT_PAUSED),
 )  # fmt: skip
 async def resume(request: web.Request) -> web.Response:
@@ -204,6 +206,7 @@ async def extra_time(request: web.Request) -> web.Response:
         body.seconds,
         body.reason,
         auth.actor(cl),
+        body.category,
     )
     return respond(result)
 
@@ -261,7 +264,13 @@ async def message(request: web.Request) -> web.Response:
     body = parse(w.MessageRequest, await request.read())
     _scope_target(request, cl, body.candidate_id, body.centre)
     result = await jury.send_message(
-        request.app[EXAM], body.candidate_id, body.centre, body.text, body.reason, auth.actor(cl)
+        request.app[EXAM],
+        body.candidate_id,
+        body.centre,
+        body.text,
+        body.reason,
+        auth.actor(cl),
+        body.category,
     )
     return respond(result)
 
@@ -271,18 +280,18 @@ CANDIDATE_PATH = CANDIDATE_ID
 
 async def _candidate_pause(request: web.Request, paused: bool) -> web.Response:
     cl = auth.jury(request, act=True)
-    body = parse(w.ReasonOnly, await request.read())
+    body = parse(w.IncidentReason, await request.read())
     cid = request.match_info["candidate_id"]
     _scope_target(request, cl, cid, None)
     result = await jury_candidate.set_candidate_paused(
-        request.app[EXAM], cid, paused, body.reason, auth.actor(cl)
+        request.app[EXAM], cid, paused, body.reason, auth.actor(cl), body.category
     )
     return respond(result)
 
 
 @routes.route(
     "POST", f"{J}/candidates/{{candidate_id}}/pause", summary="Pause one candidate", tag=TAG,
-    caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.CandidatePauseResult,
+    caller=Caller.JURY_ACT, body=w.IncidentReason, ok=w.CandidatePauseResult,
     params=(CANDIDATE_PATH,), errors=(E.UNKNOWN_CANDIDATE, E.CANDIDATE_PAUSED),
     description="Their tablet shows the pause screen and their answers wait (409"
     " `candidate_paused`); the time paused is credited back on resume, once even when it"
@@ -294,7 +303,7 @@ async def pause_candidate(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/candidates/{{candidate_id}}/resume", summary="Resume a paused candidate",
-    tag=TAG, caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.CandidatePauseResult,
+    tag=TAG, caller=Caller.JURY_ACT, body=w.IncidentReason, ok=w.CandidatePauseResult,
     params=(CANDIDATE_PATH,), errors=(E.UNKNOWN_CANDIDATE, E.CANDIDATE_NOT_PAUSED),
     description="Ends the candidate's own pause; while their centre is still paused their"
     " tablet stays on the pause screen until the centre resumes.",
@@ -305,7 +314,7 @@ async def resume_candidate(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/candidates/{{candidate_id}}/end", summary="End one candidate's time now",
-    tag=TAG, caller=Caller.JURY_ACT, body=w.ReasonOnly, ok=w.EndTimeResult,
+    tag=TAG, caller=Caller.JURY_ACT, body=w.IncidentReason, ok=w.EndTimeResult,
     params=(CANDIDATE_PATH,),
     errors=(E.UNKNOWN_CANDIDATE, E.UNIT_NOT_LAUNCHED, E.UNIT_FINISHED, E.UNIT_CLOSED,
             E.OUTSIDE_TIME_WINDOW),
@@ -315,10 +324,10 @@ async def resume_candidate(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def end_candidate_time(request: web.Request) -> web.Response:
     cl = auth.jury(request, act=True)
-    body = parse(w.ReasonOnly, await request.read())
+    body = parse(w.IncidentReason, await request.read())
     cid = request.match_info["candidate_id"]
     _scope_target(request, cl, cid, None)
     result = await jury_candidate.end_candidate_time(
-        request.app[EXAM], cid, body.reason, auth.actor(cl)
+        request.app[EXAM], cid, body.reason, auth.actor(cl), body.category
     )
     return respond(result)

@@ -174,6 +174,11 @@ def insert_extra_times(
 
 
 # --- the jury's changes ----------------------------------------------------------------
+def motive(reason: str, category: str | None) -> dict[str, Any]:
+    """An action's reason as the audit keeps it (its category only when one was given)."""
+    return {"reason": reason} if category is None else {"reason": reason, "category": category}
+
+
 def insert_pause(conn: sqlite3.Connection, centre: str, at: float) -> None:
     conn.execute("INSERT INTO pauses (centre, paused_at) VALUES (?, ?)", (centre, at))
 

@@ -77,6 +77,16 @@ class QuestionFormat(StrEnum):
     TCS = "TCS"  # script concordance test
 
 
+class ReasonCategory(StrEnum):
+    """What a jury action's reason is about (as SEB Server and Inspera sort incidents),
+    with the free-text reason always beside it."""
+
+    ENVIRONMENT = "environment"  # the room: noise, alarm, power, heat
+    CANDIDATE = "candidate"  # the candidate: illness, late arrival, conduct
+    STAFF = "staff"  # the centre's team: a supervisor's mistake, a late start
+    TECHNICAL = "technical"  # tablet, network, platform
+
+
 class JuryRole(StrEnum):
     NATIONAL = "national"  # every centre, may launch and close units
     CENTRE = "centre"  # its own centre only

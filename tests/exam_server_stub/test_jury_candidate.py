@@ -197,3 +197,32 @@ async def test_the_routes_pause_resume_and_end_within_the_jurors_scope(api: Any)
         "/api/v1/jury/candidates/NOBODY-00001/pause", json={"reason": "x"}, headers=await api.jury()
     )
     assert r.status == 404 and await api.error_code(r) == "unknown_candidate"
+
+
+async def test_a_reason_category_is_kept_beside_the_reason_and_checked(api: Any) -> None:
+    await api.launch()
+    jury = await api.jury()
+    r = await api.client.post(
+        "/api/v1/jury/candidates/AMU-00001/pause",
+        json={"reason": "malaise", "category": "candidate"},
+        headers=jury,
+    )
+    assert r.status == 200
+    r = await api.client.post(
+        "/api/v1/jury/centres/LILLE/pause",
+        json={"reason": "alarme", "category": "weather"},  # not one of the four
+        headers=jury,
+    )
+    assert r.status == 422 and await api.error_code(r) == "invalid_request"
+    r = await api.client.post(
+        "/api/v1/jury/extra-time",
+        json={"unit_id": "ue1", "centre": "LILLE", "seconds": 300, "reason": "coupure",
+              "category": "technical"},
+        headers=jury,
+    )  # fmt: skip
+    assert r.status == 200
+    doc = await (
+        await api.client.get("/api/v1/jury/candidates/AMU-00001/timeline", headers=jury)
+    ).json()
+    pause = next(e for e in doc["events"] if e["kind"] == "candidate_pause")
+    assert pause["data"]["reason"] == "malaise" and pause["data"]["category"] == "candidate"

@@ -173,6 +173,9 @@ from .jury import (
     ExtraTimeResult as ExtraTimeResult,
 )
 from .jury import (
+    IncidentReason as IncidentReason,
+)
+from .jury import (
     JuryLogin as JuryLogin,
 )
 from .jury import (
@@ -266,6 +269,7 @@ __all__ = [
     "Image",
     "IncidentEvent",
     "IncidentProposal",
+    "IncidentReason",
     "IncidentTimeGrant",
     "IncidentTimeProposals",
     "IncidentTimeResult",

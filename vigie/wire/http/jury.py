@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from vigie.protocol import JuryRole
+from vigie.protocol import JuryRole, ReasonCategory
 
 from ..ws import Count, UnitInfo, UnixTs
 from .base import Id, Reason, _Request, _Response
@@ -57,8 +57,22 @@ class LaunchRequest(_Request):
     duration_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
 
 
+#: Optional beside every free-text reason of an incident action; kept in the audit.
+Category = Annotated[
+    ReasonCategory | None,
+    Meta(description="what the reason is about (environment, candidate, staff, technical)"),
+]
+
+
 class ReasonOnly(_Request):
     reason: Reason
+
+
+class IncidentReason(_Request):
+    """The reason of an action on the exam's course (pause, resume, end of time)."""
+
+    reason: Reason
+    category: Category = None
 
 
 class ReplaceUnit(_Request):
@@ -108,11 +122,13 @@ class ExtraTimeRequest(_Target, kw_only=True):
     unit_id: Id
     seconds: Annotated[float, Meta(gt=0, le=4 * 3600)]
     reason: Reason
+    category: Category = None
 
 
 class MessageRequest(_Target, kw_only=True):
     text: Annotated[str, Meta(min_length=1, max_length=2000)]
     reason: Reason
+    category: Category = None
 
 
 class PauseResult(_Response):
