@@ -234,6 +234,25 @@ class JuryClient:
             "POST", f"/jury/centres/{quote(centre, safe='')}/resume", {"reason": reason}
         )
 
+    def pause_candidate(self, candidate_id: str, reason: str) -> JSON:
+        """One candidate's own pause (their centre works on): their answers wait."""
+        path = f"/jury/candidates/{quote(candidate_id, safe='')}/pause"
+        data: JSON = self._request("POST", path, {"reason": reason})
+        return data
+
+    def resume_candidate(self, candidate_id: str, reason: str) -> JSON:
+        """Ends the candidate's own pause; a paused centre keeps them paused."""
+        path = f"/jury/candidates/{quote(candidate_id, safe='')}/resume"
+        data: JSON = self._request("POST", path, {"reason": reason})
+        return data
+
+    def end_candidate_time(self, candidate_id: str, reason: str) -> JSON:
+        """End the candidate's time on the unit running for them, now: the answer's
+        ``seconds_lost`` is what they had left (recorded as a negative extra time)."""
+        path = f"/jury/candidates/{quote(candidate_id, safe='')}/end"
+        data: JSON = self._request("POST", path, {"reason": reason})
+        return data
+
     # --- results (national jury, once the units are closed) ---------------------------
     def results(self) -> JSON:
         data: JSON = self._get("/jury/results")

@@ -92,3 +92,47 @@ def test_units_are_launched_closed_and_replaced_with_the_servers_answers(
     with pytest.raises(JuryApiError) as used:
         jury.replace_unit("ue3", "ue2", "le secours sert déjà")
     assert used.value.code == ErrorCode.UNIT_REPLACED
+
+
+def test_one_candidate_is_paused_resumed_and_their_time_ended(server: ServerProcess) -> None:
+    jury = JuryClient(server.url, credentials=NATIONAL)
+    cid = "AMIENS-00001"
+    with pytest.raises(JuryApiError) as early:
+        jury.end_candidate_time(cid, "trop tôt")
+    assert early.value.status == 409 and early.value.code == ErrorCode.UNIT_NOT_LAUNCHED
+    paused = jury.pause_candidate(cid, "malaise")
+    assert (paused["candidate_id"], paused["centre"], paused["paused"]) == (cid, "AMIENS", True)
+    with pytest.raises(JuryApiError) as twice:
+        jury.pause_candidate(cid, "deux fois")
+    assert twice.value.status == 409 and twice.value.code == ErrorCode.CANDIDATE_PAUSED
+    assert jury.resume_candidate(cid, "rétabli")["paused"] is False
+    with pytest.raises(JuryApiError) as again:
+        jury.resume_candidate(cid, "deux fois")
+    assert again.value.status == 409 and again.value.code == ErrorCode.CANDIDATE_NOT_PAUSED
+
+    jury.launch_unit("ue1", "ouverture", duration_s=600)
+    ended = jury.end_candidate_time(cid, "fraude avérée")
+    assert (ended["candidate_id"], ended["unit_id"]) == (cid, "ue1")
+    assert 500 < ended["seconds_lost"] <= 600 + 3600  # the unit's time left (and any tiers-temps)
+    with pytest.raises(JuryApiError) as over:
+        jury.end_candidate_time(cid, "deux fois")
+    assert over.value.status == 409 and over.value.code in (
+        ErrorCode.UNIT_CLOSED,
+        ErrorCode.UNIT_FINISHED,
+        ErrorCode.OUTSIDE_TIME_WINDOW,
+    )
+
+
+def test_a_centre_jury_acts_on_its_own_candidates_only_and_an_observer_never(
+    server: ServerProcess,
+) -> None:
+    centre = JuryClient(server.url, credentials=("centre-AMIENS", "centre-demo"))
+    assert centre.pause_candidate("AMIENS-00002", "malaise")["paused"] is True
+    for call in (centre.pause_candidate, centre.resume_candidate, centre.end_candidate_time):
+        with pytest.raises(JuryApiError) as other:
+            call("BREST-00001", "pas mon centre")
+        assert other.value.status == 403 and other.value.code == ErrorCode.FORBIDDEN
+    observer = JuryClient(server.url, credentials=("observer", "observer-demo"))
+    with pytest.raises(JuryApiError) as looks:
+        observer.resume_candidate("AMIENS-00002", "observateur")
+    assert looks.value.status == 403 and looks.value.code == ErrorCode.FORBIDDEN
