@@ -201,8 +201,9 @@ class JuryClient:
         *,
         candidate_id: str | None = None,
         centre: str | None = None,
+        category: str | None = None,
     ) -> Any:
-        body: JSON = {"unit_id": unit_id, "seconds": seconds, "reason": reason}
+        body: JSON = {"unit_id": unit_id, "seconds": seconds, **_motive(reason, category)}
         body.update(_target(candidate_id, centre))
         return self._request("POST", "/jury/extra-time", body)
 
@@ -218,39 +219,45 @@ class JuryClient:
         return self._request("POST", "/jury/incident-time", body)
 
     def message(
-        self, text: str, reason: str, *, candidate_id: str | None = None, centre: str | None = None
+        self,
+        text: str,
+        reason: str,
+        *,
+        candidate_id: str | None = None,
+        centre: str | None = None,
+        category: str | None = None,
     ) -> Any:
-        body: JSON = {"text": text, "reason": reason}
+        body: JSON = {"text": text, **_motive(reason, category)}
         body.update(_target(candidate_id, centre))
         return self._request("POST", "/jury/messages", body)
 
-    def pause_centre(self, centre: str, reason: str) -> Any:
-        return self._request(
-            "POST", f"/jury/centres/{quote(centre, safe='')}/pause", {"reason": reason}
-        )
+    def pause_centre(self, centre: str, reason: str, category: str | None = None) -> Any:
+        path = f"/jury/centres/{quote(centre, safe='')}/pause"
+        return self._request("POST", path, _motive(reason, category))
 
-    def resume_centre(self, centre: str, reason: str) -> Any:
-        return self._request(
-            "POST", f"/jury/centres/{quote(centre, safe='')}/resume", {"reason": reason}
-        )
+    def resume_centre(self, centre: str, reason: str, category: str | None = None) -> Any:
+        path = f"/jury/centres/{quote(centre, safe='')}/resume"
+        return self._request("POST", path, _motive(reason, category))
 
-    def pause_candidate(self, candidate_id: str, reason: str) -> JSON:
+    def pause_candidate(self, candidate_id: str, reason: str, category: str | None = None) -> JSON:
         """One candidate's own pause (their centre works on): their answers wait."""
         path = f"/jury/candidates/{quote(candidate_id, safe='')}/pause"
-        data: JSON = self._request("POST", path, {"reason": reason})
+        data: JSON = self._request("POST", path, _motive(reason, category))
         return data
 
-    def resume_candidate(self, candidate_id: str, reason: str) -> JSON:
+    def resume_candidate(self, candidate_id: str, reason: str, category: str | None = None) -> JSON:
         """Ends the candidate's own pause; a paused centre keeps them paused."""
         path = f"/jury/candidates/{quote(candidate_id, safe='')}/resume"
-        data: JSON = self._request("POST", path, {"reason": reason})
+        data: JSON = self._request("POST", path, _motive(reason, category))
         return data
 
-    def end_candidate_time(self, candidate_id: str, reason: str) -> JSON:
+    def end_candidate_time(
+        self, candidate_id: str, reason: str, category: str | None = None
+    ) -> JSON:
         """End the candidate's time on the unit running for them, now: the answer's
         ``seconds_lost`` is what they had left (recorded as a negative extra time)."""
         path = f"/jury/candidates/{quote(candidate_id, safe='')}/end"
-        data: JSON = self._request("POST", path, {"reason": reason})
+        data: JSON = self._request("POST", path, _motive(reason, category))
         return data
 
     # --- results (national jury, once the units are closed) ---------------------------
@@ -341,6 +348,12 @@ def _refusal(status: int, raw: bytes) -> JuryApiError:
     if isinstance(err, dict):
         return JuryApiError(status, str(err.get("code", "")), str(err.get("message", "")))
     return JuryApiError(status, "http_error", raw[:200].decode(errors="replace"))
+
+
+def _motive(reason: str, category: str | None) -> JSON:
+    """A reason, and its category (a ReasonCategory value) only when one was chosen: a
+    server from before the categories refuses a field it does not know."""
+    return {"reason": reason} if category is None else {"reason": reason, "category": category}
 
 
 def _target(candidate_id: str | None, centre: str | None) -> JSON:

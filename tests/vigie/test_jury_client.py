@@ -127,7 +127,10 @@ def test_a_centre_jury_acts_on_its_own_candidates_only_and_an_observer_never(
     server: ServerProcess,
 ) -> None:
     centre = JuryClient(server.url, credentials=("centre-AMIENS", "centre-demo"))
-    assert centre.pause_candidate("AMIENS-00002", "malaise")["paused"] is True
+    assert centre.pause_candidate("AMIENS-00002", "malaise", category="candidate")["paused"]
+    events = centre.timeline("AMIENS-00002")["events"]
+    paused = [e["data"] for e in events if e["kind"] == "candidate_pause"]
+    assert paused == [{"reason": "malaise", "category": "candidate", "unit_id": None}]
     for call in (centre.pause_candidate, centre.resume_candidate, centre.end_candidate_time):
         with pytest.raises(JuryApiError) as other:
             call("BREST-00001", "pas mon centre")
