@@ -19,6 +19,7 @@ from vigie.demo import Session, generate_session
 
 from .keys import session_keys
 from .results import Decisions, Neutralisation, Person, Replacement, Sitting, corrected_units
+from .results.table import AnswerTable
 
 DECISION_KINDS = ("neutralise", "replace_unit")
 # Literal, not bound: SQLite uses the partial index ``audit_decisions`` only for this text.
@@ -118,22 +119,20 @@ def _read(conn: sqlite3.Connection, path: Path, units: Sequence[str] | None) -> 
         Person(r[0], r[1], r[2])
         for r in conn.execute("SELECT id, centre, birth_date FROM candidates ORDER BY rowid")
     ]
-    answers: dict[str, dict[str, str]] = {p.candidate_id: {} for p in people}
     present: set[tuple[str, str]] = set()
     marks = ", ".join("?" for _ in scored)
-    rows = 0
+    by_id = {u.id: u for u in session.units}
+    answers = AnswerTable(
+        [p.candidate_id for p in people], (q.id for u in scored for q in by_id[u].questions)
+    )
     # Table order is seq order (the rowid): the last stored answer to a question wins.
     # Three columns only, no sort: this read is most of a correction's cost.
-    cur = conn.execute(
-        f"SELECT candidate_id, question_id, answer FROM answers WHERE unit_id IN ({marks})", scored
+    rows = answers.load(
+        conn.execute(
+            f"SELECT candidate_id, question_id, answer FROM answers WHERE unit_id IN ({marks})",
+            scored,
+        )
     )
-    while batch := cur.fetchmany(50_000):
-        rows += len(batch)
-        for cid, qid, text in batch:
-            per = answers.get(cid)
-            if per is None:  # not in the roster (never stored by the server)
-                per = answers[cid] = {}
-            per[qid] = text
     last_seq = conn.execute("SELECT MAX(seq) FROM answers").fetchone()[0] or 0
     for cid, uid in conn.execute(
         f"SELECT candidate_id, unit_id FROM finishes WHERE unit_id IN ({marks})", scored

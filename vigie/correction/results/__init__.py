@@ -3,7 +3,8 @@
 Points are exact integers, so a tie is a real tie; the ranking follows the arrêté du 20
 juillet 2015, art. 11 (:mod:`.marking` says how). The parts: :mod:`.sitting` (what a
 correction reads), :mod:`.marking` (the correction and the ranking), :mod:`.document`
-(the results, their marks as text and JSON), :mod:`.traces` (the trace for appeals).
+(the results, their marks as text and JSON), :mod:`.traces` (the trace for appeals),
+:mod:`.table` (the stored answers as one column per question).
 Every name is re-exported here, so that ``from vigie.correction.results import X`` keeps
 working wherever ``X`` is defined.
 """
@@ -21,12 +22,14 @@ from .sitting import Person as Person
 from .sitting import Replacement as Replacement
 from .sitting import Sitting as Sitting
 from .sitting import corrected_units as corrected_units
+from .table import AnswerTable as AnswerTable
 from .traces import TraceLine as TraceLine
 from .traces import show_answer as show_answer
 from .traces import show_key as show_key
 from .traces import trace as trace
 
 __all__ = [
+    "AnswerTable",
     "CandidateResult",
     "Decisions",
     "Neutralisation",

@@ -10,7 +10,8 @@ their rank; they are listed by candidate id so that the output never varies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, is_not, methodcaller, or_
 from typing import Any
@@ -24,98 +25,59 @@ from ..rules import Rules
 from ..scoring import score
 from .document import CandidateResult, Results
 from .sitting import Sitting, corrected_units
+from .table import AnswerTable
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What a correction scores, per unit, before reading any answer."""
+
+    # the scored questions, (id, is rank A, weight, key); neutralised ones apart
+    questions: list[list[tuple[str, bool, int, AnswerKey]]] = field(default_factory=list)
+    free: list[tuple[int, int]] = field(default_factory=list)  # points everyone gets (A, B)
+    set_aside: list[list[str]] = field(default_factory=list)  # neutralised: still presence
+    unit_max: list[int] = field(default_factory=list)
+    a_max: int = 0
+    b_max: int = 0
+
+
+@dataclass(slots=True)
+class _Columns:
+    """Each question's points as a column (candidates in roster order) for the analysis."""
+
+    memo: dict[str, dict[str, int]] = field(default_factory=dict)  # distinct answer -> points
+    blank: dict[str, int] = field(default_factory=dict)
+    points: dict[str, list[int]] = field(default_factory=dict)
+    answered: dict[str, int] = field(default_factory=dict)
 
 
 def correct(sitting: Sitting, rules: Rules) -> Results:
     units = corrected_units(sitting.session, sitting.units, sitting.decisions)
     neutralised = sitting.decisions.neutralised_ids()
-    one = rules.unit
-    full_credit = rules.neutralised == "full_credit"
-    # Per unit: the scored questions, (id, is rank A, weight, key); neutralised ones apart.
-    plan: list[list[tuple[str, bool, int, AnswerKey]]] = []
-    fixed: list[tuple[int, int, int]] = []  # per unit: points everyone gets (all, A, B)
-    set_aside: list[list[str]] = []  # per unit: neutralised questions (an answer still counts
-    # as presence)
-    unit_max: list[int] = []
-    a_max = b_max = 0
-    for u in units:
-        qs: list[tuple[str, bool, int, AnswerKey]] = []
-        free = free_a = free_b = 0
-        m = 0
-        for q in u.questions:
-            k = sitting.keys[q.id]
-            is_a = k.rank is Rank.A
-            if q.id in neutralised:
-                if not full_credit:
-                    continue
-                pts = one * k.weight
-                free += pts
-                free_a += pts if is_a else 0
-                free_b += 0 if is_a else pts
-            else:
-                qs.append((q.id, is_a, k.weight, k))
-            m += one * k.weight
-            if is_a:
-                a_max += one * k.weight
-            else:
-                b_max += one * k.weight
-        plan.append(qs)
-        set_aside.append([q.id for q in u.questions if q.id in neutralised])
-        fixed.append((free, free_a, free_b))
-        unit_max.append(m)
-    # Column by column: each question's stored answers for the whole roster, one score per
-    # distinct answer (most candidates share answers), its points as a column (candidates in
-    # roster order, kept for the analysis), the totals summed column-wise. C-level maps over
-    # lists, not 4 million Python steps (12,000 candidates x 330 questions).
+    plan = _plan(sitting, units, neutralised, rules)
     people = sitting.people
     size = len(people)
-    empty: Mapping[str, str] = {}
-    mines = [sitting.answers.get(p.candidate_id, empty) for p in people]
-    memo: dict[str, dict[str, int]] = {}
-    blank: dict[str, int] = {}
-    columns: dict[str, list[int]] = {}
-    counts: dict[str, int] = {}
-    zeros = [0] * size
+    column = _column_reader(sitting)
+    cols = _Columns()
     unit_totals: list[list[int]] = []
     unit_present: list[list[bool]] = []
-    rank_a, rank_b = zeros, zeros
-    for u, qs, aside, (_, free_a, free_b) in zip(units, plan, set_aside, fixed, strict=True):
-        ta, tb = zeros, zeros
-        answered: list[bool] = [False] * size
-        everyone = False  # every candidate answered a question of the unit already
-        for qid, is_a, weight, k in qs:
-            texts: list[str | None] = list(map(methodcaller("get", qid), mines))
-            seen = memo[qid] = {}
-            for text in dict.fromkeys(texts):
-                if text is not None:
-                    seen[text] = score(k, parse_answer(text), rules).credit * weight
-            points: dict[str | None, int] = dict(seen)
-            points[None] = blank[qid] = score(k, None, rules).credit * weight
-            col = columns[qid] = list(map(points.__getitem__, texts))
-            missing = texts.count(None)
-            counts[qid] = size - missing
-            if not everyone and missing < size:
-                if missing == 0:
-                    everyone = True
-                else:
-                    answered = list(map(or_, answered, map(is_not, texts, repeat(None))))
-            if is_a:
-                ta = list(map(add, ta, col))
-            else:
-                tb = list(map(add, tb, col))
+    rank_a = rank_b = [0] * size
+    for u, qs, aside, (free_a, free_b) in zip(
+        units, plan.questions, plan.set_aside, plan.free, strict=True
+    ):
+        ta, tb, answered = _score_unit(qs, column, size, rules, cols)
         if free_a:
             ta = [t + free_a for t in ta]
         if free_b:
             tb = [t + free_b for t in tb]
         unit_totals.append(list(map(add, ta, tb)))
         rank_a, rank_b = list(map(add, rank_a, ta)), list(map(add, rank_b, tb))
-        if everyone:
-            answered = [True] * size
-        elif not all(answered):
+        if not all(answered):
+            aside_cols = [column(q) for q in aside]
             for i, person in enumerate(people):
                 if not answered[i]:
                     answered[i] = (person.candidate_id, u.id) in sitting.present or any(
-                        q in mines[i] for q in aside
+                        c[i] is not None for c in aside_cols
                     )
         unit_present.append(answered)
     results = [
@@ -124,18 +86,100 @@ def correct(sitting: Sitting, rules: Rules) -> Results:
             people, _rows(unit_totals, size), _rows(unit_present, size), rank_a, rank_b,
             strict=True,
         )
-    ]
+    ]  # fmt: skip
     ranking = _rank(results, units, rules)
     return Results(
-        rules, units, unit_max, a_max, b_max, sum(unit_max), sitting.decisions,
-        sitting.source, results, ranking, neutralised, memo, blank, columns,
-        counts,
+        rules, units, plan.unit_max, plan.a_max, plan.b_max, sum(plan.unit_max),
+        sitting.decisions, sitting.source, results, ranking, neutralised, cols.memo,
+        cols.blank, cols.points, cols.answered,
     )  # fmt: skip
+
+
+def _plan(
+    sitting: Sitting, units: list[Unit], neutralised: Mapping[str, object], rules: Rules
+) -> _Plan:
+    one = rules.unit
+    full_credit = rules.neutralised == "full_credit"
+    plan = _Plan()
+    for u in units:
+        qs: list[tuple[str, bool, int, AnswerKey]] = []
+        free_a = free_b = 0
+        m = 0
+        for q in u.questions:
+            k = sitting.keys[q.id]
+            is_a = k.rank is Rank.A
+            if q.id in neutralised:
+                if not full_credit:
+                    continue
+                pts = one * k.weight
+                free_a += pts if is_a else 0
+                free_b += 0 if is_a else pts
+            else:
+                qs.append((q.id, is_a, k.weight, k))
+            m += one * k.weight
+            if is_a:
+                plan.a_max += one * k.weight
+            else:
+                plan.b_max += one * k.weight
+        plan.questions.append(qs)
+        plan.set_aside.append([q.id for q in u.questions if q.id in neutralised])
+        plan.free.append((free_a, free_b))
+        plan.unit_max.append(m)
+    return plan
+
+
+def _score_unit(
+    qs: list[tuple[str, bool, int, AnswerKey]],
+    column: Callable[[str], list[str | None]],
+    size: int,
+    rules: Rules,
+    cols: _Columns,
+) -> tuple[list[int], list[int], list[bool]]:
+    """One unit, column by column: its rank-A and rank-B points and who answered in it.
+
+    C-level maps over lists, not millions of Python steps (12,000 candidates x 330
+    questions); one score per distinct answer, since most candidates share answers.
+    """
+    ta = tb = [0] * size
+    answered = [False] * size
+    everyone = False  # a question that every candidate answered: all present
+    for qid, is_a, weight, k in qs:
+        texts = column(qid)
+        seen: dict[str, int] = {}
+        for text in dict.fromkeys(texts):
+            if text is not None:
+                seen[text] = score(k, parse_answer(text), rules).credit * weight
+        points: dict[str | None, int] = {None: score(k, None, rules).credit * weight}
+        points.update(seen)
+        col = list(map(points.__getitem__, texts))
+        missing = texts.count(None)
+        cols.memo[qid], cols.blank[qid], cols.points[qid] = seen, points[None], col
+        cols.answered[qid] = size - missing
+        if missing == 0:
+            everyone = True
+        elif not everyone and missing < size:
+            answered = list(map(or_, answered, map(is_not, texts, repeat(None))))
+        if is_a:
+            ta = list(map(add, ta, col))
+        else:
+            tb = list(map(add, tb, col))
+    return ta, tb, [True] * size if everyone else answered
+
+
+def _column_reader(sitting: Sitting) -> Callable[[str], list[str | None]]:
+    """Each roster candidate's answer to a question: the table's own column when it has one."""
+    table = sitting.answers
+    ids = tuple(p.candidate_id for p in sitting.people)
+    if isinstance(table, AnswerTable) and table.roster == ids:
+        return table.column
+    empty: Mapping[str, str] = {}
+    mines = [table.get(c, empty) for c in ids]
+    return lambda qid: list(map(methodcaller("get", qid), mines))
 
 
 def _rows(columns: list[list[Any]], size: int) -> list[tuple[Any, ...]]:
     """Per unit columns to per candidate rows (none when no unit is scored)."""
-    return list(zip(*columns)) if columns else [()] * size
+    return list(zip(*columns, strict=True)) if columns else [()] * size
 
 
 def parse_answer(text: str | None) -> dict[str, Any] | None:
