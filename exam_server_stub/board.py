@@ -65,6 +65,13 @@ class Board(TimeRules):
             return 0
         return len(c.answers.get(u.unit.id, ()))
 
+    def pending_offline(self, c: Cand, u: UnitRt | None) -> int:
+        """Answers the tablet counts on ``u`` and the server does not hold (yet): kept
+        offline on the tablet, or on their way."""
+        if u is None or c.hb_unit != u.unit.id:
+            return 0
+        return max(0, c.hb_answered - self.answered_count(c, u))
+
     def refresh(self, c: Cand, now: float, u: UnitRt | None = None) -> None:
         """Recompute the state; a row enters the feed only when what the jury sees changed."""
         if u is None:
@@ -81,6 +88,7 @@ class Board(TimeRules):
             c.ws is not None,
             self.paused_for(c),
             lacks,
+            self.pending_offline(c, u),
         )
         if state is not c.state:
             self.counts.move(c.centre, c.state, state)
@@ -114,6 +122,10 @@ class Board(TimeRules):
             disconnected_s=disc,
             connected=c.ws is not None,
             paused=self.paused_for(c),
+            pending_offline=self.pending_offline(c, u),
+            last_answer_at=c.last_answer[1]
+            if c.last_answer is not None and u is not None and c.last_answer[0] == uid
+            else None,
             planned_extra_s=c.planned.get(uid, 0.0),
             planned_due_s=self.planned_due(c, u) if u is not None else 0.0,
             planned_missing=self.lacks_planned(c, u),

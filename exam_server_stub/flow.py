@@ -158,6 +158,7 @@ class CandidateFlow(Sockets):
             await self.write(job)
             self.metrics.answer_commit.observe(time.perf_counter() - arrived)
             c.answers.setdefault(unit_id, {})[q.id] = AnswerRec(answer, final, now)
+            c.last_answer = (unit_id, now)
             result = answer_result(action_id, q.id, now, client_ts, unlocked)
             c.actions[(ANSWER_OP, action_id)] = (fingerprint, result)
             self.metrics.answers.labels(AnswerOutcome.ACCEPTED).inc()

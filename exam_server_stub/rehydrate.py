@@ -77,6 +77,8 @@ def load(exam: Exam, path: Path) -> None:
             c.answers.setdefault(r["unit_id"], {})[r["question_id"]] = AnswerRec(
                 answer, bool(r["final"]), r["server_ts"]
             )
+            if c.last_answer is None or r["server_ts"] >= c.last_answer[1]:
+                c.last_answer = (r["unit_id"], r["server_ts"])
             c.actions[(ANSWER_OP, r["action_id"])] = (
                 answer_print(r["unit_id"], r["question_id"], answer, bool(r["final"])),
                 answer_result(

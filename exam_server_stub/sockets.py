@@ -98,8 +98,12 @@ class Sockets(Board):
         c.position = hb.position
         c.battery = hb.battery
         c.network = hb.network
-        if c.state in INCIDENT_STATES:
-            self.refresh(c, now)  # a late tablet that speaks again is back in progress
+        counted = c.hb_answered != hb.answered
+        c.hb_answered = hb.answered
+        if counted or c.state in INCIDENT_STATES:
+            # a late tablet that speaks again is back in progress; a new count on the
+            # tablet may mean answers waiting offline (the row shows them)
+            self.refresh(c, now)
 
     async def ack_instructions(self, c: Cand, ids: list[str]) -> None:
         done = [i for i in ids if i in c.instructions]

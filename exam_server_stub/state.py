@@ -49,10 +49,12 @@ class Cand:
         "disc_total",
         "extra",
         "finished",
+        "hb_answered",
         "hb_unit",
         "id",
         "incident",
         "instructions",
+        "last_answer",
         "last_hb",
         "lock",
         "network",
@@ -75,6 +77,8 @@ class Cand:
         self.ws: Socket | None = None
         self.last_hb: float | None = None
         self.hb_unit: str | None = None
+        self.hb_answered = 0  # answered on the tablet, as its last heartbeat says
+        self.last_answer: tuple[str, float] | None = None  # (unit, stored at) of the latest
         self.position = 0
         self.battery: int | None = None
         self.network: str | None = None

@@ -10,6 +10,7 @@ time, and the change log must return exactly the rows whose version moved.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 import time
@@ -275,4 +276,35 @@ async def test_feed_returns_exactly_the_changed_rows_per_centre(api: Any) -> Non
     await ws.send_str(hb(1))
     assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
     assert (await feed(observer, national["cursor"]))["candidates"] == []
+    await ws.close()
+
+
+async def test_a_row_shows_the_answers_the_tablet_holds_that_the_server_lacks(api: Any) -> None:
+    c = api.client
+    jury = await api.jury("observer")
+    token = await api.candidate_token("AMU-00001")
+    await api.launch()
+    ws = await c.ws_connect(f"/api/v1/ws?token={token}")
+    assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+
+    async def row() -> dict[str, Any]:
+        snap = await (await c.get("/api/v1/jury/snapshot?centre=AMU", headers=jury)).json()
+        found: dict[str, Any] = next(r for r in snap["candidates"] if r["id"] == "AMU-00001")
+        return found
+
+    before = await row()
+    assert before["pending_offline"] == 0 and before["last_answer_at"] is None
+    r = await api.answer(token, "ue1-q001", {"text": "x"})
+    assert r.status == 200
+    stored = (await r.json())["server_ts"]
+    # the tablet says three answered on ue1: two wait offline (or on their way)
+    doc = json.loads(hb(1)) | {"unit_id": "ue1", "answered": 3}
+    await ws.send_str(json.dumps(doc))
+    assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
+    after = await row()
+    assert after["pending_offline"] == 2 and after["last_answer_at"] == stored
+    # a heartbeat of another unit on screen says nothing about ue1
+    await ws.send_str(json.dumps(doc | {"seq": 2, "unit_id": None, "answered": 0}))
+    assert (await ws.receive_json(timeout=5))["type"] == "hb_ack"
+    assert (await row())["pending_offline"] == 0
     await ws.close()

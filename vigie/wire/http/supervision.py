@@ -34,7 +34,10 @@ class Row(_Response):
         float, Meta(description="during the current unit, from the last heartbeat heard")
     ]
     connected: Annotated[bool, Meta(description="socket open now (apart from the state)")]
-    paused: Annotated[bool, Meta(description="centre paused now (apart from the state)")]
+    paused: Annotated[
+        bool,
+        Meta(description="the centre, or the candidate alone, paused now (apart from the state)"),
+    ]
     planned_extra_s: Annotated[
         float, Meta(description="planned extra time (tiers-temps) in the deadline")
     ] = 0.0
@@ -53,6 +56,13 @@ class Row(_Response):
             description="incident extra time proposed: time disconnected during the unit, rounded up"
         ),
     ] = 0.0
+    pending_offline: Annotated[
+        Count,
+        Meta(description="answers the tablet's heartbeat counts on the unit and the server lacks"),
+    ] = 0
+    last_answer_at: Annotated[
+        UnixTs | None, Meta(description="when the server stored the candidate's last answer")
+    ] = None
 
 
 StateCounts = dict[str, Count]
