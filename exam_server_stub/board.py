@@ -123,6 +123,8 @@ class Board(TimeRules):
             connected=c.ws is not None,
             paused=self.paused_for(c),
             pending_offline=self.pending_offline(c, u),
+            room=c.room,
+            seat=c.seat,
             last_answer_at=c.last_answer[1]
             if c.last_answer is not None and u is not None and c.last_answer[0] == uid
             else None,

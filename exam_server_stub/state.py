@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from vigie.demo import Unit
+from vigie.demo import Unit, seat_of
 from vigie.protocol import CandidateState
 from vigie.wire.ws import Instruction
 
@@ -62,6 +62,8 @@ class Cand:
         "planned_ratio",
         "position",
         "reconnects",
+        "room",
+        "seat",
         "sig",
         "state",
         "version",
@@ -72,6 +74,9 @@ class Cand:
     def __init__(self, cid: str, centre: str, birth_date: str, access_code: str) -> None:
         self.id = cid
         self.centre = centre
+        place = seat_of(cid)  # the roster's room and seat, for the jury's groups
+        self.room: str | None = place[0] if place is not None else None
+        self.seat: str | None = place[1] if place is not None else None
         self.birth_date = birth_date
         self.access_code = access_code
         self.ws: Socket | None = None

@@ -214,6 +214,20 @@ def candidate_id(centre: str, n: int) -> str:
     return f"{centre}-{n:05d}"
 
 
+#: Seats per exam room in the demo roster (a faculty's amphitheatre or tablet room).
+ROOM_SEATS = 60
+
+
+def seat_of(candidate_id: str) -> tuple[str, str] | None:
+    """The demo roster's room and seat of ``candidate_id`` (``<CENTRE>-<n>``: room
+    ``Salle k`` of ``ROOM_SEATS`` seats, in the candidates' order); None for another id."""
+    _, _, number = candidate_id.rpartition("-")
+    if not number.isdigit() or int(number) < 1:
+        return None
+    n = int(number) - 1
+    return f"Salle {n // ROOM_SEATS + 1}", f"{n % ROOM_SEATS + 1:02d}"
+
+
 def planned_ratio(
     seed: int, candidate_id: str, share: float = TIERS_TEMPS_SHARE, ratio: float = TIERS_TEMPS_RATIO
 ) -> float:

@@ -294,6 +294,7 @@ async def test_a_row_shows_the_answers_the_tablet_holds_that_the_server_lacks(ap
 
     before = await row()
     assert before["pending_offline"] == 0 and before["last_answer_at"] is None
+    assert (before["room"], before["seat"]) == ("Salle 1", "01")  # from the roster
     r = await api.answer(token, "ue1-q001", {"text": "x"})
     assert r.status == 200
     stored = (await r.json())["server_ts"]

@@ -85,3 +85,14 @@ def test_vigie_demo_prints_each_centres_connection_test_code(
     assert main(["--candidates", "40", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert f"connection test: centre=AMU test_code={connection_test_code(3, 'AMU')}" in out
+
+
+def test_the_demo_roster_seats_candidates_in_rooms_of_sixty() -> None:
+    from vigie.demo import ROOM_SEATS, seat_of
+
+    assert ROOM_SEATS == 60
+    assert seat_of("AMU-00001") == ("Salle 1", "01")
+    assert seat_of("AMU-00060") == ("Salle 1", "60")
+    assert seat_of("AMU-00061") == ("Salle 2", "01")
+    assert seat_of("LILLE-CATHO-00125") == ("Salle 3", "05")
+    assert seat_of("AMU") is None and seat_of("AMU-00000") is None

@@ -63,6 +63,8 @@ class Row(_Response):
     last_answer_at: Annotated[
         UnixTs | None, Meta(description="when the server stored the candidate's last answer")
     ] = None
+    room: Annotated[str | None, Meta(description="exam room within the centre (roster)")] = None
+    seat: Annotated[str | None, Meta(description="seat in the room (roster)")] = None
 
 
 StateCounts = dict[str, Count]
