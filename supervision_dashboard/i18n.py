@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from supervision_dashboard.i18n_candidate import TEXTS as _CANDIDATE_TEXTS
 from supervision_dashboard.i18n_units import TEXTS as _UNIT_TEXTS
 
 Lang = Literal["fr", "en"]
@@ -393,6 +394,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "language": ("English", "Français"),
 }
 _TABLE.update(_UNIT_TEXTS)
+_TABLE.update(_CANDIDATE_TEXTS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:

@@ -22,7 +22,16 @@ from typing import Any
 
 from supervision_dashboard.clock import stamp
 from supervision_dashboard.i18n import t
+from supervision_dashboard.report_items import cause_text as cause_text
+from supervision_dashboard.report_items import event_details as event_details
+from supervision_dashboard.report_items import kind_text as kind_text
+from supervision_dashboard.report_items import num as _num
+from supervision_dashboard.report_items import render_episode as _episode
+from supervision_dashboard.report_items import render_event as _event
+from supervision_dashboard.report_items import render_extra as _extra
+from supervision_dashboard.report_items import render_fraud as _fraud
 from supervision_dashboard.rows import duration
+from vigie.protocol import AuditKind
 
 SECTIONS = ("incidents", "extra_time", "events", "fraud_alerts")
 SECTION_TITLES = {
@@ -40,6 +49,8 @@ SUMMARY = (
     "reconnects",
     "extra_centre",
     "extra_candidates",
+    "candidate_pauses",
+    "times_ended",
 )
 COLUMNS: dict[str, tuple[str, ...]] = {
     "incidents": ("candidate_id", "centre", "unit_id", "start", "end", "duration", "cause"),
@@ -153,100 +164,6 @@ def _items(answer: Mapping[str, Any], name: str, centre: str | None) -> list[Map
     return [i for i in items if isinstance(i, Mapping) and _mine(i, centre)]
 
 
-def cause_text(reason: Any, lang: str) -> str:
-    key = f"cause_{reason}"
-    text = t(key, lang)
-    return t("cause_unknown", lang) if text == key else text
-
-
-def _episode(ep: Mapping[str, Any], lang: str) -> dict[str, str]:
-    if ep.get("end") is not None:
-        end = stamp(ep.get("end"), ep.get("centre"))
-    elif ep.get("unfinished"):
-        end = t("pv_not_back", lang)
-    else:
-        end = t("pv_ongoing", lang)
-    return {
-        "candidate_id": str(ep.get("candidate_id", "")),
-        "centre": str(ep.get("centre") or ""),
-        "unit_id": str(ep.get("unit_id") or ""),
-        "start": stamp(ep.get("start"), ep.get("centre")),
-        "end": end,
-        "duration": duration(_num(ep.get("duration_s")), lang),
-        "cause": cause_text(ep.get("cause"), lang),
-    }
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _actor(actor: Any, lang: str) -> str:
-    text = str(actor or "")
-    if text.startswith("jury:"):
-        return t("pv_actor_jury", lang, name=text.removeprefix("jury:"))
-    return t("pv_actor_candidate", lang) if text == "candidate" else text
-
-
-def _extra(item: Mapping[str, Any], lang: str) -> dict[str, str]:
-    cid = item.get("candidate_id")
-    # A centre grant is one decision: shown once, never summed over its candidates.
-    target = str(cid) if cid else t("pv_whole_centre", lang, centre=item.get("centre") or "")
-    return {
-        "ts": stamp(item.get("ts"), item.get("centre")),
-        "unit_id": str(item.get("unit_id") or ""),
-        "target": target,
-        "duration": duration(_num(item.get("seconds")), lang),
-        "reason": str(item.get("reason") or ""),
-        "actor": _actor(item.get("actor"), lang),
-    }
-
-
-def event_details(kind: str, data: Any, lang: str) -> str:
-    """What an audit event says, in words; answer contents are never part of it."""
-    if not isinstance(data, Mapping):
-        return ""
-    parts: list[str] = []
-    for key in ("unit_id", "question_id", "seconds", "text", "reason"):
-        value = data.get(key)
-        if value in (None, ""):
-            continue
-        if key == "seconds":
-            value = duration(_num(value), lang)
-        parts.append(f"{t(f'pv_{key}', lang)} : {value}" if lang == "fr" else f"{key}: {value}")
-    if kind == "disconnect" and data.get("reason"):
-        parts = [cause_text(data.get("reason"), lang)]
-    if kind == "launch" and data.get("deadline") is not None:
-        parts.append(t("pv_deadline", lang, t=stamp(data.get("deadline"))))
-    return " · ".join(str(p) for p in parts)
-
-
-def kind_text(kind: Any, lang: str) -> str:
-    key = f"kind_{kind}"
-    text = t(key, lang)
-    return str(kind) if text == key else text
-
-
-def _event(item: Mapping[str, Any], lang: str) -> dict[str, str]:
-    kind = str(item.get("kind", ""))
-    return {
-        "ts": stamp(item.get("ts"), item.get("centre")),
-        "kind": kind_text(kind, lang),
-        "centre": str(item.get("centre") or t("national", lang)),
-        "actor": _actor(item.get("actor"), lang),
-        "details": event_details(kind, item.get("data"), lang),
-    }
-
-
-def _fraud(item: Mapping[str, Any], lang: str) -> dict[str, str]:
-    return {
-        "ts": stamp(item.get("ts")),
-        "candidate_id": str(item.get("candidate_id", "")),
-        "centre": str(item.get("centre", "")),
-        "path": str(item.get("path", ""))[:200],
-    }
-
-
 _RENDER = {"incidents": _episode, "extra_time": _extra, "events": _event, "fraud_alerts": _fraud}
 _SOURCE = {
     "incidents": "episodes",
@@ -281,9 +198,14 @@ def build_report(
         agg["incidents"] += 1
         agg["unfinished"] += 1 if ep.get("unfinished") else 0
         agg["time_disconnected"] += _num(ep.get("duration_s")) or 0.0
+    for e in kept["events"]:
+        if e.get("kind") == AuditKind.CANDIDATE_PAUSE:
+            per[str(e.get("centre") or "")]["candidate_pauses"] += 1
     for item in kept["extra_time"]:
         agg = per[str(item.get("centre") or "")]
-        if item.get("candidate_id"):
+        if (_num(item.get("seconds")) or 0.0) < 0:
+            agg["times_ended"] += 1  # time taken, not given: not an extra time grant
+        elif item.get("candidate_id"):
             agg["extra_candidates"] += 1
         else:
             agg["extra_centre"] += _num(item.get("seconds")) or 0.0
@@ -297,6 +219,8 @@ def build_report(
             "reconnects": str(int(agg["reconnects"])),
             "extra_centre": duration(agg["extra_centre"], lang) if agg["extra_centre"] else "",
             "extra_candidates": str(int(agg["extra_candidates"])),
+            "times_ended": str(int(agg["times_ended"])),
+            "candidate_pauses": str(int(agg["candidate_pauses"])),
         }
         for code, agg in sorted(per.items())
         if code

@@ -20,6 +20,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.feed import Row
 from supervision_dashboard.i18n import t
 from supervision_dashboard.pages import actions
+from supervision_dashboard.pages import candidate_actions as cand
 from supervision_dashboard.pages.common import GRID_COLS, GRID_FIT, GRID_LOCALE, error_text
 from supervision_dashboard.report import cause_text, event_details, kind_text
 from supervision_dashboard.rows import duration, grid_row
@@ -118,6 +119,8 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
     with feed.lock:
         fraud = [a for a in feed.fraud if a.get("candidate_id") == candidate_id]
     national = session.identity.role == JuryRole.NATIONAL
+    # Only for a juror who may act: an observer's page asks the server nothing more.
+    st = cand.status(ctx, session, candidate_id) if session.may_act_on(row.get("centre")) else None
     # Rendered for everyone (the timeline's callback listens to it), usable by the national jury.
     reveal = html.Div(
         [
@@ -199,6 +202,8 @@ def layout(ctx: AppContext, session: JurySession, candidate_id: str) -> Any:
                                 actions.CANDIDATE_ACTIONS,
                                 {"candidate_id": candidate_id, "centre": str(row.get("centre"))},
                                 proposed_s=float(row.get("disconnected_s") or 0),
+                                offered=cand.offer(actions.CANDIDATE_ACTIONS, st),
+                                note=cand.note(st, lang),
                             ),
                         ],
                         className="side-col",
