@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import orjson
 from aiohttp import web
 
@@ -39,22 +38,6 @@ E = ErrorCode
 TAG = "results"
 UNITS = Param("units", "comma-separated units to correct (default: every closed unit)")
 _REFUSALS = (E.UNIT_NOT_CLOSED, E.UNKNOWN_UNIT)
-
-
-class Neutralised(msgspec.Struct):
-    question_id: str
-    unit_id: str
-    reason: str
-    actor: str
-    ts: float
-
-
-class UnitReplaced(msgspec.Struct):
-    unit_id: str
-    backup_id: str
-    reason: str
-    actor: str
-    ts: float
 
 
 class _Corrector:
@@ -215,7 +198,7 @@ async def candidate_trace_csv(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", f"{J}/questions/{{question_id}}/neutralise", summary="Neutralise a question",
-    tag=TAG, caller=Caller.NATIONAL, body=w.ReasonOnly, ok=Neutralised,
+    tag=TAG, caller=Caller.NATIONAL, body=w.ReasonOnly, ok=w.Neutralised,
     errors=(E.UNKNOWN_QUESTION,), params=(QUESTION_ID,),
     description="Written to the audit with its reason; what a neutralised question is worth "
     "is the rules file's `neutralised` entry. Every later result names the decision.",
@@ -236,12 +219,12 @@ async def neutralise(request: web.Request) -> web.Response:
         queries.audit(conn, now, AuditKind.NEUTRALISE, actor, data)
 
     await exam.write(job)
-    return respond(Neutralised(qid, unit.unit.id, body.reason, actor, now))
+    return respond(w.Neutralised(qid, unit.unit.id, body.reason, actor, now))
 
 
 @routes.route(
     "POST", f"{J}/units/{{unit_id}}/replace", summary="Cancel a unit and replace it with a backup",
-    tag=TAG, caller=Caller.NATIONAL, body=w.ReplaceUnit, ok=UnitReplaced,
+    tag=TAG, caller=Caller.NATIONAL, body=w.ReplaceUnit, ok=w.UnitReplaced,
     errors=(E.UNKNOWN_UNIT, E.UNIT_REPLACED), params=(UNIT_ID,),
     description="The backup unit, sat in its own time, counts in the cancelled unit's place "
     "(marks, rank A/B, tie rules) in every later result, which names the decision. Once per "
@@ -276,4 +259,4 @@ async def replace_unit(request: web.Request) -> web.Response:
         queries.audit(conn, now, AuditKind.REPLACE_UNIT, actor, data)
 
     await exam.write(job)
-    return respond(UnitReplaced(uid, body.backup_id, body.reason, actor, now))
+    return respond(w.UnitReplaced(uid, body.backup_id, body.reason, actor, now))

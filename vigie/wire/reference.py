@@ -44,7 +44,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
             http.ServerKnobs, http.LaunchRequest,
             http.ReasonOnly, http.CloseRequest, http.ClosedUnit, http.Overtime, http.ReplaceUnit,
             http.IncidentReason, http.ExtraTimeRequest, http.MessageRequest, http.PauseResult,
-            http.CandidatePauseResult, http.EndTimeResult,
+            http.CandidatePauseResult, http.EndTimeResult, http.Neutralised, http.UnitReplaced,
             http.ExtraTimeResult, http.MessageResult, http.Feed, http.Counts, http.Row, http.Timeline,
             http.AuditEvent, http.FraudAlerts, http.FraudAlert, http.Incidents,
             http.Episode, http.ExtraTimeGrant, http.IncidentEvent, http.AnswerRecord,

@@ -191,6 +191,9 @@ from .jury import (
     MessageResult as MessageResult,
 )
 from .jury import (
+    Neutralised as Neutralised,
+)
+from .jury import (
     Overtime as Overtime,
 )
 from .jury import (
@@ -207,6 +210,9 @@ from .jury import (
 )
 from .jury import (
     ServerKnobs as ServerKnobs,
+)
+from .jury import (
+    UnitReplaced as UnitReplaced,
 )
 from .supervision import (
     AnswerRecord as AnswerRecord,
@@ -283,6 +289,7 @@ __all__ = [
     "Me",
     "MessageRequest",
     "MessageResult",
+    "Neutralised",
     "Overtime",
     "PackageDoc",
     "PauseResult",
@@ -302,5 +309,6 @@ __all__ = [
     "Timeline",
     "UnitInfo",
     "UnitKey",
+    "UnitReplaced",
     "encoder",
 ]

@@ -131,6 +131,26 @@ class MessageRequest(_Target, kw_only=True):
     category: Category = None
 
 
+class Neutralised(_Response):
+    """A question the national jury neutralised (what it is worth: the rules file)."""
+
+    question_id: str
+    unit_id: str
+    reason: str
+    actor: str
+    ts: UnixTs
+
+
+class UnitReplaced(_Response):
+    """A cancelled unit, and the backup unit that counts in its place from now on."""
+
+    unit_id: str
+    backup_id: str
+    reason: str
+    actor: str
+    ts: UnixTs
+
+
 class PauseResult(_Response):
     centre: str
     paused: bool
