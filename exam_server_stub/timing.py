@@ -154,6 +154,7 @@ class TimeRules:
             extra_time_s=self.extra_time(c, u),
             finished=u.unit.id in c.finished,
             package_sha256=u.sha256,
+            backup=u.unit.backup,
         )
 
     def units_json(self, c: Cand, now: float) -> list[UnitInfo]:

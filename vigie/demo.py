@@ -145,6 +145,7 @@ class Unit:
     duration_s: float
     questions: tuple[Question, ...]
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False)
+    backup: bool = False  # sat only when the jury launches it in place of a cancelled unit
 
     def previous_in_dossier(self, q: Question) -> Question | None:
         """The question that must be final before ``q`` unlocks (None if ``q`` is open)."""

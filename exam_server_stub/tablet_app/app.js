@@ -246,7 +246,8 @@
     const live = S.units.find((u) => u.state === "launched" && !u.finished && !finishing(u.unit_id));
     if (live && (!S.unit || S.unit.id !== live.unit_id)) return startUnit(live);
     if (S.unit && !S.unit.over) return;
-    const next = S.units.find((u) => u.state === "scheduled");
+    // A backup unit nobody launched is not the next one: it may never be sat.
+    const next = S.units.find((u) => u.state === "scheduled" && !u.backup);
     if (next) {
       $("waiting-title").textContent = S.unit
         ? "Épreuve terminée. En attente de l'épreuve suivante"
@@ -280,7 +281,8 @@
   async function predownload() {
     const list = $("packages");
     list.replaceChildren();
-    for (const unit of S.units.filter((u) => !u.finished && u.state !== "closed")) {
+    const wanted = (u) => !u.finished && u.state !== "closed" && !(u.backup && u.state === "scheduled");
+    for (const unit of S.units.filter(wanted)) {
       const item = el("li", { class: "wait", text: `${unit.title} : téléchargement…`, "data-unit": unit.unit_id });
       list.append(item);
       try {

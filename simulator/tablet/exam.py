@@ -95,7 +95,7 @@ class ExamFlow:
         self.api.login()
         if self.cfg.predownload:
             for uid in list(self.units.order):
-                if not self.units.done(uid):
+                if not self.units.done(uid) and not self.units.slots[uid].standing_by:
                     self.download(uid)
         self.link.connect()
         while not self.stopping():

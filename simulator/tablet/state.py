@@ -22,10 +22,18 @@ class UnitSlot:
     deadline: float | None = None
     finished: bool = False
     package_sha256: str | None = None
+    backup: bool = False  # sat only if the jury launches it
 
     @classmethod
     def of(cls, info: UnitInfo) -> UnitSlot:
-        return cls(info.unit_id, info.state, info.deadline, info.finished, info.package_sha256)
+        return cls(
+            info.unit_id, info.state, info.deadline, info.finished, info.package_sha256, info.backup
+        )
+
+    @property
+    def standing_by(self) -> bool:
+        """A backup unit nobody launched: neither downloaded nor waited for."""
+        return self.backup and self.state == UnitState.SCHEDULED
 
 
 @dataclass(slots=True)
@@ -68,7 +76,9 @@ class Units:
         )
 
     def next_todo(self) -> str | None:
-        return next((u for u in self.order if not self.done(u)), None)
+        return next(
+            (u for u in self.order if not self.done(u) and not self.slots[u].standing_by), None
+        )
 
 
 @dataclass(slots=True)

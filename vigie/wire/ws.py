@@ -90,6 +90,13 @@ class UnitInfo(msgspec.Struct):
     extra_time_s: Seconds
     finished: bool
     package_sha256: str
+    backup: Annotated[
+        bool,
+        Meta(
+            description="a backup unit (sat only if the jury launches it in place of a cancelled"
+            " one): not downloaded, not waited for, until launched"
+        ),
+    ] = False
 
 
 class Welcome(_ToTablet, tag=MsgType.WELCOME.value):

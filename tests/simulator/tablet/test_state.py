@@ -33,6 +33,18 @@ def test_units_keep_the_server_order_and_know_what_is_left() -> None:
     assert units.next_todo() is None
 
 
+def test_a_backup_unit_is_not_waited_for_until_the_jury_launches_it() -> None:
+    units = Units()
+    spare = info("S1")
+    spare.backup = True
+    units.merge([info("U1"), spare])
+    assert units.slots["S1"].standing_by and not units.slots["U1"].standing_by
+    units.finished.append("U1")
+    assert units.next_todo() is None  # the day is over for this tablet: S1 may never be sat
+    units.launched(LaunchPush(unit_id="S1", launched_at=1.0, deadline=99.0))
+    assert not units.slots["S1"].standing_by and units.next_todo() == "S1"
+
+
 def test_a_launch_push_for_a_unit_never_seen_adds_it() -> None:
     units = Units()
     units.merge([info("U1")])
