@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -118,3 +119,94 @@ def _show(value: Fraction) -> str:
 
 def max_credit(rules: Rules) -> int:
     return rules.unit
+
+
+def credit_of(key: AnswerKey, rules: Rules) -> Callable[[dict[str, Any] | None], int]:
+    """``score(key, answer, rules).credit`` as a function of the answer alone.
+
+    What depends only on the key and the rules (its sets, the credit of each count) is
+    computed once, and no rule text is written: a correction calls it once per distinct
+    answer, about 200,000 times at national scale. ``score`` stays the reference (the
+    traces, the tests): the two agree on every answer.
+    """
+    fr = rules.formats[key.format]
+    unanswered = _credit(rules.unanswered_credit, rules)
+    if fr.rule in ("single_answer", "discordances", "right_over_expected"):
+        choose = _choice_credit(key, fr, rules)
+    elif fr.rule == "all_zones":
+        choose = _zones_credit(key, fr, rules)
+    elif fr.rule == "normalised_match":
+        accepted = frozenset(normalise(a) for a in key.accepted)
+        one = rules.unit
+
+        def choose(answer: dict[str, Any]) -> int:
+            return one if normalise(str(answer["text"])) in accepted else 0
+    else:
+        choose = _panel_credit(key, rules)
+
+    def credit(answer: dict[str, Any] | None) -> int:
+        if answer is None:
+            return unanswered
+        try:
+            return choose(answer)
+        except (KeyError, TypeError, ValueError):
+            return 0
+
+    return credit
+
+
+def _choice_credit(key: AnswerKey, fr: FormatRule, rules: Rules) -> Callable[[Any], int]:
+    one = rules.unit
+    right = frozenset(key.right)
+    inacceptable = frozenset(key.inacceptable) if fr.zero_if_inacceptable_ticked else frozenset()
+    indispensable = (
+        frozenset(key.indispensable) if fr.zero_if_indispensable_unticked else frozenset()
+    )
+    if fr.rule == "single_answer":
+        return lambda answer: one if {int(i) for i in answer["choices"]} == right else 0
+    if fr.rule == "discordances":
+        by_count = [_credit(v, rules) for v in fr.credit_by_discordances]
+    else:  # right over expected: by the count of right ones ticked (no right one: 0)
+        expected = len(right) or 1
+        by_count = [_credit(Fraction(g, expected), rules) for g in range(len(right) + 1)]
+    count_wrong = fr.rule == "discordances"
+
+    def choose(answer: Any) -> int:
+        ticked = {int(i) for i in answer["choices"]}
+        if (inacceptable and ticked & inacceptable) or (indispensable and indispensable - ticked):
+            return 0
+        n = len(ticked ^ right) if count_wrong else len(ticked & right)
+        return by_count[n] if n < len(by_count) else 0
+
+    return choose
+
+
+def _zones_credit(key: AnswerKey, fr: FormatRule, rules: Rules) -> Callable[[Any], int]:
+    one = rules.unit
+    zones = tuple(enumerate(key.zones))
+    stray_zero = fr.stray_points == "zero"
+
+    def choose(answer: Any) -> int:
+        points = [(float(x), float(y)) for x, y in answer["points"]]
+        hit: set[int] = set()
+        stray = False
+        for x, y in points:
+            inside = False
+            for n, (x0, y0, x1, y1) in zones:
+                if x0 <= x <= x1 and y0 <= y <= y1:
+                    hit.add(n)
+                    inside = True
+            stray = stray or not inside
+        if len(hit) < len(zones) or (stray and stray_zero):
+            return 0
+        return one
+
+    return choose
+
+
+def _panel_credit(key: AnswerKey, rules: Rules) -> Callable[[Any], int]:
+    if not key.panel:  # ``score`` finds no modal answer: unreadable, 0
+        return lambda answer: 0
+    modal = max(key.panel.count(v) for v in set(key.panel))
+    by_scale = {v: _credit(Fraction(key.panel.count(v), modal), rules) for v in set(key.panel)}
+    return lambda answer: by_scale.get(int(answer["scale"]), 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import pytest
@@ -9,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigie.correction.keys import AnswerKey, Rank, Zone
-from vigie.correction.rules import RulesError, load_rules, parse_rules
-from vigie.correction.scoring import normalise, score
+from vigie.correction.rules import Rules, RulesError, load_rules, parse_rules
+from vigie.correction.scoring import credit_of, normalise, score
 from vigie.protocol import QuestionFormat as F
 
 RULES = load_rules()
@@ -250,3 +251,57 @@ def test_zap_scores_one_exactly_when_all_zones_hit_and_no_stray(
         any(inside(p, z) for z in ZONES) for p in points
     )
     assert credit(k, {"points": [list(p) for p in points]}) == (1 if full else 0)
+
+
+# --- the correction's scorer: the same credit as ``score`` on every answer ------------
+_ODD = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 30), st.floats(allow_nan=True, allow_infinity=False),
+    st.text(max_size=8), st.lists(st.integers(-1, 30), max_size=6),
+    st.lists(st.lists(st.floats(-0.5, 1.5), min_size=1, max_size=3), max_size=4),
+)  # fmt: skip
+_ANSWER = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"choices": st.lists(st.integers(0, 25), max_size=8)}),
+    st.fixed_dictionaries(
+        {"points": st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)).map(list), max_size=5)}
+    ),
+    st.fixed_dictionaries({"text": st.sampled_from(["EP", "e.p.", "Embolie  pulmonaire", "x"])}),
+    st.fixed_dictionaries({"scale": st.integers(-3, 3)}),
+    st.dictionaries(st.sampled_from(["choices", "points", "text", "scale"]), _ODD, max_size=2),
+)
+
+
+@st.composite
+def any_key(draw: st.DrawFn) -> AnswerKey:
+    fmt = draw(st.sampled_from(list(F)))
+    if fmt is F.ZAP:
+        return key(fmt, zones=draw(st.sampled_from([ZONES, ZONES[:1], ()])))
+    if fmt is F.QROC:
+        return key(fmt, accepted=("Embolie pulmonaire", "EP"))
+    if fmt is F.TCS:
+        return key(fmt, panel=tuple(draw(st.lists(st.integers(-2, 2), max_size=15))))
+    k, _ = draw(choice_case())
+    return key(fmt, right=k.right, indispensable=k.indispensable, inacceptable=k.inacceptable)
+
+
+@functools.cache
+def _variant_rules() -> Rules:
+    import yaml
+
+    formats = RULES.raw["formats"] | {
+        "QRM": {"rule": "discordances", "credit_by_discordances": [1, 0.3]},
+        "QRP": {"rule": "right_over_expected", "zero_if_inacceptable_ticked": True},
+        "QRU": {"rule": "discordances", "credit_by_discordances": [1, 0.5]},
+        "ZAP": {"rule": "all_zones", "stray_points": "ignore"},
+    }
+    doc = RULES.raw | {"unanswered_credit": 0.25, "formats": formats}
+    return parse_rules(yaml.safe_dump(doc, allow_unicode=True).encode())
+
+
+@settings(deadline=None)  # a loaded 2-core machine: no per-example deadline
+@given(any_key(), _ANSWER, st.sampled_from(["default", "variant"]))
+def test_credit_of_agrees_with_score(
+    k: AnswerKey, answer: dict[str, object] | None, which: str
+) -> None:
+    rules = RULES if which == "default" else _variant_rules()
+    assert credit_of(k, rules)(answer) == score(k, answer, rules).credit

@@ -22,7 +22,7 @@ from vigie.demo import Unit
 
 from ..keys import AnswerKey, Rank
 from ..rules import Rules
-from ..scoring import score
+from ..scoring import credit_of
 from .document import CandidateResult, Results
 from .sitting import Sitting, corrected_units
 from .table import AnswerTable
@@ -145,11 +145,12 @@ def _score_unit(
     everyone = False  # a question that every candidate answered: all present
     for qid, is_a, weight, k in qs:
         texts = column(qid)
+        credit = credit_of(k, rules)
         seen: dict[str, int] = {}
         for text in dict.fromkeys(texts):
             if text is not None:
-                seen[text] = score(k, parse_answer(text), rules).credit * weight
-        points: dict[str | None, int] = {None: score(k, None, rules).credit * weight}
+                seen[text] = credit(parse_answer(text)) * weight
+        points: dict[str | None, int] = {None: credit(None) * weight}
         points.update(seen)
         col = list(map(points.__getitem__, texts))
         missing = texts.count(None)
