@@ -1,11 +1,13 @@
 """Turning feed changes into the alerts a jury must not miss.
 
-Five kinds, from what went wrong in real sessions: a tablet newly lost; a reconnect
+The kinds, from what went wrong in real sessions: a tablet newly lost; a reconnect
 loop (the 2025 EDN: answer two questions, get disconnected, reconnect, repeat); a
 centre losing a large share of its tablets at once (the 2022 load test); a candidate
 whose deadline lacks their planned extra time (2019: one tiers-temps not applied, a
-national re-sit); a fraud attempt (a candidate typing ``correction.php``). Detection runs once per feed merge,
-in the feed thread, so every juror sees the same alerts with the same ids.
+national re-sit); a tablet low on battery; a connected tablet whose answers do not
+reach the server (2023: the database stalled, answers piled up on the tablets); a fraud
+attempt (a candidate typing ``correction.php``). Detection runs once per feed merge, in
+the feed thread, so every juror sees the same alerts with the same ids.
 
 During a mass loss one centre raises hundreds of alerts: they are all kept, shown
 grouped by centre (one line per centre, its count by kind, its age), cleared when
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 class Alert:
     id: int
     ts: float  # server time of the feed answer that revealed it
-    kind: str  # "lost" | "loop" | "mass" | "planned" | "battery" | "fraud"
+    kind: str  # "lost" | "loop" | "mass" | "planned" | "battery" | "pending" | "fraud"
     centre: str | None
     candidate_id: str | None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +64,9 @@ class AlertDetector:
     keep: int = 200_000  # all of an exam's alerts (a bound only against a runaway)
     battery_low: int = 15  # a working tablet at this charge or below: plug it in ...
     battery_ok: int = 25  # ... cleared once charging brought it back here (no flapping)
+    # Answers pending on a connected tablet at this many polls in a row: not one in transit
+    # (an answer and the heartbeat counting it cross in a second) but answers not landing.
+    pending_polls: int = 3
     acks: AckBook = field(default_factory=AckBook)  # shared by the process's feeds, on disk
 
     def __post_init__(self) -> None:
@@ -71,6 +76,12 @@ class AlertDetector:
         self._active_lost: dict[str, int] = {}  # candidate id -> its unresolved lost alert
         self._active_planned: dict[str, int] = {}  # candidate id -> its planned-time alert
         self._active_battery: dict[str, int] = {}  # candidate id -> its low-battery alert
+        self._active_pending: dict[str, int] = {}  # candidate id -> its pending-answers alert
+        # Candidates whose tablet is connected with answers pending, and for how many polls:
+        # a row is only re-sent when it changes, so the count runs on every poll, not per row.
+        self._pending_streak: dict[str, int] = {}
+        self._pending_rows: dict[str, Row] = {}
+        self._pending_seeded = False
         self._unit: str | None = None
         self._next_id = 1
         self._reconnects: dict[str, deque[float]] = defaultdict(deque)
@@ -97,7 +108,16 @@ class AlertDetector:
             self._active_lost.clear()
             self._active_planned.clear()
             self._active_battery.clear()
+            self._active_pending.clear()
+            self._pending_streak.clear()
+            self._pending_rows.clear()
             self._unit = state.unit_id
+        if not self._pending_seeded:
+            # The first snapshot raises nothing, but a tablet already stuck with answers
+            # pending then would never be re-sent (its row does not change): start from it.
+            self._pending_seeded = True
+            for row in state.rows.values():
+                self._track_pending(str(row["id"]), str(row.get("centre", "")), row, now)
         lost_centres: set[str] = set()
         for old, new in changed:
             cid, centre = str(new["id"]), str(new.get("centre", ""))
@@ -110,11 +130,13 @@ class AlertDetector:
                 self._resolve(self._active_lost.pop(cid), now)  # the tablet is back
             self._check_planned(cid, centre, new, now)
             self._check_battery(cid, centre, new, now)
+            self._track_pending(cid, centre, new, now)
             more = int(new.get("reconnects") or 0) - int((old or {}).get("reconnects") or 0)
             if old is not None and more > 0:
                 self._check_loop(cid, centre, more, now)
         for centre in lost_centres:
             self._check_mass(centre, state, now)
+        self._count_pending(now)
         self._settle(state, now)
 
     def _settle(self, state: FeedState, now: float) -> None:
@@ -154,6 +176,30 @@ class AlertDetector:
             not working or (isinstance(level, int) and level >= self.battery_ok)
         ):
             self._resolve(self._active_battery.pop(cid), now)
+
+    def _track_pending(self, cid: str, centre: str, new: Row, now: float) -> None:
+        """Follow the rows whose connected tablet holds answers the server lacks; clear the
+        alert once none is pending any more (the answers got through)."""
+        n = new.get("pending_offline")
+        count = int(n) if isinstance(n, int | float) else 0
+        # A paused candidate's answers wait by design (409 candidate_paused / centre_paused,
+        # kept on the tablet), and a tablet away holds them offline: neither is the sign.
+        if count > 0 and bool(new.get("connected")) and not new.get("paused"):
+            self._pending_rows[cid] = new
+        else:
+            self._pending_rows.pop(cid, None)
+            self._pending_streak.pop(cid, None)
+        if count <= 0 and cid in self._active_pending:
+            self._resolve(self._active_pending.pop(cid), now)
+
+    def _count_pending(self, now: float) -> None:
+        for cid, row in self._pending_rows.items():
+            streak = self._pending_streak.get(cid, 0) + 1
+            self._pending_streak[cid] = streak
+            if streak >= self.pending_polls and cid not in self._active_pending:
+                n = int(row.get("pending_offline") or 0)
+                alert = self._emit(now, "pending", str(row.get("centre", "")), cid, n=n)
+                self._active_pending[cid] = alert.id
 
     def _check_loop(self, cid: str, centre: str, more: int, now: float) -> None:
         times = self._reconnects[cid]

@@ -21,6 +21,7 @@ from supervision_dashboard.pages import (
     conntest,
     header,
     national,
+    national_banner,
     replace,
     report,
     results,
@@ -163,6 +164,7 @@ def create_app(
 
     header.register(app, ctx, refresh_ms)
     national.register(app, ctx)
+    national_banner.register(app, ctx)
     centre.register(app, ctx)
     candidate.register(app, ctx)
     actions.register(app, ctx)

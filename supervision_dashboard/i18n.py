@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from supervision_dashboard.i18n_candidate import TEXTS as _CANDIDATE_TEXTS
+from supervision_dashboard.i18n_grid import TEXTS as _GRID_TEXTS
 from supervision_dashboard.i18n_units import TEXTS as _UNIT_TEXTS
 
 Lang = Literal["fr", "en"]
@@ -395,6 +396,7 @@ _TABLE: dict[str, tuple[str, str]] = {
 }
 _TABLE.update(_UNIT_TEXTS)
 _TABLE.update(_CANDIDATE_TEXTS)
+_TABLE.update(_GRID_TEXTS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:

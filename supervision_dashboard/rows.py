@@ -8,7 +8,9 @@ a grid row that did not change is not re-sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from supervision_dashboard.clock import clock
@@ -97,6 +99,17 @@ def planned_text(row: Mapping[str, Any], lang: str = "fr") -> str:
     return duration(have, lang) if have else ""
 
 
+def last_answer(row: Mapping[str, Any]) -> str:
+    """When the server stored the candidate's last answer on the unit, on the exam's clock."""
+    return clock(row.get("last_answer_at")) or "—"
+
+
+def pending(row: Mapping[str, Any]) -> int:
+    """Answers the tablet holds that the server lacks (kept offline, or on their way)."""
+    value = row.get("pending_offline")
+    return max(0, int(value)) if isinstance(value, int | float) else 0
+
+
 def grid_row(
     row: Mapping[str, Any],
     server_ts: float,
@@ -135,6 +148,11 @@ def grid_row(
         "disconnected": duration(float(row.get("disconnected_s") or 0))
         if row.get("disconnected_s")
         else "",
+        # Where staff walk to (the roster's room and seat), and whether the answers get through.
+        "room": str(row.get("room") or ""),
+        "seat": str(row.get("seat") or ""),
+        "last_answer": last_answer(row),
+        "pending": pending(row),
     }
 
 
@@ -146,3 +164,14 @@ def grid_delta(
     update = [r for k, r in current.items() if k in previous and previous[k] != r]
     remove = [{"id": k} for k in previous if k not in current]
     return {"add": add, "update": update, "remove": remove}
+
+
+def _natural(room: str) -> tuple[Any, ...]:
+    # « Salle 2 » before « Salle 10 »: the roster numbers its rooms.
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", room))
+
+
+def rooms(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """The rooms these rows sit in, each with its number of candidates, in the roster's order."""
+    counts = Counter(str(r["room"]) for r in rows if r.get("room"))
+    return sorted(counts.items(), key=lambda kv: _natural(kv[0]))

@@ -27,7 +27,7 @@ from supervision_dashboard.pages.common import (
     groups_signature,
     status_line,
 )
-from supervision_dashboard.rows import grid_delta, grid_row
+from supervision_dashboard.rows import grid_delta, grid_row, rooms
 
 
 def columns(lang: str) -> list[dict[str, Any]]:
@@ -46,6 +46,9 @@ def _columns(lang: str) -> list[dict[str, Any]]:
     return [
         {"field": "rank", "hide": True, "sort": "asc"},
         {"field": "id", "headerName": t("col_id", lang), "pinned": "left", "width": 160},
+        # Where the candidate sits: what staff walk to, and the room a jury looks at.
+        {"field": "room", "headerName": t("col_room", lang), "width": 110},
+        {"field": "seat", "headerName": t("col_seat", lang), "width": 90},
         {
             "field": "state_label",
             "headerName": t("col_state", lang),
@@ -60,6 +63,16 @@ def _columns(lang: str) -> list[dict[str, Any]]:
             "headerName": t("col_progress", lang) + " %",
             "width": 120,
             "type": "numericColumn",
+        },
+        {"field": "last_answer", "headerName": t("col_last_answer", lang), "width": 130},
+        {
+            # Answers the tablet holds and the server lacks: 0 is the normal case, more
+            # than 0 on a connected tablet is the 2023 database failure's first sign.
+            "field": "pending",
+            "headerName": t("col_pending", lang),
+            "width": 130,
+            "type": "numericColumn",
+            "cellClassRules": {"pending-offline": "params.value > 0"},
         },
         {"field": "left", "headerName": t("col_left", lang), "width": 145},
         {"field": "extra", "headerName": t("col_extra", lang), "width": 130},
@@ -87,6 +100,19 @@ def _columns(lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def room_options(found: list[tuple[str, int]], lang: str) -> list[dict[str, str]]:
+    """« Toutes les salles » first, then each room with its candidates (« Salle 2 · 60 »)."""
+    return [{"label": t("room_all", lang), "value": ""}] + [
+        {"label": f"{room} · {n}", "value": room} for room, n in found
+    ]
+
+
+def _rooms_of(ctx: AppContext, session: JurySession, centre: str) -> list[tuple[str, int]]:
+    feed = ctx.feed_for(session)
+    with feed.lock:
+        return rooms(r for r in feed.state.rows.values() if r.get("centre") == centre)
+
+
 def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
     lang = session.lang
     if not session.may_see(centre):
@@ -108,19 +134,34 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
             html.Div(
                 [
                     html.Div(
-                        dag.AgGrid(
-                            id="centre-grid",
-                            rowData=[],
-                            columnDefs=columns(lang),
-                            getRowId="params.data.id",
-                            defaultColDef=GRID_COLS,
-                            **GRID_FIT,
-                            style={"height": "560px"},
-                            dashGridOptions={
-                                "animateRows": False,
-                                "localeText": GRID_LOCALE.get(lang, {}),
-                            },
-                        ),
+                        [
+                            # One room at a time: a centre's jury walks its rooms.
+                            html.Div(
+                                [
+                                    html.Span(t("room_filter", lang) + " : "),
+                                    dcc.RadioItems(
+                                        id="centre-room",
+                                        options=room_options(_rooms_of(ctx, session, centre), lang),
+                                        value="",
+                                        inline=True,
+                                    ),
+                                ],
+                                className="room-filter",
+                            ),
+                            dag.AgGrid(
+                                id="centre-grid",
+                                rowData=[],
+                                columnDefs=columns(lang),
+                                getRowId="params.data.id",
+                                defaultColDef=GRID_COLS,
+                                **GRID_FIT,
+                                style={"height": "560px"},
+                                dashGridOptions={
+                                    "animateRows": False,
+                                    "localeText": GRID_LOCALE.get(lang, {}),
+                                },
+                            ),
+                        ],
                         className="main-col",
                     ),
                     html.Div(
@@ -145,18 +186,20 @@ def layout(ctx: AppContext, session: JurySession, centre: str) -> Any:
 
 
 def centre_refresh(
-    ctx: AppContext, session: JurySession, view_id: str, centre: str
+    ctx: AppContext, session: JurySession, view_id: str, centre: str, room: str | None = None
 ) -> tuple[Any, ...]:
     lang = session.lang
     feed = ctx.feed_for(session)
     mem = ctx.memory.get(f"{session.identity.username}:{view_id}")
     with feed.lock:
         ts = feed.state.server_ts
+        mine = [r for r in feed.state.rows.values() if r.get("centre") == centre]
+        # The room filter is applied here: the grid's transactions then add and remove
+        # the rows of the room chosen, with no filter state in the browser to go stale.
         rendered = {
-            str(r["id"]): grid_row(r, ts, lang)
-            for r in feed.state.rows.values()
-            if r.get("centre") == centre
+            str(r["id"]): grid_row(r, ts, lang) for r in mine if not room or r.get("room") == room
         }
+        found = rooms(mine)
         counts = (feed.state.counts.get("centres") or {}).get(centre) or {}
     previous: dict[str, dict[str, Any]] | None = mem.get("rows")
     row_data: Any = no_update
@@ -178,9 +221,21 @@ def centre_refresh(
     if mem.get("alerts_sig") != sig:
         mem["alerts_sig"] = sig
         alerts_out = alert_groups(groups, ts, lang, session.may_act_on, detail=True)
+    rooms_out: Any = no_update
+    if mem.get("rooms") != found:
+        mem["rooms"] = found
+        rooms_out = room_options(found, lang)
     there = local_clock(ts, centre)
     local = t("local_time", lang, t=there, zone=centre_zone_label(centre)) if there else ""
-    return row_data, transaction, badges_out, alerts_out, status_line(feed, lang), local
+    return (
+        row_data,
+        transaction,
+        badges_out,
+        alerts_out,
+        status_line(feed, lang),
+        local,
+        rooms_out,
+    )
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -191,17 +246,21 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output("centre-alerts", "children"),
         Output("status", "children", allow_duplicate=True),
         Output("centre-local-time", "children"),
+        Output("centre-room", "options"),
         Input("centre-tick", "n_intervals"),
+        Input("centre-room", "value"),
         State("view-id", "data"),
         State("centre-code", "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def refresh(_n: int, view_id: str | None, centre: str | None) -> tuple[Any, ...]:
+    def refresh(
+        _n: int, room: str | None, view_id: str | None, centre: str | None
+    ) -> tuple[Any, ...]:
         session = ctx.session()
         # Checked here too: the page's stores are the browser's and can be edited.
         if session is None or not view_id or not centre or not session.may_see(centre):
             raise PreventUpdate
-        return centre_refresh(ctx, session, view_id, centre)
+        return centre_refresh(ctx, session, view_id, centre, room or None)
 
     @app.callback(
         Output("url", "pathname", allow_duplicate=True),

@@ -132,6 +132,8 @@ def alert_text(alert: Alert, lang: str) -> str:
         return t("alert_planned", lang, cid=alert.candidate_id, m=f.get("min"))
     if alert.kind == "battery":
         return t("alert_battery", lang, cid=alert.candidate_id, pct=f.get("pct"))
+    if alert.kind == "pending":
+        return t("alert_pending", lang, cid=alert.candidate_id, n=f.get("n"))
     return t("alert_fraud", lang, cid=alert.candidate_id, path=f.get("path"))
 
 
@@ -154,7 +156,7 @@ def alert_list(alerts: list[Alert], lang: str) -> Any:
 
 
 ALERT_DETAIL = 50  # individual alerts listed under a centre's line on its own page
-_KINDS = ("mass", "planned", "lost", "loop", "battery", "fraud")
+_KINDS = ("mass", "planned", "pending", "lost", "loop", "battery", "fraud")
 
 
 def group_summary(group: AlertGroup, lang: str) -> str:

@@ -28,7 +28,7 @@ from supervision_dashboard.heatmap import (
     is_incident,
 )
 from supervision_dashboard.i18n import t
-from supervision_dashboard.pages import units
+from supervision_dashboard.pages import national_banner, units
 from supervision_dashboard.pages.common import (
     GRID_COLS,
     GRID_FIT,
@@ -107,6 +107,7 @@ def layout(ctx: AppContext, session: JurySession) -> Any:
             ctx.timer("tick"),
             html.H2(t("national_view", lang)),
             html.Div(id="nat-counts", className="badges"),
+            national_banner.placeholder(ctx),
             units.panel(ctx, session),
             html.Div(
                 [
