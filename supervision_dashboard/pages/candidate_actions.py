@@ -68,25 +68,26 @@ def status(ctx: AppContext, session: JurySession, candidate_id: str) -> Candidat
             return None
         centre = str(row.get("centre") or "")
         both = centre_paused(feed.state.rows.values(), centre)
-        ts = feed.state.server_ts
+        ts = float(feed.state.server_ts or 0)
         row = dict(row)
     own = bool(row.get("paused")) and not both
-    if row.get("paused") and both:
+    if row.get("paused") and both:  # the row cannot tell: their own record can
         try:
             own = own_pause_in(ctx.client_for(session).timeline(candidate_id).get("events", []))
         except JuryApiError:
             own = False  # « Suspendre » offered: the server's refusal says if it was already
-    deadline = row.get("deadline")
-    working = row.get("state") in COMPOSING and isinstance(deadline, int | float)
-    left = float(deadline) - ts if working and isinstance(deadline, int | float) else None
+    raw = row.get("deadline")
+    deadline = float(raw) if isinstance(raw, int | float) else None
+    if row.get("state") not in COMPOSING or deadline is None or deadline <= ts:
+        deadline = None  # their time does not run: nothing to end
     return CandidateStatus(
         candidate_id=candidate_id,
         centre=centre,
         own_paused=own,
         centre_paused=both,
         unit_id=str(row.get("unit_id") or "") or None,
-        deadline=float(deadline) if working and isinstance(deadline, int | float) else None,
-        left_s=left if left is not None and left > 0 else None,
+        deadline=deadline,
+        left_s=deadline - ts if deadline is not None else None,
     )
 
 
