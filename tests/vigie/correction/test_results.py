@@ -217,3 +217,13 @@ def test_traces_with_a_shared_cache_are_the_same() -> None:
     for cid in SCRIPT:
         assert trace(s, RULES, cid, cache) == trace(s, RULES, cid)
     assert len(cache) < len(SCRIPT) * 6  # shared answers explained once
+
+
+def test_a_trace_shows_an_answer_of_the_wrong_shape_as_stored() -> None:
+    from vigie.correction.results.traces import show_answer
+
+    assert show_answer({"choices": [0, 2]}) == "AC"
+    assert show_answer({"choices": "x"}) == '{"choices": "x"}'  # never a crash
+    assert show_answer({"points": [[0.5]]}) == '{"points": [[0.5]]}'
+    assert show_answer({"scale": "high"}) == '{"scale": "high"}'
+    assert show_answer(None) == "—"

@@ -95,8 +95,17 @@ def _letter(i: int) -> str:
 
 
 def show_answer(answer: dict[str, Any] | None) -> str:
+    """The stored answer as a juror reads it; one that does not have its format's shape
+    (a database not written by vigie serve) is shown as stored, never a crash."""
     if answer is None:
         return "—"
+    try:
+        return _shown(answer)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return json.dumps(answer, sort_keys=True, default=str)
+
+
+def _shown(answer: dict[str, Any]) -> str:
     if "choices" in answer:
         return _letters(int(i) for i in answer["choices"]) or "(aucune)"
     if "points" in answer:
