@@ -71,6 +71,7 @@ def build(db: Path, candidates: int) -> None:
     t0 = time.perf_counter()
     bootstrap(db, demo_counts(candidates), SEED, default_centres())
     session = generate_session(SEED)
+    sat = [u for u in session.units if not u.backup]  # the five units of the session
     keys = session_keys(session)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")
@@ -81,7 +82,7 @@ def build(db: Path, candidates: int) -> None:
     for cid in ids:
         skill = min(0.95, max(0.2, rng.gauss(0.62, 0.1)))
         rows = []
-        for u in session.units:
+        for u in sat:
             for q in u.questions:
                 k = keys[q.id]
                 if rng.random() < 0.05:  # answered twice: the first one is superseded
@@ -97,7 +98,11 @@ def build(db: Path, candidates: int) -> None:
             " client_ts, server_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-    conn.execute("UPDATE units SET launched_at = 1, deadline = 2, closed_at = 2")
+    marks = ", ".join("?" * len(sat))
+    conn.execute(
+        f"UPDATE units SET launched_at = 1, deadline = 2, closed_at = 2 WHERE id IN ({marks})",
+        [u.id for u in sat],
+    )
     conn.execute("COMMIT")
     conn.close()
     print(

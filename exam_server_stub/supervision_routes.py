@@ -142,7 +142,8 @@ async def fraud_alerts(request: web.Request) -> web.Response:
 
 _REPORTED_KINDS = (
     AuditKind.LAUNCH, AuditKind.CLOSE, AuditKind.PAUSE, AuditKind.RESUME, AuditKind.MESSAGE,
-    AuditKind.INCIDENT_TIME,
+    AuditKind.INCIDENT_TIME, AuditKind.CANDIDATE_PAUSE, AuditKind.CANDIDATE_RESUME,
+    AuditKind.END_TIME,
 )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ import random
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,12 +265,26 @@ def roster(
 
 
 # --- session -------------------------------------------------------------------------
+#: The backup units: sat only when the jury launches one in place of a cancelled unit.
+BACKUP_UNITS = ("ue-secours", "lca-secours")
+
+
 def generate_session(seed: int) -> Session:
-    """Three standard units (ue1..ue3) and two LCA units (lca1, lca2), from ``seed``."""
+    """Three standard units (ue1..ue3) and two LCA units (lca1, lca2), from ``seed``, then a
+    backup of each kind (``ue-secours``, ``lca-secours``), which the tablets neither
+    download nor wait for unless the jury launches one (each unit draws from its own
+    generator: adding the backups changed nothing in the others)."""
     units = [
         _standard_unit(f"ue{i}", f"Unité {i}", random.Random(f"{seed}:ue{i}")) for i in (1, 2, 3)
     ]
     units += [_lca_unit(f"lca{i}", f"LCA {i}", random.Random(f"{seed}:lca{i}")) for i in (1, 2)]
+    ue, lca = BACKUP_UNITS
+    units.append(
+        replace(_standard_unit(ue, "Unité de secours", random.Random(f"{seed}:{ue}")), backup=True)
+    )
+    units.append(
+        replace(_lca_unit(lca, "LCA de secours", random.Random(f"{seed}:{lca}")), backup=True)
+    )
     return Session(seed=seed, units=tuple(units))
 
 

@@ -46,9 +46,6 @@ def _columns(lang: str) -> list[dict[str, Any]]:
     return [
         {"field": "rank", "hide": True, "sort": "asc"},
         {"field": "id", "headerName": t("col_id", lang), "pinned": "left", "width": 160},
-        # Where the candidate sits: what staff walk to, and the room a jury looks at.
-        {"field": "room", "headerName": t("col_room", lang), "width": 110},
-        {"field": "seat", "headerName": t("col_seat", lang), "width": 90},
         {
             "field": "state_label",
             "headerName": t("col_state", lang),
@@ -64,6 +61,10 @@ def _columns(lang: str) -> list[dict[str, Any]]:
             "width": 120,
             "type": "numericColumn",
         },
+        {"field": "left", "headerName": t("col_left", lang), "width": 145},
+        # Where the candidate sits (the room filter above the grid narrows to one room).
+        {"field": "room", "headerName": t("col_room", lang), "width": 110},
+        {"field": "seat", "headerName": t("col_seat", lang), "width": 90},
         {"field": "last_answer", "headerName": t("col_last_answer", lang), "width": 130},
         {
             # Answers the tablet holds and the server lacks: 0 is the normal case, more
@@ -74,7 +75,6 @@ def _columns(lang: str) -> list[dict[str, Any]]:
             "type": "numericColumn",
             "cellClassRules": {"pending-offline": "params.value > 0"},
         },
-        {"field": "left", "headerName": t("col_left", lang), "width": 145},
         {"field": "extra", "headerName": t("col_extra", lang), "width": 130},
         {
             "field": "planned",

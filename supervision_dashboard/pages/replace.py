@@ -19,6 +19,7 @@ from supervision_dashboard.i18n import t
 from supervision_dashboard.pages.common import error_text
 from supervision_dashboard.pages.units import is_national, state_text
 from supervision_dashboard.units import UnitStatus
+from vigie.demo import BACKUP_UNITS
 from vigie.jury_client import JuryApiError
 
 
@@ -58,7 +59,9 @@ def choices(units: list[UnitStatus], lang: str) -> tuple[list[Any], list[Any]]:
     a unit already part of a replacement is neither (the server allows one per unit)."""
     free = [u for u in units if not u.in_replacement]
     cancellable = [_option(u, lang) for u in free if u.launched_at is not None]
-    return cancellable, [_option(u, lang) for u in free]
+    # The session's backup units first: what they were written for (any unit may serve).
+    stand_ins = sorted(free, key=lambda u: u.id not in BACKUP_UNITS)
+    return cancellable, [_option(u, lang) for u in stand_ins]
 
 
 def known(units: list[UnitStatus], lang: str) -> list[Any]:

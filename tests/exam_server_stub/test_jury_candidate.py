@@ -193,6 +193,13 @@ async def test_the_routes_pause_resume_and_end_within_the_jurors_scope(api: Any)
     assert r.status == 200 and (await r.json())["seconds_lost"] > 0
     r = await api.answer(token, "ue1-q001", {"text": "x"})
     assert r.status == 409 and await api.error_code(r) == "outside_time_window"
+    # the centre's procès-verbal material reports the three, with the candidate
+    doc = await (await api.client.get("/api/v1/jury/incidents", headers=centre)).json()
+    mine = [(e["kind"], e["candidate_id"]) for e in doc["events"] if e["candidate_id"]]
+    assert mine == [
+        ("candidate_pause", "AMU-00001"), ("candidate_resume", "AMU-00001"),
+        ("end_time", "AMU-00001"),
+    ]  # fmt: skip
     r = await api.client.post(
         "/api/v1/jury/candidates/NOBODY-00001/pause", json={"reason": "x"}, headers=await api.jury()
     )
@@ -226,3 +233,26 @@ async def test_a_reason_category_is_kept_beside_the_reason_and_checked(api: Any)
     ).json()
     pause = next(e for e in doc["events"] if e["kind"] == "candidate_pause")
     assert pause["data"]["reason"] == "malaise" and pause["data"]["category"] == "candidate"
+
+
+async def test_a_database_made_before_the_backup_units_gets_them_at_the_start(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.sqlite3"
+    bootstrap(db, COUNTS, SEED, CENTRES)
+    conn = connect(db)
+    conn.execute("DELETE FROM units WHERE id IN ('ue-secours', 'lca-secours')")
+    conn.close()
+    e = await open_exam(db, Clock())
+    try:
+        assert {"ue-secours", "lca-secours"} <= set(e.units)
+        assert e.units["ue-secours"].unit.backup and not e.units["ue1"].unit.backup
+        conn = connect(db, readonly=True)
+        try:
+            stored = {r["id"] for r in conn.execute("SELECT id FROM units")}
+        finally:
+            conn.close()
+        assert {"ue-secours", "lca-secours"} <= stored  # their keys are kept from now on
+    finally:
+        assert e.writer is not None
+        await e.writer.stop()

@@ -266,7 +266,9 @@ def test_the_day_that_matters(
     # Defect 8: a paused centre is offered « Reprendre », not « Suspendre ».
     def options() -> str:
         found = browser.find_elements(By.CSS_SELECTOR, "[role='option'], .Select-option")
-        return " ".join(str(o.text) for o in found)
+        # the action list's options only (the room filter's choices are options too)
+        room = "ancestor::*[contains(@class, 'room-filter')]"
+        return " ".join(str(o.text) for o in found if not o.find_elements(By.XPATH, room))
 
     def opened() -> str:
         if not options():

@@ -30,7 +30,9 @@ OBSERVER = JurySession(JuryIdentity("t-obs", "observer", "observer", None))
 
 
 def test_the_catalogue_is_the_demo_session() -> None:
-    assert [u.id for u in catalogue()] == ["ue1", "ue2", "ue3", "lca1", "lca2"]
+    assert [u.id for u in catalogue()] == [
+        "ue1", "ue2", "ue3", "lca1", "lca2", "ue-secours", "lca-secours"
+    ]  # fmt: skip
     assert catalogue()[0].duration_s == 3 * 3600 and catalogue()[3].duration_s == 5400
 
 

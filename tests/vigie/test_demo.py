@@ -33,8 +33,12 @@ def test_roster_ids_and_codes() -> None:
 def test_session_follows_the_rules() -> None:
     session = generate_session(5)
     assert generate_session(5) == session
-    kinds = [u.kind for u in session.units]
+    kinds = [u.kind for u in session.units if not u.backup]
     assert kinds.count(UnitKind.STANDARD) == 3 and kinds.count(UnitKind.LCA) == 2
+    # a backup of each kind, after the others (whose content they do not change)
+    assert [(u.id, u.kind, u.backup) for u in session.units[5:]] == [
+        ("ue-secours", UnitKind.STANDARD, True), ("lca-secours", UnitKind.LCA, True)
+    ]  # fmt: skip
     formats: set[QuestionFormat] = set()
     for u in session.units:
         formats |= {q.format for q in u.questions}
