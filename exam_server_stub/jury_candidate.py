@@ -39,9 +39,9 @@ async def set_candidate_paused(
         raise ApiError(ErrorCode.CANDIDATE_PAUSED, f"Candidate {c.id} is already paused.")
     if not paused and not exam.own_pause(c):
         raise ApiError(ErrorCode.CANDIDATE_NOT_PAUSED, f"Candidate {c.id} is not paused.")
-    u = exam.current_unit()
-    live = u if u is not None and exam.running_for(c, u, exam.clock()) else None
     now = exam.clock()
+    u = exam.current_unit()
+    live = u if u is not None and exam.running_for(c, u, now) else None
     kind = AuditKind.CANDIDATE_PAUSE if paused else AuditKind.CANDIDATE_RESUME
     # Their centre still paused: the tablet stays on its pause screen until the centre resumes.
     told = [c] if paused or not exam.is_paused(c.centre) else []

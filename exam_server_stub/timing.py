@@ -53,9 +53,17 @@ class TimeRules:
         if u.launched_at is None:
             return 0.0
         start, end = u.launched_at, u.closed_at or now
+        own = self.cand_pauses.get(c.id)
+        if not own:  # the usual case: a centre's pauses never overlap one another
+            total = 0.0
+            for a, b in self.pauses.get(c.centre, ()):
+                assert a is not None
+                lo, hi = max(a, start), min(b if b is not None else now, end)
+                total += max(0.0, hi - lo)
+            return total
         spans = sorted(
             (max(a, start), min(b if b is not None else now, end))
-            for a, b in (*self.pauses.get(c.centre, ()), *self.cand_pauses.get(c.id, ()))
+            for a, b in (*self.pauses.get(c.centre, ()), *own)
             if a is not None
         )
         total, reach = 0.0, start

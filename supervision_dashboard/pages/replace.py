@@ -114,7 +114,6 @@ def register(app: Dash, ctx: AppContext) -> None:
         session = ctx.session()
         if not is_national(session):
             raise PreventUpdate
-        assert session is not None
         lang = session.lang
         try:
             units = ctx.units.read(ctx.client_for(session), with_results=True)
@@ -137,7 +136,6 @@ def register(app: Dash, ctx: AppContext) -> None:
         session = ctx.session()
         if not n or not is_national(session):
             raise PreventUpdate
-        assert session is not None
         lang = session.lang
         wrong = problem(unit, backup, reason, lang)
         if wrong or unit is None or backup is None:

@@ -11,7 +11,7 @@ forged Dash request from a centre juror or an observer never reaches the exam se
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeGuard
 
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -38,7 +38,7 @@ NAMED = 10  # candidates named in a confirmation; the others are counted
 TICK_EVERY = 4  # page refreshes between two readings of the units (shared, see UnitBook)
 
 
-def is_national(session: JurySession | None) -> bool:
+def is_national(session: JurySession | None) -> TypeGuard[JurySession]:
     return session is not None and session.identity.role == JuryRole.NATIONAL
 
 
@@ -200,7 +200,6 @@ def register(app: Dash, ctx: AppContext) -> None:
         session = ctx.session()
         if not is_national(session):
             raise PreventUpdate
-        assert session is not None
         lang = session.lang
         try:
             units = ctx.units.read(ctx.client_for(session))
@@ -227,7 +226,6 @@ def register(app: Dash, ctx: AppContext) -> None:
         trigger = callback_context.triggered_id
         if not is_national(session) or not isinstance(trigger, dict) or not any(clicks or []):
             raise PreventUpdate
-        assert session is not None
         lang = session.lang
         if not (reason or "").strip():
             return None, no_update, False, html.Span(t("reason_required", lang), className="error")
