@@ -24,14 +24,30 @@ def until(check: Callable[[], Any], timeout_s: float = 25.0, what: str = "") -> 
 
 
 def login(browser: Any, dashboard: str, username: str, password: str) -> None:
+    """Log in through the form; a second try if the first left the browser on the form.
+
+    On a loaded CI machine the first post can come back as the form again (its CSRF
+    cookie not yet set, or the exam server slow to answer the jury login): the failure
+    then says where the browser is and what the form said, not only that no header came.
+    """
     from selenium.webdriver.common.by import By
 
-    browser.get(dashboard + "/logout")
-    browser.get(dashboard + "/login")
-    browser.find_element(By.ID, "username").send_keys(username)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-button").click()
-    until(lambda: browser.find_elements(By.ID, "whoami"), what="the dashboard header")
+    for attempt in (1, 2):
+        browser.get(dashboard + "/logout")
+        browser.get(dashboard + "/login")
+        until(lambda: browser.find_elements(By.ID, "login-button"), what="the login form")
+        browser.find_element(By.ID, "username").send_keys(username)
+        browser.find_element(By.ID, "password").send_keys(password)
+        browser.find_element(By.ID, "login-button").click()
+        try:
+            until(lambda: browser.find_elements(By.ID, "whoami"), what="the dashboard header")
+            return
+        except AssertionError:
+            errors = browser.find_elements(By.ID, "login-error")
+            said = errors[0].text if errors else ""
+            where = f"at {browser.current_url!r}, the form said {said!r}"
+            if attempt == 2:
+                raise AssertionError(f"no dashboard header after two logins, {where}") from None
 
 
 def text_of(browser: Any, element_id: str) -> str:
