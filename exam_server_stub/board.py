@@ -87,6 +87,7 @@ class Board(TimeRules):
             c.reconnects,
             c.ws is not None,
             self.paused_for(c),
+            self.own_pause(c),  # paused alone inside a paused centre changes the row too
             lacks,
             self.pending_offline(c, u),
         )
@@ -122,6 +123,7 @@ class Board(TimeRules):
             disconnected_s=disc,
             connected=c.ws is not None,
             paused=self.paused_for(c),
+            paused_alone=self.own_pause(c),
             pending_offline=self.pending_offline(c, u),
             room=c.room,
             seat=c.seat,

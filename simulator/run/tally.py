@@ -2,7 +2,8 @@
 
 Locust's own stats lose what the certifier needs (the failure *kind*, the wave an
 operation fell in, the number of open sockets), so every process that runs tablets
-keeps a :class:`Tally` fed by Locust request events. A worker drains it into each
+keeps a :class:`Tally` fed by Locust request events and, for the acknowledged
+heartbeats, by their batches (:mod:`simulator.tablet.beats`). A worker drains it into each
 ``report_to_master`` message (every 3 s); a local runner drains it directly.
 
 The report (``data["vigie"]``, see :meth:`Tally.drain`):
@@ -36,6 +37,7 @@ import psutil
 from simulator.record import OpTally
 from simulator.settings import FailureKind, FleetCounters, TabletFailure
 from simulator.tablet.api import HTTP_WAITS
+from simulator.tablet.beats import BEATS, BeatBatch, Beats
 from simulator.tablet.ledger import LEDGER, LEDGER_MESSAGE, Ledger
 
 REPORT_KEY = "vigie"  # our entry in Locust's worker report dict
@@ -58,8 +60,9 @@ def failure_kind(exc: BaseException) -> str:
 class Tally:
     """Operations since the last drain, by name; plus this process's sockets, CPU and memory."""
 
-    def __init__(self, ledger: Ledger = LEDGER) -> None:
+    def __init__(self, ledger: Ledger = LEDGER, beats: Beats = BEATS) -> None:
         self.ledger = ledger
+        self.beats = beats
         self.ops: dict[str, OpTally] = {}
         self._process = psutil.Process(os.getpid())
         self._cpu_mark = self._cpu_now()
@@ -81,6 +84,14 @@ class Tally:
             tally = self.ops[name] = OpTally()
         tally.record(response_time, failure_kind(exception) if exception is not None else None)
 
+    def on_beats(self, batch: BeatBatch) -> None:
+        """Acknowledged heartbeats in bulk (:mod:`simulator.tablet.beats`)."""
+        tally = self.ops.get(batch.name)
+        if tally is None:
+            tally = self.ops[batch.name] = OpTally()
+        tally.count += batch.count
+        tally.latency.merge(batch.buckets)
+
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._gc_started = time.perf_counter()
@@ -90,6 +101,7 @@ class Tally:
 
     def drain(self) -> dict[str, Any]:
         """A msgpack-friendly report (string keys only), and a fresh start."""
+        self.beats.flush()  # the heartbeats acknowledged since the last timer's flush
         ops, self.ops = self.ops, {}
         # Thousands of long-lived tablets make every full collection walk millions of
         # objects, a pause of seconds that every heartbeat in flight would measure as
@@ -140,6 +152,7 @@ class Tally:
 
     def install(self, events: Any, report_to_master: bool) -> None:
         events.request.add_listener(self.on_request)
+        self.beats.add_sink(self.on_beats)
         gc.callbacks.append(self._on_gc)
         probe = gevent.spawn(self.probe_lag)
         events.quitting.add_listener(lambda **_: probe.kill(block=False))

@@ -16,6 +16,7 @@ The rooms (``docs/tablet.md``):
 - :mod:`.link`: the websocket, typed with :mod:`vigie.wire.ws`: heartbeats, pushes,
   reconnects;
 - :mod:`.offline`: the queue of answers not on the server yet;
+- :mod:`.beats`: acknowledged heartbeats, counted in bulk for Locust and the tally;
 - :mod:`.ledger`: the process's ledger of acknowledged answers (reconciled at the end);
 - :mod:`.state`: units, progress, the jury's instructions (bookkeeping, no I/O);
 - :mod:`.exam`: the exam flow (sit a unit, answer, finish);

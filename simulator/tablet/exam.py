@@ -38,6 +38,14 @@ from .state import Progress, Units
 #: one copy and one decryption per tablet: what sharing saves (bench/fleet_memory.py)
 UNSHARED = PackageStore(shared=False)
 
+#: Between units, ``wake`` brings every change the flow waits for (the launch push, the
+#: welcome after a reconnect, an instruction, a link change); this wake-up is only a
+#: safety net. At 30 s, 12,000 waiting tablets woke 400 times a second for nothing: a
+#: sixth of the generator's steady-state CPU (``bench/fleet_heartbeat.py``).
+IDLE_WAKE_S = 300.0
+#: ... unless answers wait in the offline queue: they are tried again this often.
+RETRY_WAKE_S = 30.0
+
 
 class ExamFlow:
     """Sits the candidate's units in order (one Locust greenlet, blocking calls)."""
@@ -107,7 +115,7 @@ class ExamFlow:
             else:
                 self.flush()
                 self.wake.clear()
-                self.wake.wait(30.0)
+                self.wake.wait(RETRY_WAKE_S if self.queue.pending else IDLE_WAKE_S)
 
     # --- retrying ----------------------------------------------------------------------
     def _settle(self, exc: TabletFailure, attempt: Attempt) -> bool:

@@ -11,12 +11,14 @@ from locust import User, task
 from locust.exception import StopUser
 
 from simulator import settings as fleet
+from simulator.record import OP_HEARTBEAT
 from simulator.settings import FleetSettings, TabletFailure
 from vigie.wire.http import LoginOk
 from vigie.wire.ws import CloseUnitPush, Instruction, LaunchPush, Welcome
 
 from .api import Reporter, TabletApi
 from .backoff import Backoff, Pacer
+from .beats import BEATS
 from .exam import ExamFlow
 from .failures import Stopped
 from .link import TabletLink
@@ -149,10 +151,14 @@ class TabletUser(User):
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
         self.tablet: Tablet | None = None
+        BEATS.bind_locust(environment)
 
     def _report(
         self, rtype: str, name: str, ms: float, length: int, exc: BaseException | None
     ) -> None:
+        if exc is None and name == OP_HEARTBEAT:
+            BEATS.add(rtype, name, ms, length)  # counted in bulk: see .beats
+            return
         self.environment.events.request.fire(
             request_type=rtype,
             name=name,

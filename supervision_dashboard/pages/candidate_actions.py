@@ -2,12 +2,12 @@
 
 A row's ``paused`` says that the candidate may not compose, whether their centre or
 they alone are paused; the two pauses are separate decisions (a centre's resume leaves
-a candidate paused alone paused), so the panel tells them apart: a centre is paused
-when every one of its rows is (a centre pause pauses them all), and a paused candidate
-of a paused centre is asked to their own timeline (the last of their own pauses and
-resumes). Only « Reprendre » is offered to a candidate paused alone, « Suspendre »
-otherwise. Ending someone's time is explicit: the confirmation names them and what
-they lose, counted from their row's deadline.
+a candidate paused alone paused), so the panel tells them apart: the row's
+``paused_alone`` says whether the jury paused this candidate alone, and a centre is
+paused when every one of its rows is (a centre pause pauses them all). Only
+« Reprendre » is offered to a candidate paused alone, « Suspendre » otherwise. Ending
+someone's time is explicit: the confirmation names them and what they lose, counted
+from their row's deadline.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from supervision_dashboard.context import AppContext, JurySession
 from supervision_dashboard.i18n import t
 from supervision_dashboard.rows import COMPOSING, duration
 from vigie.jury_client import JuryApiError
-from vigie.protocol import AuditKind, ReasonCategory
+from vigie.protocol import ReasonCategory
 
 CANDIDATE_KINDS = ("pause_candidate", "resume_candidate", "end_candidate")
 CATEGORIES = tuple(c.value for c in ReasonCategory)
@@ -47,20 +47,8 @@ def centre_paused(rows: Iterable[Mapping[str, Any]], centre: str | None) -> bool
     return bool(mine) and all(r.get("paused") for r in mine)
 
 
-def own_pause_in(events: Iterable[Mapping[str, Any]]) -> bool:
-    """Whether the last of the candidate's own pauses and resumes is a pause."""
-    own = False
-    for e in events:
-        if e.get("kind") == AuditKind.CANDIDATE_PAUSE:
-            own = True
-        elif e.get("kind") == AuditKind.CANDIDATE_RESUME:
-            own = False
-    return own
-
-
 def status(ctx: AppContext, session: JurySession, candidate_id: str) -> CandidateStatus | None:
-    """What the jury may do to this candidate now, from the feed (and, for a paused
-    candidate of a paused centre, their timeline)."""
+    """What the jury may do to this candidate now, from the feed."""
     feed = ctx.feed_for(session)
     with feed.lock:
         row = feed.state.rows.get(candidate_id)
@@ -70,12 +58,7 @@ def status(ctx: AppContext, session: JurySession, candidate_id: str) -> Candidat
         both = centre_paused(feed.state.rows.values(), centre)
         ts = float(feed.state.server_ts or 0)
         row = dict(row)
-    own = bool(row.get("paused")) and not both
-    if row.get("paused") and both:  # the row cannot tell: their own record can
-        try:
-            own = own_pause_in(ctx.client_for(session).timeline(candidate_id).get("events", []))
-        except JuryApiError:
-            own = False  # « Suspendre » offered: the server's refusal says if it was already
+    own = bool(row.get("paused_alone"))
     raw = row.get("deadline")
     deadline = float(raw) if isinstance(raw, int | float) else None
     if row.get("state") not in COMPOSING or deadline is None or deadline <= ts:

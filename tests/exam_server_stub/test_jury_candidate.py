@@ -83,8 +83,17 @@ async def test_a_candidate_pause_is_credited_once_even_inside_a_centre_pause(
     await jury_candidate.set_candidate_paused(e, c.id, True, "malaise", ACTOR)
     assert e.own_pause(c) and e.paused_for(c) and not e.paused_for(other)
     assert e.row(c, u, clock.now).paused and e.row(c, u, clock.now).state == "not_connected"
+    assert e.row(c, u, clock.now).paused_alone and not e.row(other, u, clock.now).paused_alone
     clock.now += 30  # the whole centre pauses while the candidate is still paused
     await jury.set_paused(e, "AMU", True, "alarme incendie", ACTOR)
+    # both paused: the row still tells who is paused alone too (what « Reprendre » lifts)
+    assert e.row(other, u, clock.now).paused and not e.row(other, u, clock.now).paused_alone
+    assert e.row(c, u, clock.now).paused_alone
+    third = e.cands["AMU-00003"]  # paused alone inside the centre's pause: a new row
+    before = third.version
+    await jury_candidate.set_candidate_paused(e, third.id, True, "malaise", ACTOR)
+    assert third.version > before and e.row(third, u, clock.now).paused_alone
+    await jury_candidate.set_candidate_paused(e, third.id, False, "rétabli", ACTOR)
     clock.now += 60
     await jury.set_paused(e, "AMU", False, "fin de l'alerte", ACTOR)
     # the centre's resume reached its other candidates, not the one paused alone
@@ -94,13 +103,14 @@ async def test_a_candidate_pause_is_credited_once_even_inside_a_centre_pause(
     clock.now += 30
     done = await jury_candidate.set_candidate_paused(e, c.id, False, "rétabli", ACTOR)
     assert done.paused is False and done.centre == "AMU"
+    assert not e.row(c, u, clock.now).paused_alone
     assert instructions(e, c.id)[-1] is InstructionKind.RESUME
     # 120 s paused (60 s of it with the centre): credited once; the centre's 60 s to others
     assert e.deadline(c, u, clock.now) == pytest.approx(start + 600 + 120)
     assert e.deadline(other, u, clock.now) == pytest.approx(start + 600 + 60)
     kinds = {r["kind"] for r in audit(db, AuditKind.CANDIDATE_PAUSE)}
     assert kinds == {AuditKind.CANDIDATE_PAUSE}
-    row = audit(db, AuditKind.CANDIDATE_RESUME)[0]
+    row = audit(db, AuditKind.CANDIDATE_RESUME)[-1]  # (AMU-00003 resumed first)
     assert row["candidate_id"] == c.id and row["centre"] == "AMU"
     assert json.loads(row["data"]) == {"reason": "rétabli", "unit_id": "ue1"}
     assert e.writer is not None

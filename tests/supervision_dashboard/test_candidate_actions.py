@@ -32,11 +32,7 @@ class FakeClient:
 
     def __init__(self) -> None:
         self.sent: list[tuple[Any, ...]] = []
-        self.events: list[dict[str, Any]] = []
         self.refuse: JuryApiError | None = None
-
-    def timeline(self, cid: str, answers: bool = False) -> dict[str, Any]:
-        return {"candidate_id": cid, "events": self.events}
 
     def _act(self, *what: Any) -> None:
         if self.refuse is not None:
@@ -77,41 +73,39 @@ def app_ctx(snapshot: dict[str, Any]) -> tuple[Any, AppContext, FakeClient, Feed
     return app, ctx, fake, feed
 
 
-def _pause(feed: Feed, *ids: str) -> None:
+def _pause(feed: Feed, *ids: str, alone: bool = False) -> None:
     for cid in ids:
-        feed.state.rows[cid] = {**feed.state.rows[cid], "paused": True}
+        feed.state.rows[cid] = {**feed.state.rows[cid], "paused": True, "paused_alone": alone}
 
 
 def test_a_centre_is_paused_only_when_all_its_rows_are() -> None:
     rows = [{"centre": "A", "paused": True}, {"centre": "A", "paused": False}]
     assert not cand.centre_paused(rows, "A")  # one candidate paused alone
     assert cand.centre_paused(rows[:1], "A") and not cand.centre_paused(rows, "B")
-    events = [{"kind": "candidate_pause"}, {"kind": "pause"}, {"kind": "candidate_resume"}]
-    assert not cand.own_pause_in(events) and cand.own_pause_in(events[:2])
 
 
 def test_what_is_offered_follows_the_candidates_own_pause(
     app_ctx: tuple[Any, AppContext, FakeClient, Feed],
 ) -> None:
-    _app, ctx, fake, feed = app_ctx
+    _app, ctx, _fake, feed = app_ctx
     kinds = ("extra_candidate", *cand.CANDIDATE_KINDS, "message_candidate")
     st = cand.status(ctx, NATIONAL, CID)
     assert st is not None and not st.own_paused and st.left_s == 10800
     assert cand.offer(kinds, st) == ["extra_candidate", "pause_candidate", "end_candidate", "message_candidate"]  # fmt: skip
     assert cand.note(st, "fr") == ""
     # Paused alone (their neighbours work on): « Reprendre ».
-    _pause(feed, CID)
+    _pause(feed, CID, alone=True)
     st = cand.status(ctx, NATIONAL, CID)
     assert st is not None and st.own_paused and not st.centre_paused
     assert "resume_candidate" in cand.offer(kinds, st) and "pause_candidate" not in cand.offer(kinds, st)  # fmt: skip
     assert cand.note(st, "fr") == "Candidat suspendu seul : son centre compose."
-    # Their centre paused too: their own timeline says whether they are paused alone as well.
-    _pause(feed, "AMU-00002", "AMU-00003")
+    # Their centre paused too: the row says whether they are paused alone as well.
+    _pause(feed, CID, "AMU-00002", "AMU-00003")
     st = cand.status(ctx, NATIONAL, CID)
     assert st is not None and st.centre_paused and not st.own_paused
     assert "pause_candidate" in cand.offer(kinds, st)
     assert "Le centre AMU est suspendu : le candidat l'est avec lui." in cand.note(st, "fr")
-    fake.events = [{"kind": "candidate_pause"}, {"kind": "pause"}]
+    _pause(feed, CID, alone=True)
     st = cand.status(ctx, NATIONAL, CID)
     assert st is not None and st.own_paused and "resume_candidate" in cand.offer(kinds, st)
     assert "la tablette reste en pause jusqu'à la reprise du centre" in cand.note(st, "fr")

@@ -11,6 +11,7 @@ import psutil
 from simulator.run.reconcile import LedgerInbox
 from simulator.run.tally import REPORT_KEY, Tally
 from simulator.settings import FailureKind, TabletFailure
+from simulator.tablet.beats import Beats
 from simulator.tablet.ledger import LEDGER_MESSAGE, Ledger
 from simulator.tablet.offline import AnswerQueue
 from vigie.wire.http import AnswerIn, AnswerResult
@@ -114,3 +115,30 @@ def test_a_busy_process_reports_its_own_lag_and_the_calls_it_held_back() -> None
     assert 0.0 <= report["host_cpu"] <= 1.0
     again = tally.drain()  # both figures are since the last report
     assert again["lag_ms"] == 0.0 and again["http_wait"] == {}
+
+
+def test_heartbeats_counted_in_bulk_reach_the_report_as_one_by_one_events_would() -> None:
+    beats = Beats()
+    bulk = Tally(Ledger(), beats)
+    bulk.install(Events(), report_to_master=False)
+    single = Tally(Ledger(), Beats())
+    latencies = [0.4, 3.2, 3.4, 47.0, 151.0, 1234.0, 12.0]
+    for ms in latencies:
+        beats.add("WS", "heartbeat", ms, 60)
+        single.on_request(name="heartbeat", response_time=ms)
+    single.on_request(name="heartbeat", response_time=None, exception=TimeoutError())
+    bulk.on_request(name="heartbeat", response_time=None, exception=TimeoutError())
+    # Nothing flushed yet: the drain itself hands the pending batch over.
+    assert bulk.drain()["ops"] == single.drain()["ops"]
+    assert bulk.drain()["ops"] == {}  # counted once
+
+
+def test_a_batch_flushed_by_the_timer_is_in_the_next_report_once() -> None:
+    beats = Beats()
+    tally = Tally(Ledger(), beats)
+    tally.install(Events(), report_to_master=False)
+    beats.add("WS", "heartbeat", 5.0, 60)
+    beats.flush()  # what the hub's timer does once a second
+    beats.add("WS", "heartbeat", 7.0, 60)
+    report = tally.drain()
+    assert report["ops"]["heartbeat"] == {"count": 2, "failures": {}, "latency": {"5": 1, "7": 1}}

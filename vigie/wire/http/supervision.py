@@ -38,6 +38,13 @@ class Row(_Response):
         bool,
         Meta(description="the centre, or the candidate alone, paused now (apart from the state)"),
     ]
+    paused_alone: Annotated[
+        bool,
+        Meta(
+            description="the jury paused this candidate alone (their centre may be paused too,"
+            " or at work): what « Reprendre » for this candidate would lift"
+        ),
+    ] = False
     planned_extra_s: Annotated[
         float, Meta(description="planned extra time (tiers-temps) in the deadline")
     ] = 0.0
