@@ -106,7 +106,9 @@ class Beats:
 
     def _arm(self) -> None:
         if self._timer is None:
-            self._timer = gevent.get_hub().loop.timer(FLUSH_EVERY_S, FLUSH_EVERY_S)
+            # ref=False: a process waiting for its greenlets to end is not held by it
+            loop = gevent.get_hub().loop
+            self._timer = loop.timer(FLUSH_EVERY_S, FLUSH_EVERY_S, ref=False)
             self._timer.start(self.flush)
 
 

@@ -63,3 +63,30 @@ def test_locust_stats_of_heartbeats_in_bulk_equal_those_of_one_request_each() ->
     assert got["bulk"] == got["one_by_one"]
     assert got["bulk"]["heartbeat"]["requests"] == 8
     assert got["bulk"]["Aggregated"]["requests"] == 8
+
+
+TIMER = textwrap.dedent(
+    """
+    import json, time
+    import gevent
+    from simulator.tablet.beats import FLUSH_EVERY_S, Beats
+
+    got = []
+    beats = Beats()
+    beats.add_sink(lambda batch: got.append(batch.count))
+    beats.add("WS", "heartbeat", 3.0, 60)
+    beats.add("WS", "heartbeat", 4.0, 60)
+    gevent.sleep(FLUSH_EVERY_S * 1.5)  # no explicit flush: the hub's timer does it
+    first = list(got)
+    t = time.monotonic()
+    gevent.wait(timeout=5)  # the timer does not keep the hub alive: returns at once
+    print(json.dumps({"first": first, "held": time.monotonic() - t > 2}))
+    """
+)
+
+
+def test_the_timer_hands_a_batch_over_without_holding_the_process() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", TIMER], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"first": [2], "held": False}
