@@ -1,9 +1,9 @@
 """Acknowledged heartbeats, counted in bulk rather than one Locust request event each.
 
 A heartbeat is the fleet's most frequent operation (12,000 tablets every 5 s: 2,400 a
-second per generator). Firing Locust's ``request`` event for each one cost more than
-the rest of the heartbeat's Python path together (``bench/fleet_heartbeat.py``: the
-event, Locust's two ``StatsEntry.log`` calls and our tally's ``on_request``). So a
+second per generator). Firing Locust's ``request`` event for each one cost about as much
+as the rest of the heartbeat's Python path together (py-spy on ``bench/fleet_heartbeat.py``:
+the event, Locust's two ``StatsEntry.log`` calls and our tally's ``on_request``). So a
 successful heartbeat only lands in this process's :data:`BEATS`, a histogram keyed by
 Locust's own rounding (:func:`simulator.record.bucket_ms`); its sinks get the batch:
 

@@ -41,7 +41,7 @@ UNSHARED = PackageStore(shared=False)
 #: Between units, ``wake`` brings every change the flow waits for (the launch push, the
 #: welcome after a reconnect, an instruction, a link change); this wake-up is only a
 #: safety net. At 30 s, 12,000 waiting tablets woke 400 times a second for nothing: a
-#: sixth of the generator's steady-state CPU (``bench/fleet_heartbeat.py``).
+#: sixth of the Python time sampled in ``bench/fleet_heartbeat.py``'s steady state.
 IDLE_WAKE_S = 300.0
 #: ... unless answers wait in the offline queue: they are tried again this often.
 RETRY_WAKE_S = 30.0
