@@ -64,10 +64,6 @@ __all__ = [
 ]
 
 _LINGER_RST = struct.pack("ii", 1, 0)  # on, 0 s: close() sends a RST
-#: Bytes asked of one ``recv``. CPython allocates them all before shrinking to what came:
-#: past glibc's mmap threshold (128 KiB) each read of a 90-byte hb_ack mapped fresh pages,
-#: 21 us against 3 us at 64 KiB (``bench/ws_recv.py``). A bigger frame takes more reads.
-READ_SIZE = 65_536
 
 
 class _Detached:
@@ -272,7 +268,7 @@ class WsConnection(FrameReader):
     # --- receiving (hub callbacks) --------------------------------------------------------
     def _on_readable(self) -> None:
         try:
-            data = self._raw.recv(READ_SIZE)
+            data = self._raw.recv(262144)
         except BlockingIOError:
             return
         except OSError as exc:
